@@ -1,1 +1,5 @@
-//! Stub: this crate's protocol is not built yet; its issue will land it.
+//! HTTP/1.1 and HTTP/2 as Sans-IO state machines.
+//!
+//! Stub: the H1 half and the H2 half land with their issues.
+
+pub mod h2;
