@@ -24,6 +24,7 @@ pub mod park;
 pub mod runtime;
 pub mod select;
 pub mod sync;
+pub mod sys;
 pub mod time;
 
 pub use backend::{AsyncListener, AsyncStream, Backend};

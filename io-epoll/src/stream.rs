@@ -1,0 +1,187 @@
+//! [`TcpStream`] and [`TcpListener`] on the epoll reactor.
+
+use crate::reactor::{Dir, Reactor};
+use io_core::buf::{BufResult, IoBuf, IoBufMut};
+use io_core::{AsyncListener, AsyncStream, sys};
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// A socket registered with the worker's reactor.
+#[derive(Debug)]
+struct Source<T: AsFd> {
+    io: T,
+    key: usize,
+    reactor: Rc<Reactor>,
+}
+
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reactor")
+    }
+}
+
+impl<T: AsFd> Source<T> {
+    fn new(io: T) -> io::Result<Self> {
+        let reactor = Reactor::current()?;
+        let key = reactor.register(io.as_fd())?;
+        Ok(Source { io, key, reactor })
+    }
+
+    /// Runs `op` until it stops saying "would block", parking on `dir`.
+    fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Dir,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            match op(&self.io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.reactor.wait(self.key, dir, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+}
+
+impl<T: AsFd> Drop for Source<T> {
+    fn drop(&mut self) {
+        self.reactor.deregister(self.io.as_fd(), self.key);
+    }
+}
+
+/// A TCP connection on the epoll backend.
+#[derive(Debug)]
+pub struct TcpStream {
+    source: Source<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Adopts a connected std stream (made non-blocking here).
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            source: Source::new(stream)?,
+        })
+    }
+
+    /// Connects to `addr` without blocking the worker.
+    pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM.nonblocking(),
+            Some(socket2::Protocol::TCP),
+        )?;
+        let in_progress = match socket.connect(&addr.into()) {
+            Ok(()) => false,
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
+            Err(e) => return Err(e),
+        };
+        let stream = TcpStream {
+            source: Source::new(std::net::TcpStream::from(socket))?,
+        };
+        if in_progress {
+            poll_fn(|cx| {
+                stream.source.poll_io(cx, Dir::Write, |s| {
+                    if let Some(e) = s.take_error()? {
+                        return Err(e);
+                    }
+                    match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+            })
+            .await?;
+        }
+        Ok(stream)
+    }
+}
+
+impl AsyncStream for TcpStream {
+    async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
+        let fd = self.source.io.as_raw_fd();
+        let res = poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Dir::Read, |_| sys::recv_into(fd, &mut buf))
+        })
+        .await;
+        (res, buf)
+    }
+
+    async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let fd = self.source.io.as_raw_fd();
+        let res = poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Dir::Write, |_| sys::send(fd, buf.as_slice()))
+        })
+        .await;
+        (res, buf)
+    }
+
+    async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        let fd = self.source.io.as_raw_fd();
+        let res = poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Dir::Write, |_| sys::sendv(fd, &bufs))
+        })
+        .await;
+        (res, bufs)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.io.shutdown(how)
+    }
+
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.io.peer_addr()
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.io.local_addr()
+    }
+
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.source.io.set_nodelay(on)
+    }
+}
+
+/// A TCP listener on the epoll backend.
+#[derive(Debug)]
+pub struct TcpListener {
+    source: Source<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Adopts a bound std listener (made non-blocking here).
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            source: Source::new(listener)?,
+        })
+    }
+}
+
+impl AsyncListener for TcpListener {
+    type Stream = TcpStream;
+
+    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) =
+            poll_fn(|cx| self.source.poll_io(cx, Dir::Read, |l| l.accept())).await?;
+        Ok((TcpStream::from_std(stream)?, peer))
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.io.local_addr()
+    }
+}
