@@ -1,0 +1,339 @@
+//! `cargo xtask services`: the real servers the integration tests talk to.
+//!
+//! Every instance listens on 127.0.0.1 on a non-default port and keeps its
+//! state (data, pid files, logs, sockets) in one directory, so `down` stops
+//! exactly what `up` started and nothing else. An instance whose port already
+//! answers with the right protocol but that has no pid file of ours (a server
+//! started by hand, or by another checkout) is used as is and never stopped.
+//!
+//! Ports and the state directory come from the same variables the tests read
+//! (see [`Config::from_env`]), so `services env` always prints what the tests
+//! need to reach what `services up` started.
+
+mod install;
+mod memcached;
+mod postgres;
+mod redis;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::util::{self, Result, bail};
+
+/// Where and on which ports the services run.
+pub struct Config {
+    /// State directory: data, pid files, logs, sockets.
+    pub dir: PathBuf,
+    /// PostgreSQL port.
+    pub pg_port: u16,
+    /// Database the tests use.
+    pub pg_db: String,
+    /// Redis without authentication.
+    pub redis_port: u16,
+    /// Redis with `requirepass` and an ACL user.
+    pub redis_auth_port: u16,
+    /// The memcached instances.
+    pub memcached_ports: Vec<u16>,
+}
+
+const HOST: &str = "127.0.0.1";
+
+impl Config {
+    /// Defaults, overridden by `WEFT_SERVICES_DIR`, `WEFT_PG_PORT`,
+    /// `WEFT_PG_DB`, `WEFT_REDIS_ADDR`, `WEFT_REDIS_AUTH_ADDR` and
+    /// `WEFT_MEMCACHED_ADDRS` (hosts must be 127.0.0.1: we only start
+    /// servers on loopback).
+    pub fn from_env() -> Result<Config> {
+        let dir = match var("WEFT_SERVICES_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => util::repo_root().join(".weft").join("services"),
+        };
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            std::env::current_dir()?.join(dir)
+        };
+        if let Some(host) = var("WEFT_PG_HOST") {
+            if host != HOST && host != "localhost" {
+                bail!("WEFT_PG_HOST={host}: xtask only runs services on {HOST}");
+            }
+        }
+        let pg_port = match var("WEFT_PG_PORT") {
+            Some(p) => parse_port("WEFT_PG_PORT", &p)?,
+            None => 54329,
+        };
+        let pg_db = var("WEFT_PG_DB").unwrap_or_else(|| "weft".into());
+        if pg_db.is_empty()
+            || !pg_db
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!("WEFT_PG_DB={pg_db}: use lowercase letters, digits and '_'");
+        }
+        let redis_port = addr_port("WEFT_REDIS_ADDR", 63790)?;
+        let redis_auth_port = addr_port("WEFT_REDIS_AUTH_ADDR", 63791)?;
+        let memcached_ports = match var("WEFT_MEMCACHED_ADDRS") {
+            Some(list) => list
+                .split(',')
+                .map(|a| loopback_port("WEFT_MEMCACHED_ADDRS", a.trim()))
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![11311, 11312, 11313],
+        };
+        let config = Config {
+            dir,
+            pg_port,
+            pg_db,
+            redis_port,
+            redis_auth_port,
+            memcached_ports,
+        };
+        config.check_distinct_ports()?;
+        Ok(config)
+    }
+
+    fn check_distinct_ports(&self) -> Result {
+        let mut ports = vec![self.pg_port, self.redis_port, self.redis_auth_port];
+        ports.extend(&self.memcached_ports);
+        let mut sorted = ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != ports.len() {
+            bail!("two services are configured on the same port: {ports:?}");
+        }
+        Ok(())
+    }
+
+    /// The variables the tests read, with their values.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        let memcached: Vec<String> = self
+            .memcached_ports
+            .iter()
+            .map(|p| format!("{HOST}:{p}"))
+            .collect();
+        vec![
+            ("WEFT_PG_HOST", HOST.to_string()),
+            ("WEFT_PG_PORT", self.pg_port.to_string()),
+            ("WEFT_PG_DB", self.pg_db.clone()),
+            ("WEFT_REDIS_ADDR", format!("{HOST}:{}", self.redis_port)),
+            (
+                "WEFT_REDIS_AUTH_ADDR",
+                format!("{HOST}:{}", self.redis_auth_port),
+            ),
+            ("WEFT_MEMCACHED_ADDRS", memcached.join(",")),
+        ]
+    }
+
+    /// Every service instance of this configuration, in start order.
+    fn instances(&self) -> Vec<Box<dyn Service>> {
+        let mut all: Vec<Box<dyn Service>> = vec![
+            Box::new(postgres::Postgres::new(self)),
+            Box::new(redis::Redis::plain(self)),
+            Box::new(redis::Redis::with_auth(self)),
+        ];
+        for &port in &self.memcached_ports {
+            all.push(Box::new(memcached::Memcached::new(self, port)));
+        }
+        all
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_port(name: &str, text: &str) -> Result<u16> {
+    match text.parse::<u16>() {
+        Ok(port) if port != 0 => Ok(port),
+        _ => bail!("{name}: `{text}` is not a port"),
+    }
+}
+
+fn loopback_port(name: &str, addr: &str) -> Result<u16> {
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        bail!("{name}: `{addr}` is not HOST:PORT");
+    };
+    if host != HOST && host != "localhost" {
+        bail!("{name}: `{addr}`: xtask only runs services on {HOST}");
+    }
+    parse_port(name, port)
+}
+
+fn addr_port(name: &str, default: u16) -> Result<u16> {
+    match var(name) {
+        Some(addr) => loopback_port(name, &addr),
+        None => Ok(default),
+    }
+}
+
+/// Whether an instance runs, and whether it is ours to stop.
+pub enum State {
+    /// Started from our state directory; the pid of its main process.
+    Ours(u32),
+    /// Its port answers with the right protocol, but not from our state directory.
+    Foreign,
+    /// Not running.
+    Down,
+}
+
+/// One server instance: how to tell whether it runs, start it, and stop it.
+trait Service {
+    /// A short name such as `redis-auth`.
+    fn name(&self) -> String;
+    /// The port it listens on.
+    fn port(&self) -> u16;
+    /// Whether it runs, and whether it is ours. Errors when the port is
+    /// taken by something that does not speak the expected protocol.
+    fn state(&self) -> Result<State>;
+    /// Starts it (it is down) and waits until it answers.
+    fn start(&self) -> Result;
+    /// Waits until a running instance answers.
+    fn wait_ready(&self) -> Result;
+    /// Stops our instance with main process `pid` and waits until it is gone.
+    fn stop(&self, pid: u32) -> Result;
+}
+
+/// The instances one `up` call started, to be stopped by [`Started::down`].
+#[derive(Default)]
+pub struct Started {
+    names: Vec<String>,
+}
+
+impl Started {
+    /// Whether this `up` started nothing.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Stops the instances this `up` started (and only those).
+    pub fn down(self, config: &Config) -> Result {
+        let mut first_error = None;
+        for service in config.instances().iter().rev() {
+            if !self.names.contains(&service.name()) {
+                continue;
+            }
+            if let Err(e) = stop_one(service.as_ref()) {
+                eprintln!("{}: {e}", service.name());
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Installs what is missing, then starts every instance that is not running.
+///
+/// On error, whatever this call started is still recorded in `started`, so
+/// the caller can stop it.
+pub fn up(config: &Config, started: &mut Started) -> Result {
+    install::ensure()?;
+    std::fs::create_dir_all(&config.dir)?;
+    for service in config.instances() {
+        let name = service.name();
+        let addr = format!("{HOST}:{}", service.port());
+        match service.state()? {
+            State::Ours(pid) => {
+                service.wait_ready()?;
+                println!("{name:<15} {addr:<16} already running (ours, pid {pid})");
+            }
+            State::Foreign => {
+                println!("{name:<15} {addr:<16} already running (not ours)");
+            }
+            State::Down => {
+                let begin = Instant::now();
+                // Recorded before starting: a start that fails half-way
+                // may still have left a process to stop.
+                started.names.push(name.clone());
+                service.start()?;
+                println!(
+                    "{name:<15} {addr:<16} started in {}",
+                    util::secs(begin.elapsed())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stops every instance that runs from our state directory.
+pub fn down(config: &Config) -> Result {
+    let mut first_error = None;
+    for service in config.instances().iter().rev() {
+        if let Err(e) = stop_one(service.as_ref()) {
+            eprintln!("{}: {e}", service.name());
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn stop_one(service: &dyn Service) -> Result {
+    let name = service.name();
+    let addr = format!("{HOST}:{}", service.port());
+    match service.state() {
+        Ok(State::Ours(pid)) => {
+            service.stop(pid)?;
+            println!("{name:<15} {addr:<16} stopped (pid {pid})");
+        }
+        Ok(State::Foreign) => println!("{name:<15} {addr:<16} not ours, left running"),
+        Ok(State::Down) => println!("{name:<15} {addr:<16} not running"),
+        Err(e) => println!("{name:<15} {addr:<16} not ours ({e})"),
+    }
+    Ok(())
+}
+
+/// Prints one line per instance; fails when one is not running.
+pub fn status(config: &Config) -> Result {
+    let mut down = 0;
+    println!("state directory: {}", config.dir.display());
+    for service in config.instances() {
+        let name = service.name();
+        let addr = format!("{HOST}:{}", service.port());
+        let state = match service.state() {
+            Ok(State::Ours(pid)) => format!("running (ours, pid {pid})"),
+            Ok(State::Foreign) => "running (not ours)".to_string(),
+            Ok(State::Down) => {
+                down += 1;
+                "down".to_string()
+            }
+            Err(e) => {
+                down += 1;
+                e.to_string()
+            }
+        };
+        println!("{name:<15} {addr:<16} {state}");
+    }
+    if down > 0 {
+        bail!("{down} service(s) not running; `cargo xtask services up` starts them");
+    }
+    Ok(())
+}
+
+/// Prints `export VAR=value` lines for a shell to `eval`.
+pub fn print_env(config: &Config) {
+    for (name, value) in config.env_vars() {
+        println!("export {name}={value}");
+    }
+}
+
+/// `cargo xtask services <up|down|env|status>`.
+pub fn command(args: &[String]) -> Result {
+    let config = Config::from_env()?;
+    match args {
+        [cmd] if cmd == "up" => {
+            let mut started = Started::default();
+            up(&config, &mut started)?;
+            if started.is_empty() {
+                println!("nothing to start");
+            }
+            println!("(`eval \"$(cargo xtask services env)\"` exports the addresses)");
+            Ok(())
+        }
+        [cmd] if cmd == "down" => down(&config),
+        [cmd] if cmd == "env" => {
+            print_env(&config);
+            Ok(())
+        }
+        [cmd] if cmd == "status" => status(&config),
+        _ => bail!("usage: cargo xtask services up|down|env|status"),
+    }
+}

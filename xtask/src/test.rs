@@ -1,0 +1,255 @@
+//! `cargo xtask test`: the whole suite against real services, then the lints.
+//!
+//! Steps run in order and all run even when one fails (a test failure should
+//! not hide a lint failure in the same CI run); an interrupt (Ctrl-C) skips
+//! the rest. The services this run started are stopped at the end whatever
+//! happened, and the run fails if any step failed.
+//!
+//! The conformance suites are the `conformance` workspace member's tests, so
+//! the workspace step runs them.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::fuzz;
+use crate::services::{self, Config, Started};
+use crate::util::{self, Result, bail};
+
+/// Parsed `cargo xtask test` arguments.
+struct Options {
+    lint: bool,
+    /// Seconds per fuzz target, when fuzzing was asked for.
+    fuzz_secs: Option<u64>,
+    /// Extra `cargo test` arguments (after `--`).
+    cargo_test_args: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options> {
+        let mut options = Options {
+            lint: true,
+            fuzz_secs: None,
+            cargo_test_args: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--no-lint" => options.lint = false,
+                "--fuzz" => {
+                    let value = args.next().map(String::as_str).unwrap_or("");
+                    options.fuzz_secs = match value.parse() {
+                        Ok(s) if s > 0 => Some(s),
+                        _ => bail!("--fuzz needs a number of seconds per target, got `{value}`"),
+                    };
+                }
+                "--" => {
+                    options.cargo_test_args = args.cloned().collect();
+                    break;
+                }
+                other => bail!(
+                    "unknown argument `{other}`; usage: cargo xtask test [--no-lint] \
+                     [--fuzz SECS] [-- CARGO_TEST_ARGS...]"
+                ),
+            }
+        }
+        Ok(options)
+    }
+
+    /// `--workspace`, unless the extra arguments pick packages themselves.
+    fn package_selection(&self) -> Vec<String> {
+        let mut before_test_binary_args = self.cargo_test_args.iter().take_while(|a| *a != "--");
+        let picks = before_test_binary_args.any(|a| {
+            a == "-p" || a == "--package" || a.starts_with("-p") || a.starts_with("--package=")
+        });
+        if picks {
+            Vec::new()
+        } else {
+            vec!["--workspace".to_string()]
+        }
+    }
+}
+
+/// One named step of the run.
+struct Step {
+    name: String,
+    run: Box<dyn FnOnce() -> Result>,
+}
+
+impl Step {
+    fn new(name: impl Into<String>, run: impl FnOnce() -> Result + 'static) -> Self {
+        Step {
+            name: name.into(),
+            run: Box::new(run),
+        }
+    }
+
+    /// A step that runs `cmd` and fails on a non-zero exit.
+    fn command(mut cmd: Command) -> Self {
+        let name = util::describe_args(&cmd);
+        Step::new(name, move || util::run(&mut cmd))
+    }
+}
+
+/// Outcome of each step, for the summary.
+#[derive(Default)]
+struct Report {
+    rows: Vec<(String, Outcome)>,
+}
+
+enum Outcome {
+    Ok(Duration),
+    Failed(Duration),
+    Skipped,
+}
+
+impl Report {
+    /// Runs one step and records it; skipped after an interrupt unless `always`.
+    fn run(&mut self, name: String, always: bool, step: impl FnOnce() -> Result) -> bool {
+        if let (Some(signal), false) = (util::interrupted(), always) {
+            println!("\n==> {name}: skipped (interrupted by signal {signal})");
+            self.rows.push((name, Outcome::Skipped));
+            return false;
+        }
+        println!("\n==> {name}");
+        let begin = Instant::now();
+        let result = step();
+        let took = begin.elapsed();
+        let outcome = match result {
+            Ok(()) => {
+                println!("<== {name}: ok in {}", util::secs(took));
+                Outcome::Ok(took)
+            }
+            Err(e) => {
+                println!("<== {name}: FAILED in {}\n{e}", util::secs(took));
+                Outcome::Failed(took)
+            }
+        };
+        let ok = matches!(outcome, Outcome::Ok(_));
+        self.rows.push((name, outcome));
+        ok
+    }
+
+    fn failures(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|(_, o)| !matches!(o, Outcome::Ok(_)))
+            .count()
+    }
+
+    fn print(&self, total: Duration) {
+        println!("\nsummary ({} total):", util::secs(total));
+        for (name, outcome) in &self.rows {
+            let (word, took) = match outcome {
+                Outcome::Ok(d) => ("ok", util::secs(*d)),
+                Outcome::Failed(d) => ("FAILED", util::secs(*d)),
+                Outcome::Skipped => ("skipped", String::new()),
+            };
+            println!("  {word:<8} {took:>8}  {name}");
+        }
+    }
+}
+
+/// `cargo test` with the service addresses and `WEFT_REQUIRE_SERVICES=1`.
+fn cargo_test(config: &Config) -> Command {
+    let mut cmd = util::cargo();
+    cmd.arg("test")
+        .envs(config.env_vars())
+        .env("WEFT_REQUIRE_SERVICES", "1");
+    cmd
+}
+
+/// Unit, integration (and conformance) tests, examples and benches built as tests.
+fn workspace_tests(config: &Config, options: &Options) -> Step {
+    let mut cmd = cargo_test(config);
+    cmd.args(options.package_selection())
+        .arg("--all-targets")
+        .args(&options.cargo_test_args);
+    Step::command(cmd)
+}
+
+/// Doc tests (`--all-targets` leaves them out).
+fn doc_tests(config: &Config, options: &Options) -> Step {
+    let mut cmd = cargo_test(config);
+    cmd.args(options.package_selection())
+        .arg("--doc")
+        .args(&options.cargo_test_args);
+    Step::command(cmd)
+}
+
+/// Clippy with warnings denied (the workspace lints include missing docs).
+fn clippy() -> Step {
+    let mut cmd = util::cargo();
+    cmd.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    Step::command(cmd)
+}
+
+/// Formatting check.
+fn rustfmt() -> Step {
+    let mut cmd = util::cargo();
+    cmd.args(["fmt", "--all", "--", "--check"]);
+    Step::command(cmd)
+}
+
+/// Each fuzz target in `fuzz/Cargo.toml` for `secs` seconds.
+fn fuzz_targets(secs: u64) -> Result<Vec<Step>> {
+    if !fuzz::exists() {
+        println!("--fuzz: there is no fuzz/Cargo.toml yet, nothing to fuzz");
+        return Ok(Vec::new());
+    }
+    let mut steps = vec![Step::new(
+        "install cargo-fuzz if missing",
+        fuzz::ensure_cargo_fuzz,
+    )];
+    for target in fuzz::targets()? {
+        let name = format!("fuzz {target} for {secs}s");
+        steps.push(Step::new(name, move || fuzz::run_target(&target, secs)));
+    }
+    Ok(steps)
+}
+
+/// The steps after `services up`, in order.
+fn steps(config: &Config, options: &Options) -> Result<Vec<Step>> {
+    let mut steps = vec![workspace_tests(config, options), doc_tests(config, options)];
+    if options.lint {
+        steps.push(clippy());
+        steps.push(rustfmt());
+    }
+    if let Some(secs) = options.fuzz_secs {
+        steps.extend(fuzz_targets(secs)?);
+    }
+    Ok(steps)
+}
+
+/// `cargo xtask test [--no-lint] [--fuzz SECS] [-- CARGO_TEST_ARGS...]`.
+pub fn command(args: &[String]) -> Result {
+    let options = Options::parse(args)?;
+    let config = Config::from_env()?;
+    let steps = steps(&config, &options)?;
+    util::catch_interrupts();
+    let begin = Instant::now();
+    let mut report = Report::default();
+    let mut started = Started::default();
+    if report.run("services up".into(), false, || {
+        services::up(&config, &mut started)
+    }) {
+        for step in steps {
+            report.run(step.name, false, step.run);
+        }
+    }
+    // Runs even after a failure or an interrupt.
+    report.run("services down (what this run started)".into(), true, || {
+        started.down(&config)
+    });
+    report.print(begin.elapsed());
+    match report.failures() {
+        0 => Ok(()),
+        n => bail!("{n} step(s) did not pass"),
+    }
+}
