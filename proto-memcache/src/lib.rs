@@ -1,1 +1,13 @@
-//! Stub: this crate's protocol is not built yet; its issue will land it.
+//! memcached client protocol, Sans-IO.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod key;
+pub mod limits;
+pub mod meta;
+pub mod text;
+mod wire;
+
+pub use error::{DecodeError, DecodeResult, KeyError, ProtocolError, UsageError};
+pub use key::validate_key;
+pub use limits::Limits;
