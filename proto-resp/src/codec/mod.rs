@@ -1,0 +1,164 @@
+//! The stateless layer: decode and encode RESP values.
+//!
+//! Two decoding shapes share one implementation:
+//!
+//! * [`decode`] / [`Decoder::decode`] take `&[u8]` and return a borrowed
+//!   [`FrameRef`] plus the number of bytes it used. Incomplete input is
+//!   `Ok(None)`, never an error, so a caller can retry after reading more.
+//! * [`Decoder::decode_bytes`] takes the read buffer itself, splits exactly
+//!   one frame off its front and returns an owned [`Frame`] whose strings
+//!   are `Bytes` slices of those bytes (no copy).
+//!
+//! Requests (for server authors) are decoded by [`Decoder::decode_request`],
+//! which also accepts inline commands.
+
+mod decode;
+mod encode;
+mod inline;
+pub(crate) mod token;
+
+use bytes::{Bytes, BytesMut};
+
+pub(crate) use encode::{bulk as encode_bulk, header as encode_header};
+pub use encode::{encode, encode_command};
+pub use token::Protocol;
+
+use crate::error::DecodeError;
+use crate::frame::{Frame, FrameRef};
+use crate::limits::Limits;
+use decode::{Build, Scan, run};
+
+/// Decodes one RESP3 (superset of RESP2) value with [`Limits::DEFAULT`].
+///
+/// Returns the frame and the number of bytes it occupies, or `Ok(None)` if
+/// `buf` holds only part of a frame.
+///
+/// ```
+/// use proto_resp::{codec, Frame};
+/// let (frame, used) = codec::decode(b"*2\r\n$3\r\nfoo\r\n:42\r\n").unwrap().unwrap();
+/// assert_eq!(used, 18);
+/// assert_eq!(frame, Frame::Array(vec![Frame::BulkString(&b"foo"[..]), Frame::Integer(42)]));
+/// assert_eq!(codec::decode(b"$3\r\nfo").unwrap(), None);
+/// ```
+pub fn decode(buf: &[u8]) -> Result<Option<(FrameRef<'_>, usize)>, DecodeError> {
+    Decoder::default().decode(buf)
+}
+
+/// A decoder configured with [`Limits`] and the accepted [`Protocol`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoder {
+    limits: Limits,
+    protocol: Protocol,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(Limits::DEFAULT, Protocol::Resp3)
+    }
+}
+
+impl Decoder {
+    /// A decoder enforcing `limits` and accepting `protocol`'s type bytes.
+    pub fn new(limits: Limits, protocol: Protocol) -> Self {
+        Decoder { limits, protocol }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The accepted protocol.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Decodes one value from the front of `buf` as a borrowed view.
+    pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Option<(FrameRef<'a>, usize)>, DecodeError> {
+        run(
+            &mut Build(|s, e| &buf[s..e]),
+            buf,
+            0,
+            &self.limits,
+            self.protocol,
+        )
+    }
+
+    /// Length of the complete frame at the front of `buf`, validating it
+    /// fully (limits included) without building it.
+    pub fn frame_len(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+        Ok(run(&mut Scan, buf, 0, &self.limits, self.protocol)?.map(|((), n)| n))
+    }
+
+    /// Splits one complete frame off the front of `buf` and returns it owned;
+    /// its strings share `buf`'s allocation. Leaves `buf` untouched and
+    /// returns `Ok(None)` if the frame is incomplete.
+    pub fn decode_bytes(&self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        let Some(n) = self.frame_len(buf)? else {
+            return Ok(None);
+        };
+        let bytes = buf.split_to(n).freeze();
+        self.decode_frozen(&bytes)
+    }
+
+    /// Decodes one value from the front of a `Bytes`, zero-copy.
+    ///
+    /// Returns the frame and the bytes used; `Ok(None)` if incomplete.
+    pub fn decode_shared(&self, bytes: &Bytes) -> Result<Option<(Frame, usize)>, DecodeError> {
+        run(
+            &mut Build(|s, e| bytes.slice(s..e)),
+            bytes,
+            0,
+            &self.limits,
+            self.protocol,
+        )
+    }
+
+    fn decode_frozen(&self, bytes: &Bytes) -> Result<Option<Frame>, DecodeError> {
+        Ok(self.decode_shared(bytes)?.map(|(f, _)| f))
+    }
+
+    /// Decodes one client request: a RESP array (normally of bulk strings)
+    /// or an inline command line, which is returned as an array of bulk
+    /// strings. An empty inline line yields an empty array, which Redis
+    /// ignores.
+    pub fn decode_request<'a>(
+        &self,
+        buf: &'a [u8],
+    ) -> Result<Option<(FrameRef<'a>, usize)>, DecodeError> {
+        match buf.first() {
+            None => Ok(None),
+            Some(b'*') => self.decode(buf),
+            Some(_) => Ok(inline::split(buf, &self.limits)?.map(|(args, n)| {
+                let v = args
+                    .into_iter()
+                    .map(|(s, e)| Frame::BulkString(&buf[s..e]))
+                    .collect();
+                (Frame::Array(v), n)
+            })),
+        }
+    }
+
+    /// Owned, zero-copy form of [`decode_request`](Self::decode_request):
+    /// splits the request off the front of `buf`.
+    pub fn decode_request_bytes(&self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        match buf.first() {
+            None => Ok(None),
+            Some(b'*') => self.decode_bytes(buf),
+            Some(_) => {
+                let Some((args, n)) = inline::split(buf, &self.limits)? else {
+                    return Ok(None);
+                };
+                let line = buf.split_to(n).freeze();
+                Ok(Some(Frame::Array(
+                    args.into_iter()
+                        .map(|(s, e)| Frame::BulkString(line.slice(s..e)))
+                        .collect(),
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! Decoder invariants, shared by the fuzz targets and the property tests.
+//!
+//! [`check_decode`] panics when an invariant is broken, which is what a
+//! fuzzer needs; it never panics for merely invalid input.
+
+use bytes::BytesMut;
+
+use crate::codec::{Decoder, Protocol, encode};
+use crate::error::DecodeErrorKind;
+use crate::frame::Frame;
+use crate::limits::Limits;
+
+/// How decoding a whole stream ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// Bytes left that do not (yet) form a frame.
+    Incomplete(usize),
+    /// An error of this kind at this absolute offset.
+    Failed(DecodeErrorKind, usize),
+}
+
+/// Decodes `input` frame after frame, feeding it `step` bytes at a time.
+fn stream(dec: &Decoder, input: &[u8], step: usize) -> (Vec<Frame>, End) {
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    let mut consumed = 0;
+    for chunk in input.chunks(step.max(1)) {
+        buf.extend_from_slice(chunk);
+        loop {
+            let before = buf.len();
+            match dec.decode_bytes(&mut buf) {
+                Ok(Some(f)) => {
+                    consumed += before - buf.len();
+                    frames.push(f);
+                }
+                Ok(None) => break,
+                Err(e) => return (frames, End::Failed(e.kind(), consumed + e.offset())),
+            }
+        }
+    }
+    (frames, End::Incomplete(buf.len()))
+}
+
+/// Checks, for arbitrary `input`:
+///
+/// 1. feeding it whole and one byte at a time yields the same frames and
+///    the same final error or leftover (a frame split anywhere parses the
+///    same);
+/// 2. the borrowed and owned decoders agree, and `frame_len` matches;
+/// 3. every decoded frame re-encodes to bytes that decode to an equal frame
+///    using exactly those bytes.
+///
+/// # Panics
+///
+/// When an invariant is broken.
+pub fn check_decode(input: &[u8], protocol: Protocol) {
+    // Small limits so the fuzzer reaches them.
+    let limits = Limits {
+        max_bulk_len: 1 << 16,
+        max_elements: 1 << 10,
+        max_depth: 16,
+        max_line_len: 1 << 10,
+    };
+    let dec = Decoder::new(limits, protocol);
+    let whole = stream(&dec, input, input.len());
+    let bytewise = stream(&dec, input, 1);
+    assert_eq!(whole, bytewise, "split-dependent decoding");
+
+    match (dec.decode(input), dec.frame_len(input)) {
+        (Ok(Some((f, n))), Ok(Some(m))) => {
+            assert_eq!(n, m, "frame_len disagrees with decode");
+            assert!(f.eq_frame(&whole.0[0]), "borrowed and owned frames differ");
+        }
+        (Ok(None), Ok(None)) => assert!(whole.0.is_empty()),
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        (a, b) => panic!("decode {a:?} vs frame_len {b:?}"),
+    }
+
+    for f in &whole.0 {
+        check_roundtrip(&dec, f);
+    }
+}
+
+/// Encodes `frame`, decodes it back with `dec`, and checks it is equal and
+/// uses every encoded byte.
+///
+/// # Panics
+///
+/// When the round trip changes the frame.
+pub fn check_roundtrip<B: AsRef<[u8]>>(dec: &Decoder, frame: &Frame<B>) {
+    let mut out = BytesMut::new();
+    encode(&mut out, frame);
+    match dec.decode(&out) {
+        Ok(Some((g, n))) => {
+            assert_eq!(n, out.len(), "re-encoded frame has trailing bytes");
+            assert!(g.eq_frame(frame), "round trip changed the frame: {out:?}");
+        }
+        other => panic!("re-encoded frame does not decode: {other:?} from {out:?}"),
+    }
+}
