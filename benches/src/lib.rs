@@ -1,2 +1,36 @@
-//! Benchmarks against peer crates. The peers (tokio, hyper, redis-rs, ...) are
-//! kept out of the default build; see `BENCHMARKS.md` for commands and figures.
+//! Benchmarks against peer crates. The peers (tokio, hyper, redis-rs, ...)
+//! are kept out of the default build behind the `peers` feature; see
+//! `BENCHMARKS.md` for the commands and the figures.
+//!
+//! Method: every comparison runs A and B in the same process run, the cells
+//! interleaved over several rounds, and reports medians and their ratio.
+
+use std::time::Duration;
+
+/// The median of `samples` (sorted in place).
+pub fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
+
+/// Operations per second of `ops` done in `elapsed`.
+pub fn rate(ops: u64, elapsed: Duration) -> f64 {
+    ops as f64 / elapsed.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(super::median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(super::median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
