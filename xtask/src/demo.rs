@@ -107,7 +107,7 @@ fn serve(config: &Config, options: &Options) -> Result {
     let mut killed = false;
     loop {
         if let Some(status) = child.try_wait()? {
-            return match (status.success(), interrupted_at) {
+            return match (status.success(), util::interrupted()) {
                 (true, _) | (false, Some(_)) => {
                     println!("demo exited: {status}");
                     Ok(())

@@ -129,11 +129,13 @@ impl Report {
         ok
     }
 
-    fn failures(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|(_, o)| !matches!(o, Outcome::Ok(_)))
-            .count()
+    /// How many steps failed and how many were skipped.
+    fn failures(&self) -> (usize, usize) {
+        let count = |f: fn(&Outcome) -> bool| self.rows.iter().filter(|(_, o)| f(o)).count();
+        (
+            count(|o| matches!(o, Outcome::Failed(_))),
+            count(|o| matches!(o, Outcome::Skipped)),
+        )
     }
 
     fn print(&self, total: Duration) {
@@ -249,7 +251,7 @@ pub fn command(args: &[String]) -> Result {
     });
     report.print(begin.elapsed());
     match report.failures() {
-        0 => Ok(()),
-        n => bail!("{n} step(s) did not pass"),
+        (0, 0) => Ok(()),
+        (failed, skipped) => bail!("{failed} step(s) failed, {skipped} skipped"),
     }
 }

@@ -94,9 +94,15 @@ pub fn ensure() -> Result {
     if packages.is_empty() {
         return Ok(());
     }
-    let debian = Path::new("/etc/debian_version").exists() && util::which("apt-get").is_some();
-    if !(debian && util::is_root()) {
-        let why = if debian { "not root" } else { "not Debian" };
+    let debian = Path::new("/etc/debian_version").exists();
+    let apt = util::which("apt-get").is_some();
+    let why = match (debian, util::is_root(), apt) {
+        (false, _, _) => Some("not Debian"),
+        (true, false, _) => Some("not root"),
+        (true, true, false) => Some("apt-get not found"),
+        (true, true, true) => None,
+    };
+    if let Some(why) = why {
         let message = format!(
             "missing packages: {} ({why}, so xtask cannot install them; the Debian \
              package names are: {})",

@@ -41,7 +41,14 @@ impl Postgres {
         }
     }
 
+    /// `postgres` in the state directory, or where that symlink points: the
+    /// server and its socket path must not go through the link.
     fn root(&self) -> PathBuf {
+        let link = self.link();
+        std::fs::read_link(&link).unwrap_or(link)
+    }
+
+    fn link(&self) -> PathBuf {
         self.state_dir.join("postgres")
     }
 
@@ -69,8 +76,11 @@ impl Postgres {
 
     /// Creates the root directory (or the symlink to one outside).
     fn prepare_root(&self) -> Result {
-        let root = self.root();
-        if root.exists() {
+        let root = self.link();
+        if root.symlink_metadata().is_ok() {
+            // A link whose target was cleaned away (temp dirs do not survive
+            // reboots) gets an empty one; initdb then runs again.
+            std::fs::create_dir_all(self.root())?;
             return Ok(());
         }
         let socket = self.socket_dir().join(format!(".s.PGSQL.{}", self.port));
@@ -234,15 +244,8 @@ impl Service for Postgres {
     }
 
     fn state(&self) -> Result<State> {
-        if let Some((pid, port)) = self.postmaster() {
+        if let Some((pid, _)) = self.postmaster() {
             if util::pid_alive(pid, "postgres") {
-                if port != self.port {
-                    bail!(
-                        "ours (pid {pid}) runs on port {port}, not {}; stop it with the \
-                         settings it was started with",
-                        self.port
-                    );
-                }
                 return Ok(State::Ours(pid));
             }
         }
@@ -284,13 +287,23 @@ impl Service for Postgres {
         let Some(bin) = bin_dir() else {
             bail!("PostgreSQL binaries not found");
         };
+        if let Some((pid, port)) = self.postmaster() {
+            if port != self.port && util::pid_alive(pid, "postgres") {
+                bail!(
+                    "ours (pid {pid}) runs on port {port}, not {}; `services down` stops it",
+                    self.port
+                );
+            }
+        }
         let port = self.port.to_string();
         util::wait_until(
             "postgres to accept connections",
             Duration::from_secs(60),
             || {
                 Command::new(bin.join("pg_isready"))
-                    .args(["-q", "-h", HOST, "-p", &port])
+                    .args([
+                        "-q", "-h", HOST, "-p", &port, "-U", SUPERUSER, "-d", "postgres",
+                    ])
                     .status()
                     .is_ok_and(|s| s.success())
             },
