@@ -1,6 +1,7 @@
 //! memcached client protocol, Sans-IO.
 #![forbid(unsafe_code)]
 
+pub mod binary;
 pub mod error;
 pub mod key;
 pub mod limits;
