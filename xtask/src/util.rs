@@ -310,3 +310,65 @@ pub fn interrupted() -> Option<i32> {
         signal => Some(signal),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_commands_as_a_shell_would_read_them() {
+        let mut cmd = Command::new("/usr/bin/cargo");
+        cmd.args(["test", "--", "it's", "a b", ""]).env("A", "x y");
+        assert_eq!(
+            describe(&cmd),
+            r#"A='x y' /usr/bin/cargo test -- 'it'\''s' 'a b' ''"#
+        );
+        assert_eq!(describe_args(&cmd), r#"cargo test -- 'it'\''s' 'a b' ''"#);
+    }
+
+    #[test]
+    fn knows_live_processes_by_pid_and_name() {
+        let me = std::process::id();
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert!(pid_alive(me, comm.trim()));
+        assert!(!pid_alive(me, "surely-not-this"));
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Exited but not yet reaped: a zombie, which does not count.
+        wait_until("true to exit", Duration::from_secs(5), || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
+        })
+        .unwrap();
+        assert!(!pid_alive(pid, "true"));
+        child.wait().unwrap();
+        assert!(!pid_alive(pid, "true"));
+    }
+
+    #[test]
+    fn probes_tell_closed_from_answering() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 6];
+            stream.read_exact(&mut buf).unwrap();
+            assert_eq!(&buf, b"PING\r\n");
+            stream.write_all(b"+PONG\r\n").unwrap();
+        });
+        assert!(matches!(probe(addr, b"PING\r\n"), Probe::Reply(r) if r == b"+PONG\r\n"));
+        server.join().unwrap();
+        // The listener is gone: nothing accepts there any more.
+        assert!(matches!(probe(addr, b"PING\r\n"), Probe::Closed));
+    }
+
+    #[test]
+    fn reads_the_first_line_of_pid_files() {
+        let path = std::env::temp_dir().join(format!("weft-xtask-pid-{}", std::process::id()));
+        std::fs::write(&path, "1234\n/data\n").unwrap();
+        assert_eq!(read_pid(&path), Some(1234));
+        std::fs::write(&path, "garbage\n").unwrap();
+        assert_eq!(read_pid(&path), None);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read_pid(&path), None);
+    }
+}

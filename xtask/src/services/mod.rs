@@ -44,6 +44,13 @@ impl Config {
     /// `WEFT_MEMCACHED_ADDRS` (hosts must be 127.0.0.1: we only start
     /// servers on loopback).
     pub fn from_env() -> Result<Config> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::from_env`], reading variables through `lookup`.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        // An empty variable counts as unset.
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let dir = match var("WEFT_SERVICES_DIR") {
             Some(dir) => PathBuf::from(dir),
             None => util::repo_root().join(".weft").join("services"),
@@ -70,6 +77,10 @@ impl Config {
         {
             bail!("WEFT_PG_DB={pg_db}: use lowercase letters, digits and '_'");
         }
+        let addr_port = |name: &str, default: u16| match var(name) {
+            Some(addr) => loopback_port(name, &addr),
+            None => Ok(default),
+        };
         let redis_port = addr_port("WEFT_REDIS_ADDR", 63790)?;
         let redis_auth_port = addr_port("WEFT_REDIS_AUTH_ADDR", 63791)?;
         let memcached_ports = match var("WEFT_MEMCACHED_ADDRS") {
@@ -137,10 +148,6 @@ impl Config {
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 fn parse_port(name: &str, text: &str) -> Result<u16> {
     match text.parse::<u16>() {
         Ok(port) if port != 0 => Ok(port),
@@ -156,13 +163,6 @@ fn loopback_port(name: &str, addr: &str) -> Result<u16> {
         bail!("{name}: `{addr}`: xtask only runs services on {HOST}");
     }
     parse_port(name, port)
-}
-
-fn addr_port(name: &str, default: u16) -> Result<u16> {
-    match var(name) {
-        Some(addr) => loopback_port(name, &addr),
-        None => Ok(default),
-    }
 }
 
 /// Whether an instance runs, and whether it is ours to stop.
@@ -335,5 +335,204 @@ pub fn command(args: &[String]) -> Result {
         }
         [cmd] if cmd == "status" => status(&config),
         _ => bail!("usage: cargo xtask services up|down|env|status"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::Probe;
+    use std::collections::HashMap;
+    use std::net::TcpListener;
+    use std::process::Command;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ports() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.dir, util::repo_root().join(".weft/services"));
+        let env: Vec<String> = config
+            .env_vars()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(
+            env,
+            [
+                "WEFT_PG_HOST=127.0.0.1",
+                "WEFT_PG_PORT=54329",
+                "WEFT_PG_DB=weft",
+                "WEFT_REDIS_ADDR=127.0.0.1:63790",
+                "WEFT_REDIS_AUTH_ADDR=127.0.0.1:63791",
+                "WEFT_MEMCACHED_ADDRS=127.0.0.1:11311,127.0.0.1:11312,127.0.0.1:11313",
+            ]
+        );
+    }
+
+    #[test]
+    fn overrides_flow_into_the_exported_variables() {
+        let config = config(&[
+            ("WEFT_SERVICES_DIR", "/tmp/x"),
+            ("WEFT_PG_HOST", "localhost"),
+            ("WEFT_PG_PORT", "55439"),
+            ("WEFT_REDIS_ADDR", ""),
+            ("WEFT_REDIS_AUTH_ADDR", "127.0.0.1:1234"),
+            ("WEFT_MEMCACHED_ADDRS", "127.0.0.1:1, localhost:2"),
+        ])
+        .unwrap();
+        assert_eq!(config.dir, PathBuf::from("/tmp/x"));
+        assert_eq!(
+            (config.pg_port, config.redis_port, config.redis_auth_port),
+            (55439, 63790, 1234)
+        );
+        assert_eq!(config.memcached_ports, [1, 2]);
+        let env = config.env_vars();
+        assert!(env.contains(&("WEFT_PG_HOST", "127.0.0.1".into())));
+        assert!(env.contains(&("WEFT_MEMCACHED_ADDRS", "127.0.0.1:1,127.0.0.1:2".into())));
+    }
+
+    #[test]
+    fn rejects_remote_hosts_bad_ports_and_clashes() {
+        for vars in [
+            [("WEFT_PG_HOST", "db.example")],
+            [("WEFT_PG_PORT", "0")],
+            [("WEFT_PG_PORT", "70000")],
+            [("WEFT_REDIS_ADDR", "10.1.2.3:6379")],
+            [("WEFT_REDIS_ADDR", "63790")],
+            [("WEFT_MEMCACHED_ADDRS", "127.0.0.1:54329")],
+            [("WEFT_PG_DB", "weft; DROP")],
+        ] {
+            assert!(config(&vars).is_err(), "{vars:?} accepted");
+        }
+    }
+
+    /// A port nothing listens on right now.
+    fn free_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    /// Starts, recognizes and stops real servers in a scratch directory on
+    /// free ports. Needs the servers installed (`cargo xtask services up`
+    /// installs them); skipped without them unless WEFT_REQUIRE_SERVICES=1.
+    #[test]
+    fn lifecycle_on_scratch_ports() {
+        let installed = postgres::bin_dir().is_some()
+            && util::which("redis-server").is_some()
+            && util::which("memcached").is_some();
+        if !installed {
+            assert!(
+                std::env::var("WEFT_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "WEFT_REQUIRE_SERVICES=1 but PostgreSQL, redis-server or memcached is missing"
+            );
+            eprintln!("skipped: PostgreSQL, redis-server or memcached not installed");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("weft-xtask-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = config(&[]).unwrap();
+        config.dir = dir.clone();
+        config.pg_port = free_port();
+        config.redis_port = free_port();
+        config.redis_auth_port = free_port();
+        config.memcached_ports = vec![free_port()];
+
+        let mut started = Started::default();
+        let result = up(&config, &mut started);
+        let checks = result.and_then(|()| check_running(&config));
+        let stopped = started.down(&config);
+        let after: Vec<bool> = config
+            .instances()
+            .iter()
+            .map(|s| matches!(s.state(), Ok(State::Down)))
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        checks.unwrap();
+        stopped.unwrap();
+        assert!(after.iter().all(|&down| down), "still running: {after:?}");
+    }
+
+    fn check_running(config: &Config) -> Result {
+        for service in config.instances() {
+            if !matches!(service.state()?, State::Ours(_)) {
+                bail!("{} is not ours after up", service.name());
+            }
+        }
+        // A second `up` starts nothing.
+        let mut again = Started::default();
+        up(config, &mut again)?;
+        if !again.is_empty() {
+            bail!("second up started {:?}", again.names);
+        }
+        // Each password user authenticates with its password, and only with it.
+        let psql = postgres::bin_dir().unwrap().join("psql");
+        for (user, password) in [
+            ("weft_md5", "md5pass"),
+            ("weft_scram", "scrampass"),
+            ("weft_clear", "clearpass"),
+        ] {
+            for (pass, should_work) in [(password, true), ("wrong", false)] {
+                let ok = Command::new(&psql)
+                    .args(["-X", "-tA", "-h", HOST, "-p", &config.pg_port.to_string()])
+                    .args(["-U", user, "-d", &config.pg_db, "-c", "SELECT 1"])
+                    .env("PGPASSWORD", pass)
+                    .output()?
+                    .status
+                    .success();
+                if ok != should_work {
+                    bail!("{user} with password {pass}: login ok={ok}");
+                }
+            }
+        }
+        // The authenticated Redis wants a password.
+        let reply = match util::probe(util::loopback(config.redis_auth_port), b"PING\r\n") {
+            Probe::Reply(r) => r,
+            Probe::Closed => bail!("redis-auth closed"),
+        };
+        if !reply.starts_with(b"-NOAUTH") {
+            bail!("redis-auth answered {:?}", String::from_utf8_lossy(&reply));
+        }
+        let reply = match util::probe(
+            util::loopback(config.redis_auth_port),
+            b"AUTH weft weftpass\r\nPING\r\n",
+        ) {
+            Probe::Reply(r) => r,
+            Probe::Closed => bail!("redis-auth closed"),
+        };
+        if !reply.starts_with(b"+OK\r\n") {
+            bail!("AUTH weft answered {:?}", String::from_utf8_lossy(&reply));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_port_held_by_another_protocol_is_an_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Answers every connection with a line no service sends.
+        std::thread::spawn(move || {
+            use std::io::Write;
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.write_all(b"hello\r\n");
+            }
+        });
+        let mut config = config(&[]).unwrap();
+        config.dir = std::env::temp_dir().join("weft-xtask-test-unused");
+        config.pg_port = port;
+        config.redis_port = port;
+        config.memcached_ports = vec![port];
+        for service in config.instances() {
+            if service.port() == port {
+                assert!(service.state().is_err(), "{} accepted it", service.name());
+            }
+        }
     }
 }
