@@ -119,7 +119,7 @@ fn serve(config: &Config, options: &Options) -> Result {
             let since = *interrupted_at.get_or_insert_with(Instant::now);
             if !forwarded && since.elapsed() >= GRACE {
                 // The signal was sent to us alone (not the terminal's group).
-                let _ = util::kill(pid, "INT");
+                let _ = util::send_signal(pid, util::SIGINT);
                 forwarded = true;
             } else if !killed && since.elapsed() >= GRACE + KILL_AFTER {
                 eprintln!("demo did not stop after SIGINT; killing it");

@@ -203,9 +203,17 @@ pub fn pid_alive(pid: u32, comm: &str) -> bool {
     name == comm && !matches!(state, Some('Z' | 'X'))
 }
 
-/// Sends `signal` (a name such as `TERM`) to `pid`.
-pub fn kill(pid: u32, signal: &str) -> Result {
-    capture(Command::new("kill").args(["-s", signal, &pid.to_string()]))?;
+/// Sends signal `signum` (such as [`SIGTERM`]) to `pid`.
+///
+/// Through the C library rather than `kill(1)`, which minimal Debian images
+/// lack (it is in procps).
+pub fn send_signal(pid: u32, signum: i32) -> Result {
+    let Ok(pid) = i32::try_from(pid) else {
+        bail!("pid {pid} out of range");
+    };
+    if kill(pid, signum) != 0 {
+        bail!("kill({pid}, {signum}): {}", io::Error::last_os_error());
+    }
     Ok(())
 }
 
@@ -214,7 +222,7 @@ pub fn terminate(pid: u32, comm: &str, timeout: Duration) -> Result {
     if !pid_alive(pid, comm) {
         return Ok(());
     }
-    kill(pid, "TERM")?;
+    send_signal(pid, SIGTERM)?;
     wait_until(&format!("{comm} (pid {pid}) to exit"), timeout, || {
         !pid_alive(pid, comm)
     })
@@ -281,10 +289,15 @@ extern "C" fn on_interrupt(signal: i32) {
 unsafe extern "C" {
     /// `signal(2)` from the C library std already links.
     fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    /// `kill(2)`: integers in, an integer out, no memory touched, so it is
+    /// safe to call with any arguments.
+    safe fn kill(pid: i32, signum: i32) -> i32;
 }
 
-const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
+/// Interrupt (Ctrl-C).
+pub const SIGINT: i32 = 2;
+/// Polite termination.
+pub const SIGTERM: i32 = 15;
 
 /// Lets this process survive SIGINT and SIGTERM so it can stop the services
 /// it started; [`interrupted`] then reports the signal.

@@ -120,6 +120,7 @@ impl Postgres {
         chown(&[&root], true)?;
         let out = util::capture(
             as_os_user(&bin.join("initdb"))
+                .current_dir(&root)
                 .arg("-D")
                 .arg(self.data())
                 .args([
@@ -225,7 +226,8 @@ host    all       all         127.0.0.1/32   trust
 
     fn pg_ctl(&self, bin: &Path) -> Command {
         let mut cmd = as_os_user(&bin.join("pg_ctl"));
-        cmd.arg("-D").arg(self.data());
+        // Our working directory may be closed to the postgres user.
+        cmd.current_dir(self.root()).arg("-D").arg(self.data());
         cmd
     }
 
@@ -382,6 +384,7 @@ fn chown(paths: &[&Path], recursive: bool) -> Result {
 /// Whether the `postgres` OS user can enter `dir` (every ancestor searchable).
 fn os_user_can_enter(dir: &Path) -> bool {
     Command::new("runuser")
+        .current_dir("/")
         .args(["-u", OS_USER, "--", "test", "-x"])
         .arg(dir)
         .status()
