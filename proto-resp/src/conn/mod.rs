@@ -1,0 +1,520 @@
+//! The client connection state machine.
+
+mod pubsub;
+mod state;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+use crate::cmd::Cmd;
+use crate::codec::{Decoder, Protocol, encode_command};
+use crate::error::{Error, UsageError};
+use crate::event::{Event, ReqId};
+use crate::frame::Frame;
+use crate::limits::Limits;
+
+use pubsub::Subscriptions;
+use state::{Expect, Handshake, Owner, Pending, Phase, Route, Step};
+
+/// How a [`Connection`] introduces itself.
+#[derive(Debug, Clone)]
+pub struct Config {
+    protocol: Protocol,
+    username: Option<String>,
+    password: Option<String>,
+    client_name: Option<String>,
+    database: i64,
+    limits: Limits,
+    handshake_timeout: Option<Duration>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            protocol: Protocol::Resp3,
+            username: None,
+            password: None,
+            client_name: None,
+            database: 0,
+            limits: Limits::DEFAULT,
+            handshake_timeout: None,
+        }
+    }
+}
+
+impl Config {
+    /// RESP3 preferred, no authentication, database 0, default limits.
+    pub fn new() -> Self {
+        Config::default()
+    }
+
+    /// The protocol to ask for. [`Protocol::Resp3`] (the default) sends
+    /// `HELLO 3` and falls back to RESP2 if the server does not know it;
+    /// [`Protocol::Resp2`] never sends `HELLO`.
+    pub fn protocol(mut self, p: Protocol) -> Self {
+        self.protocol = p;
+        self
+    }
+
+    /// Authenticates with `AUTH [username] password` (or `HELLO 3 AUTH`).
+    /// Without a username, Redis' `default` user is meant.
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// The ACL user to authenticate as (needs a [`password`](Self::password)).
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Sets the connection name (`CLIENT SETNAME`, or `HELLO ... SETNAME`).
+    pub fn client_name(mut self, name: impl Into<String>) -> Self {
+        self.client_name = Some(name.into());
+        self
+    }
+
+    /// Selects a logical database other than 0 during the handshake.
+    pub fn database(mut self, db: i64) -> Self {
+        self.database = db;
+        self
+    }
+
+    /// Limits applied to every frame the server sends.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Fails the connection if the handshake has not finished this long
+    /// after [`Connection::new`].
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = Some(t);
+        self
+    }
+}
+
+/// A client connection to a RESP server, without I/O.
+///
+/// See the [crate documentation](crate) for the drain rule and a run loop.
+/// Replies are matched to requests first-in first-out; pushes never are.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    decoder: Decoder,
+    phase: Phase,
+    protocol: Protocol,
+    /// Bytes ready for `poll_transmit`.
+    tx: BytesMut,
+    /// Requests on the wire (or in `tx`), in order.
+    inflight: VecDeque<Pending>,
+    /// User requests sent during the handshake, and their bytes.
+    held: VecDeque<Pending>,
+    held_tx: BytesMut,
+    events: VecDeque<Event>,
+    next_id: u64,
+    subs: Subscriptions,
+    deadline: Option<Instant>,
+    hello: Option<Frame>,
+}
+
+impl Connection {
+    /// Starts a connection: the handshake is queued for
+    /// [`poll_transmit`](Self::poll_transmit) at once.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let mut c = Connection {
+            decoder: Decoder::new(config.limits, Protocol::Resp3),
+            phase: Phase::Handshaking,
+            protocol: config.protocol,
+            tx: BytesMut::new(),
+            inflight: VecDeque::new(),
+            held: VecDeque::new(),
+            held_tx: BytesMut::new(),
+            events: VecDeque::new(),
+            next_id: 0,
+            subs: Subscriptions::default(),
+            deadline: config.handshake_timeout.and_then(|t| now.checked_add(t)),
+            hello: None,
+            config,
+        };
+        match c.config.protocol {
+            Protocol::Resp3 => c.send_hello(),
+            Protocol::Resp2 => c.send_resp2_setup(),
+        }
+        c
+    }
+
+    fn internal(&mut self, step: Step, args: &[&[u8]]) {
+        encode_command(&mut self.tx, args);
+        self.inflight.push_back(Pending {
+            owner: Owner::Handshake(step),
+            expect: Expect::One,
+        });
+    }
+
+    /// `HELLO 3 [AUTH user pass] [SETNAME name]` (Redis `HELLO` docs).
+    fn send_hello(&mut self) {
+        let cfg = self.config.clone();
+        let mut args: Vec<&[u8]> = vec![b"HELLO", b"3"];
+        if let Some(pass) = &cfg.password {
+            let user = cfg.username.as_deref().unwrap_or("default");
+            args.extend([&b"AUTH"[..], user.as_bytes(), pass.as_bytes()]);
+        }
+        if let Some(name) = &cfg.client_name {
+            args.extend([&b"SETNAME"[..], name.as_bytes()]);
+        }
+        self.internal(Step::Hello, &args);
+    }
+
+    /// RESP2 setup: `AUTH`, `CLIENT SETNAME`, pipelined; then `SELECT`.
+    fn send_resp2_setup(&mut self) {
+        self.protocol = Protocol::Resp2;
+        let cfg = self.config.clone();
+        if let Some(pass) = &cfg.password {
+            match &cfg.username {
+                Some(user) => {
+                    self.internal(Step::Auth, &[b"AUTH", user.as_bytes(), pass.as_bytes()])
+                }
+                None => self.internal(Step::Auth, &[b"AUTH", pass.as_bytes()]),
+            }
+        }
+        if let Some(name) = &cfg.client_name {
+            self.internal(Step::SetName, &[b"CLIENT", b"SETNAME", name.as_bytes()]);
+        }
+        self.send_select();
+    }
+
+    fn send_select(&mut self) {
+        if self.config.database != 0 {
+            let mut b = itoa::Buffer::new();
+            let db = b.format(self.config.database).as_bytes().to_vec();
+            self.internal(Step::Select, &[b"SELECT", &db]);
+        }
+        self.maybe_ready();
+    }
+
+    fn maybe_ready(&mut self) {
+        let handshaking = self
+            .inflight
+            .iter()
+            .any(|p| matches!(p.owner, Owner::Handshake(_)));
+        if self.phase == Phase::Handshaking && !handshaking {
+            self.phase = Phase::Ready;
+            self.deadline = None;
+            self.tx.extend_from_slice(&self.held_tx);
+            self.held_tx = BytesMut::new();
+            self.inflight.append(&mut self.held);
+            self.events.push_back(Event::Ready {
+                protocol: self.protocol,
+            });
+        }
+    }
+
+    /// Queues a command built with [`Cmd`]; returns the id its reply will
+    /// carry.
+    ///
+    /// Commands sent during the handshake are held and go out, in order,
+    /// once it succeeds.
+    pub fn send(&mut self, cmd: &Cmd) -> Result<ReqId, UsageError> {
+        let expect = self.admit(cmd.args())?;
+        let dst = self.outbox();
+        cmd.write_to(dst);
+        Ok(self.enqueue(expect))
+    }
+
+    /// Queues a command given as its arguments, name first.
+    pub fn send_args<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<ReqId, UsageError> {
+        let expect = self.admit(args.iter().map(AsRef::as_ref))?;
+        encode_command(self.outbox(), args);
+        Ok(self.enqueue(expect))
+    }
+
+    fn admit<'a>(&self, args: impl Iterator<Item = &'a [u8]>) -> Result<Expect, UsageError> {
+        match self.phase {
+            Phase::Failed(_) | Phase::Closed => Err(UsageError::Closed),
+            _ => state::classify(args),
+        }
+    }
+
+    fn outbox(&mut self) -> &mut BytesMut {
+        if self.phase == Phase::Ready {
+            &mut self.tx
+        } else {
+            &mut self.held_tx
+        }
+    }
+
+    fn enqueue(&mut self, expect: Expect) -> ReqId {
+        let id = ReqId(self.next_id);
+        self.next_id += 1;
+        let p = Pending {
+            owner: Owner::User(id),
+            expect,
+        };
+        if self.phase == Phase::Ready {
+            self.inflight.push_back(p);
+        } else {
+            self.held.push_back(p);
+        }
+        id
+    }
+
+    /// Consumes every complete frame at the front of `buf`, leaving a
+    /// partial one in place. Then drain the `poll_*` methods.
+    ///
+    /// An error is fatal and sticky: the connection must be dropped, and
+    /// every outstanding request failed by the caller.
+    pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) -> Result<(), Error> {
+        let _ = now; // RESP has no protocol timers besides the handshake deadline.
+        if let Phase::Failed(e) = &self.phase {
+            return Err(e.clone());
+        }
+        loop {
+            let frame = match self.decoder.decode_bytes(buf) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(self.fail(Error::Decode(e))),
+            };
+            if let Err(e) = self.on_frame(frame) {
+                return Err(self.fail(e));
+            }
+        }
+    }
+
+    /// The peer closed its side. An error if replies were still owed.
+    pub fn handle_eof(&mut self) -> Result<(), Error> {
+        match &self.phase {
+            Phase::Failed(e) => Err(e.clone()),
+            Phase::Handshaking => Err(self.fail(Error::UnexpectedEof {
+                pending: self.inflight.len(),
+            })),
+            _ if !self.inflight.is_empty() => Err(self.fail(Error::UnexpectedEof {
+                pending: self.inflight.len(),
+            })),
+            _ => {
+                self.phase = Phase::Closed;
+                Ok(())
+            }
+        }
+    }
+
+    /// Fails the handshake if its deadline has passed; a spurious call is a
+    /// no-op.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        if let Phase::Failed(e) = &self.phase {
+            return Err(e.clone());
+        }
+        match self.deadline {
+            Some(d) if now >= d && self.phase == Phase::Handshaking => {
+                Err(self.fail(Error::HandshakeTimeout))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends the bytes to write to `dst`; false if there were none.
+    #[must_use]
+    pub fn poll_transmit(&mut self, dst: &mut BytesMut) -> bool {
+        if self.tx.is_empty() {
+            return false;
+        }
+        if dst.is_empty() {
+            // Hand the buffer over instead of copying it.
+            std::mem::swap(dst, &mut self.tx);
+        } else {
+            dst.extend_from_slice(&self.tx);
+            self.tx.clear();
+        }
+        true
+    }
+
+    /// The next event, in order.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next:
+    /// the handshake deadline while handshaking, otherwise never. Redis has
+    /// no other protocol timer; request timeouts belong to the driver, which
+    /// must then discard the connection (a late reply would be matched to
+    /// the next request otherwise).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Handshaking => self.deadline,
+            _ => None,
+        }
+    }
+
+    /// The protocol in use: negotiated by the handshake, or RESP2 after a
+    /// fallback or a `RESET`.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// True once the handshake has succeeded and until a fatal error.
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// The fatal error, if the connection has failed.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.phase {
+            Phase::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The server's `HELLO` reply (server, version, proto, id, mode, role,
+    /// modules), if RESP3 was negotiated.
+    pub fn hello(&self) -> Option<&Frame> {
+        self.hello.as_ref()
+    }
+
+    /// Requests sent (or held during the handshake) and not yet answered.
+    pub fn pending(&self) -> usize {
+        self.held.len()
+            + self
+                .inflight
+                .iter()
+                .filter(|p| matches!(p.owner, Owner::User(_)))
+                .count()
+    }
+
+    /// True while the server has confirmed at least one subscription.
+    pub fn is_subscribed(&self) -> bool {
+        self.subs.active()
+    }
+
+    fn fail(&mut self, e: Error) -> Error {
+        self.phase = Phase::Failed(e.clone());
+        self.tx.clear();
+        self.held_tx.clear();
+        e
+    }
+
+    fn on_frame(&mut self, frame: Frame) -> Result<(), Error> {
+        let head = self.inflight.front().map(|p| &p.expect);
+        match state::route(&frame, self.protocol, &self.subs, head) {
+            Route::Push => {
+                self.events.push_back(Event::Push { frame });
+                Ok(())
+            }
+            Route::Confirmation {
+                kind,
+                to_head: false,
+            } => {
+                self.subs.apply(kind, &frame);
+                self.events.push_back(Event::Push { frame });
+                Ok(())
+            }
+            Route::Confirmation {
+                kind,
+                to_head: true,
+            } => {
+                let count = self.subs.count(kind.family);
+                self.subs.apply(kind, &frame);
+                let Some(head) = self.inflight.front_mut() else {
+                    return Err(Error::UnexpectedReply);
+                };
+                let Expect::PubSub { remaining, got, .. } = &mut head.expect else {
+                    return Err(Error::UnexpectedReply);
+                };
+                let left = remaining.get_or_insert(count.max(1));
+                got.push(frame);
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    let got = std::mem::take(got);
+                    self.complete(Frame::Array(got), true)
+                } else {
+                    Ok(())
+                }
+            }
+            Route::Reply => self.complete(frame, false),
+        }
+    }
+
+    /// Hands `frame` to the head request; `confirmed` when `frame` gathers
+    /// the confirmations of a (un)subscribe command.
+    fn complete(&mut self, frame: Frame, confirmed: bool) -> Result<(), Error> {
+        let Some(head) = self.inflight.pop_front() else {
+            return Err(Error::UnexpectedReply);
+        };
+        match (head.owner, head.expect) {
+            (Owner::Handshake(step), _) => self.on_handshake_reply(step, frame),
+            (Owner::User(_), Expect::PubSub { got, .. })
+                if !confirmed && (!got.is_empty() || !frame.is_error()) =>
+            {
+                // Only an error may stand in for confirmations, and only
+                // before the first one.
+                Err(Error::UnexpectedReply)
+            }
+            (Owner::User(id), expect) => {
+                if !frame.is_error() {
+                    match expect {
+                        Expect::Reset => {
+                            self.subs.clear();
+                            self.protocol = Protocol::Resp2;
+                        }
+                        Expect::Hello => {
+                            if let Some(p) = negotiated(&frame) {
+                                self.protocol = p;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                self.events.push_back(Event::Reply { id, frame });
+                Ok(())
+            }
+        }
+    }
+
+    fn on_handshake_reply(&mut self, step: Step, frame: Frame) -> Result<(), Error> {
+        match state::handshake(step, &frame) {
+            Handshake::Reject(msg) => Err(Error::Handshake(msg)),
+            Handshake::FallBackToResp2 => {
+                self.send_resp2_setup();
+                Ok(())
+            }
+            Handshake::Continue => {
+                if step == Step::Hello {
+                    self.protocol = negotiated(&frame).unwrap_or(Protocol::Resp3);
+                    self.hello = Some(frame);
+                    self.send_select();
+                } else {
+                    self.maybe_ready();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The `proto` field of a `HELLO` reply (a map in RESP3, a flat array in
+/// RESP2).
+fn negotiated(hello: &Frame) -> Option<Protocol> {
+    let proto = match hello {
+        Frame::Map(m) => m
+            .iter()
+            .find(|(k, _)| k.as_bytes() == Some(b"proto"))
+            .map(|(_, v)| v),
+        Frame::Array(v) => v
+            .chunks(2)
+            .find(|kv| kv[0].as_bytes() == Some(b"proto"))
+            .and_then(|kv| kv.get(1)),
+        _ => None,
+    }?;
+    match proto.as_integer()? {
+        2 => Some(Protocol::Resp2),
+        3 => Some(Protocol::Resp3),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
