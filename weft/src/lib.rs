@@ -10,5 +10,6 @@
 //! first enabled of epoll, uring, std; [`rt::BackendKind`] picks one at run
 //! time (benchmarks, `--backend`).
 
+pub mod http;
 pub mod net;
 pub mod rt;

@@ -1,0 +1,267 @@
+//! [`Router`]: static and `:param` routes, method matching, 404 and 405.
+//!
+//! Routes live in a segment trie; at each level a static segment wins over a
+//! parameter. A path that matches with no handler for the method answers
+//! `405 Method Not Allowed` with an `Allow` header; `HEAD` falls back to the
+//! `GET` handler (the connection drops the body).
+
+use super::request::{Params, Request};
+use super::response::Response;
+use proto_http::{Method, StatusCode};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// The future a handler returns, boxed.
+pub type BoxFuture = Pin<Box<dyn Future<Output = Response>>>;
+
+/// A type-erased handler: shared by every worker, its futures stay on one.
+pub type Handler = Arc<dyn Fn(Request) -> BoxFuture + Send + Sync>;
+
+/// Wraps an `async fn(Request) -> impl Into<Response>` as a [`Handler`].
+pub fn handler<F, Fut, R>(f: F) -> Handler
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + 'static,
+    R: Into<Response>,
+{
+    Arc::new(move |req| {
+        let fut = f(req);
+        Box::pin(async move { fut.await.into() })
+    })
+}
+
+#[derive(Default)]
+struct Node {
+    statics: Vec<(Box<str>, Node)>,
+    param: Option<Box<(Arc<str>, Node)>>,
+    methods: Vec<(Method, Handler)>,
+}
+
+/// Maps method and path to a handler.
+///
+/// ```
+/// use weft::http::{Request, Response, Router};
+///
+/// let router = Router::new()
+///     .get("/plaintext", |_req: Request| async { "Hello, World!" })
+///     .get("/users/:id", |req: Request| async move {
+///         Response::text(format!("user {}", req.param("id").unwrap_or("?")))
+///     });
+/// # let _ = router;
+/// ```
+#[derive(Default)]
+pub struct Router {
+    root: Node,
+}
+
+/// What routing decided.
+pub enum Route {
+    /// Call this handler (route params are set on the request).
+    Found(Handler),
+    /// The path exists but not for this method; the allowed methods.
+    MethodNotAllowed(Vec<Method>),
+    /// No such path.
+    NotFound,
+}
+
+impl Router {
+    /// An empty router (everything is 404).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a route. Paths are `/`-separated segments; `:name` captures one
+    /// segment.
+    ///
+    /// # Panics
+    ///
+    /// On two parameters with different names at the same position, or a
+    /// path not starting with `/`.
+    pub fn route<F, Fut, R>(mut self, method: Method, path: &str, f: F) -> Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: Into<Response>,
+    {
+        self.insert(method, path, handler(f));
+        self
+    }
+
+    /// Adds a type-erased handler.
+    pub fn insert(&mut self, method: Method, path: &str, h: Handler) {
+        assert!(path.starts_with('/'), "route {path:?} must start with '/'");
+        let mut node = &mut self.root;
+        for seg in segments(path) {
+            node = if let Some(name) = seg.strip_prefix(':') {
+                let p = node
+                    .param
+                    .get_or_insert_with(|| Box::new((Arc::from(name), Node::default())));
+                assert!(
+                    &*p.0 == name,
+                    "conflicting parameter names :{} and :{name}",
+                    p.0
+                );
+                &mut p.1
+            } else {
+                let i = match node.statics.iter().position(|(s, _)| &**s == seg) {
+                    Some(i) => i,
+                    None => {
+                        node.statics.push((seg.into(), Node::default()));
+                        node.statics.len() - 1
+                    }
+                };
+                &mut node.statics[i].1
+            };
+        }
+        node.methods.retain(|(m, _)| *m != method);
+        node.methods.push((method, h));
+    }
+
+    /// `GET` route.
+    pub fn get<F, Fut, R>(self, path: &str, f: F) -> Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: Into<Response>,
+    {
+        self.route(Method::Get, path, f)
+    }
+
+    /// `POST` route.
+    pub fn post<F, Fut, R>(self, path: &str, f: F) -> Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: Into<Response>,
+    {
+        self.route(Method::Post, path, f)
+    }
+
+    /// Finds the handler for `req`, setting its route parameters.
+    pub fn route_request(&self, req: &mut Request) -> Route {
+        let mut params = Params::default();
+        let path = req.path();
+        let Some(node) = find(&self.root, path, path_start(path), &mut params) else {
+            return Route::NotFound;
+        };
+        let method = req.method();
+        let found = node.methods.iter().find(|(m, _)| *m == method).or_else(|| {
+            (method == Method::Head)
+                .then(|| node.methods.iter().find(|(m, _)| *m == Method::Get))
+                .flatten()
+        });
+        match found {
+            Some((_, h)) => {
+                let h = h.clone();
+                if params.len() > 0 {
+                    req.set_params(params);
+                }
+                Route::Found(h)
+            }
+            None => Route::MethodNotAllowed(node.methods.iter().map(|(m, _)| *m).collect()),
+        }
+    }
+
+    /// Routes and runs `req`, answering 404 and 405 itself.
+    pub async fn dispatch(&self, mut req: Request) -> Response {
+        match self.route_request(&mut req) {
+            Route::Found(h) => h(req).await,
+            Route::NotFound => Response::status(StatusCode::NOT_FOUND)
+                .content_type("text/plain; charset=utf-8")
+                .body("Not Found"),
+            Route::MethodNotAllowed(methods) => {
+                let allow: Vec<&str> = methods.iter().filter_map(|m| m.as_str()).collect();
+                Response::status(StatusCode::METHOD_NOT_ALLOWED)
+                    .header("allow", allow.join(", ").into_bytes())
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Method Not Allowed")
+            }
+        }
+    }
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+fn path_start(path: &str) -> usize {
+    usize::from(path.starts_with('/'))
+}
+
+/// Walks the trie from `node` over `path[pos..]`; backtracks from a static
+/// branch to the parameter branch when the static one dead-ends.
+fn find<'a>(node: &'a Node, path: &str, pos: usize, params: &mut Params) -> Option<&'a Node> {
+    let rest = &path[pos.min(path.len())..];
+    let rest_trim = rest.trim_start_matches('/');
+    let start = path.len() - rest_trim.len();
+    if rest_trim.is_empty() {
+        // Only nodes that end a route match; inner nodes are 404.
+        return (!node.methods.is_empty()).then_some(node);
+    }
+    let end = rest_trim.find('/').map_or(path.len(), |i| start + i);
+    let seg = &path[start..end];
+    if let Some((_, child)) = node.statics.iter().find(|(s, _)| &**s == seg) {
+        if let Some(found) = find(child, path, end, params) {
+            return Some(found);
+        }
+    }
+    if let Some(p) = &node.param {
+        let mark = params.len();
+        params.push(p.0.clone(), start, end);
+        if let Some(found) = find(&p.1, path, end, params) {
+            return Some(found);
+        }
+        params.truncate(mark);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(r: &'a Router, path: &str) -> Option<(&'a Node, Vec<(String, String)>)> {
+        let mut params = Params::default();
+        let node = find(&r.root, path, path_start(path), &mut params)?;
+        let got = params
+            .items_for_test()
+            .map(|(n, s, e)| (n.to_string(), path[s..e].to_string()))
+            .collect();
+        Some((node, got))
+    }
+
+    #[test]
+    fn static_beats_param_and_params_are_captured() {
+        let r = Router::new()
+            .get("/users/me", |_r: Request| async { "me" })
+            .get("/users/:id", |_r: Request| async { "id" })
+            .get("/users/:id/posts/:post", |_r: Request| async { "post" })
+            .get("/", |_r: Request| async { "root" });
+        let (n, p) = lookup(&r, "/users/me").unwrap();
+        assert!(!n.methods.is_empty());
+        assert!(p.is_empty());
+        let (_, p) = lookup(&r, "/users/42").unwrap();
+        assert_eq!(p, [("id".to_string(), "42".to_string())]);
+        let (_, p) = lookup(&r, "/users/me/posts/7").unwrap();
+        assert_eq!(
+            p,
+            [
+                ("id".to_string(), "me".to_string()),
+                ("post".to_string(), "7".to_string())
+            ]
+        );
+        assert!(lookup(&r, "/").is_some());
+        assert!(lookup(&r, "/nope").is_none());
+        // An inner node of the trie is not a route.
+        assert!(lookup(&r, "/users/42/posts").is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "conflicting parameter names")]
+    fn conflicting_param_names_panic() {
+        let _ = Router::new()
+            .get("/a/:x", |_r: Request| async { "" })
+            .get("/a/:y/b", |_r: Request| async { "" });
+    }
+}
