@@ -10,7 +10,7 @@ use crate::util::{self, Result, bail};
 /// How long after an interrupt the child gets to exit on its own (it shares
 /// our process group, so a terminal's Ctrl-C reached it too) before we
 /// forward the signal, and then before we kill it.
-const GRACE: Duration = Duration::from_secs(5);
+const GRACE: Duration = Duration::from_secs(3);
 const KILL_AFTER: Duration = Duration::from_secs(15);
 
 struct Options {
@@ -88,7 +88,12 @@ pub fn command(args: &[String]) -> Result {
 /// Builds and runs the demo until it exits or we are interrupted.
 fn serve(config: &Config, options: &Options) -> Result {
     let mut cmd = util::cargo();
-    cmd.args(["run", "--release", "-p", "weft", "--example", "demo", "--"])
+    cmd.args(["run", "--release", "-p", "weft", "--example", "demo"]);
+    // epoll is weft's default feature; the other backends are opt-in features.
+    if options.backend != "epoll" {
+        cmd.args(["--features", &options.backend]);
+    }
+    cmd.arg("--")
         .arg("--addr")
         .arg(options.addr.to_string())
         .arg("--backend")
