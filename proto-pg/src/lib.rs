@@ -4,6 +4,7 @@ pub mod auth;
 pub mod conn;
 pub mod error;
 pub mod event;
+pub mod fuzzing;
 pub mod limits;
 pub mod message;
 
