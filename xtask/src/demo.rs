@@ -59,16 +59,20 @@ fn demo_exists() -> bool {
     let weft = util::repo_root().join("weft");
     let file = weft.join("examples").join("demo.rs").exists()
         || weft.join("examples").join("demo").join("main.rs").exists();
-    let declared = std::fs::read_to_string(weft.join("Cargo.toml")).is_ok_and(|manifest| {
-        manifest.split("[[example]]").skip(1).any(|table| {
-            table
-                .lines()
-                .skip(1)
-                .take_while(|l| !l.trim_start().starts_with('['))
-                .any(|l| l.replace(' ', "") == "name=\"demo\"")
-        })
-    });
+    let declared =
+        std::fs::read_to_string(weft.join("Cargo.toml")).is_ok_and(|m| declares_demo(&m));
     file || declared
+}
+
+/// Whether a manifest has an `[[example]]` table named `demo`.
+fn declares_demo(manifest: &str) -> bool {
+    manifest.split("[[example]]").skip(1).any(|table| {
+        table
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .any(|l| l.replace(' ', "") == "name=\"demo\"")
+    })
 }
 
 /// `cargo xtask demo [--addr A] [--backend B] [-- ARGS...]`.
@@ -133,5 +137,21 @@ fn serve(config: &Config, options: &Options) -> Result {
             }
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares_demo;
+
+    #[test]
+    fn finds_a_demo_example_table_only() {
+        assert!(declares_demo(
+            "[[example]]\nname = \"demo\"\npath = \"x.rs\"\n"
+        ));
+        assert!(!declares_demo(
+            "[[example]]\nname = \"echo\"\n[[bin]]\nname = \"demo\"\n"
+        ));
+        assert!(!declares_demo("[package]\nname = \"demo\"\n"));
     }
 }

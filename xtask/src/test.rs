@@ -58,9 +58,8 @@ impl Options {
     /// `--workspace`, unless the extra arguments pick packages themselves.
     fn package_selection(&self) -> Vec<String> {
         let mut before_test_binary_args = self.cargo_test_args.iter().take_while(|a| *a != "--");
-        let picks = before_test_binary_args.any(|a| {
-            a == "-p" || a == "--package" || a.starts_with("-p") || a.starts_with("--package=")
-        });
+        let picks = before_test_binary_args
+            .any(|a| a.starts_with("-p") || a == "--package" || a.starts_with("--package="));
         if picks {
             Vec::new()
         } else {
@@ -253,5 +252,58 @@ pub fn command(args: &[String]) -> Result {
     match report.failures() {
         (0, 0) => Ok(()),
         (failed, skipped) => bail!("{failed} step(s) failed, {skipped} skipped"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+
+    fn parse(args: &[&str]) -> crate::util::Result<Options> {
+        Options::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn defaults_lint_and_do_not_fuzz() {
+        let options = parse(&[]).unwrap();
+        assert!(options.lint);
+        assert_eq!(options.fuzz_secs, None);
+        assert_eq!(options.package_selection(), ["--workspace"]);
+    }
+
+    #[test]
+    fn passes_cargo_test_arguments_through() {
+        let options = parse(&["--no-lint", "--fuzz", "5", "--", "--release", "--", "-p"]).unwrap();
+        assert!(!options.lint);
+        assert_eq!(options.fuzz_secs, Some(5));
+        assert_eq!(options.cargo_test_args, ["--release", "--", "-p"]);
+        // `-p` after the second `--` is for the test binaries, not cargo.
+        assert_eq!(options.package_selection(), ["--workspace"]);
+    }
+
+    #[test]
+    fn a_package_choice_replaces_the_workspace() {
+        for args in [
+            ["--", "-p", "proto-resp"],
+            ["--", "-pproto-resp", "-q"],
+            ["--", "--package=proto-resp", "-q"],
+        ] {
+            assert!(
+                parse(&args).unwrap().package_selection().is_empty(),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_flags_and_bad_durations() {
+        for args in [
+            &["--lint"][..],
+            &["--fuzz"],
+            &["--fuzz", "0"],
+            &["--fuzz", "x"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
     }
 }
