@@ -4,8 +4,9 @@ use std::time::Duration;
 
 /// Size and count limits applied while parsing, before anything from the
 /// wire is trusted or allocated.
+///
+/// Build it with struct-update syntax: `Limits { max_body: 1 << 20, ..Limits::default() }`.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct Limits {
     /// Longest request line (or status line) in bytes, CRLF and any leading
     /// empty lines included. Exceeding it answers 414 (RFC 9112 §3).
@@ -51,8 +52,9 @@ pub enum ContinuePolicy {
 }
 
 /// Configuration of a server [`Connection`](super::Connection).
+///
+/// Build it with struct-update syntax: `Config { max_pipelined: 4, ..Config::default() }`.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct Config {
     /// Parser limits.
     pub limits: Limits,

@@ -1,15 +1,25 @@
-//! HTTP/1.1 (RFC 9112) as Sans-IO state machines.
+//! HTTP/1.1 (RFC 9112) as Sans-IO state machines: a server [`Connection`],
+//! a [`client::ClientConnection`], and the stateless codec underneath
+//! ([`decode_request`], [`decode_response`]).
 
-#[allow(dead_code)] // wired into the connection in the next slice
+#[allow(dead_code)] // parts are used by the client (next slice)
 mod body;
+mod conn;
 mod date;
+#[allow(dead_code)] // parts are used by the client (next slice)
+mod encode;
+mod event;
 mod head;
 mod limits;
 mod parse;
+mod state;
 
+pub use conn::{Connection, is_h2_preface};
 pub use date::{HttpDate, IMF_FIXDATE_LEN};
+pub use encode::{Body, Header, ResponseHead};
+pub use event::{Event, RequestId};
 pub use head::{BodyKind, Headers, INLINE_FIELDS, RequestHead, ResponseHeadIn, Version};
 pub use limits::{Config, ContinuePolicy, Limits};
 pub use parse::{
-    check_request_split_invariant, decode_request, decode_request_split, decode_response,
+    Decoded, check_request_split_invariant, decode_request, decode_request_split, decode_response,
 };

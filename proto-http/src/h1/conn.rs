@@ -1,0 +1,657 @@
+//! The server side of an HTTP/1.1 connection as a Sans-IO state machine.
+
+use std::collections::VecDeque;
+use std::time::{Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{ProtoError, ProtoErrorKind, UserError};
+use crate::header::StatusCode;
+
+use super::body::{BodyDecoder, BodyItem};
+use super::date::HttpDate;
+use super::encode::{self, Body, Header, HeaderFacts, OutFraming, ResponseHead};
+use super::event::{Event, RequestId};
+use super::head::{BodyKind, RequestHead};
+use super::limits::{Config, ContinuePolicy};
+use super::parse::{HeadKind, HeadParser};
+use super::state::{Expect, Lifecycle, ReadState, RespState, Slot, Timer, TimerAction};
+
+/// Bodies at least this large are queued by reference instead of copied
+/// into the connection's own write buffer.
+const COPY_LIMIT: usize = 16 * 1024;
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// A server-side HTTP/1.1 connection: parses requests, encodes responses,
+/// and enforces limits and timeouts. It performs no I/O; see the
+/// [crate docs](crate) for the run loop.
+pub struct Connection {
+    config: Config,
+    read: ReadState,
+    life: Lifecycle,
+    parser: HeadParser,
+    body: BodyDecoder,
+    /// Some byte of the next request head has been seen.
+    head_started: bool,
+    next_id: u64,
+    slots: VecDeque<Slot>,
+    events: VecDeque<Event>,
+    /// Output ready for `poll_transmit`, after everything in `txq`.
+    tx: BytesMut,
+    txq: VecDeque<Bytes>,
+    timer: Option<Timer>,
+    now: Option<Instant>,
+    date: Option<HttpDate>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("read", &self.read)
+            .field("life", &self.life)
+            .field("in_flight", &self.slots.len())
+            .field("timer", &self.timer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection for a freshly accepted socket.
+    #[must_use]
+    pub fn new(config: Config) -> Connection {
+        Connection {
+            read: ReadState::Head,
+            life: Lifecycle::Open,
+            parser: HeadParser::new(HeadKind::Request),
+            body: BodyDecoder::length(0),
+            head_started: false,
+            next_id: 0,
+            slots: VecDeque::with_capacity(config.max_pipelined.min(64)),
+            events: VecDeque::with_capacity(8),
+            tx: BytesMut::new(),
+            txq: VecDeque::new(),
+            timer: None,
+            now: None,
+            date: None,
+            config,
+        }
+    }
+
+    /// Sets the time used for the `Date` header, in seconds since the Unix
+    /// epoch. Call it with your cached clock (once a second is enough); the
+    /// value is re-formatted only when the second changes.
+    pub fn set_date_unix(&mut self, secs: u64) {
+        match &mut self.date {
+            Some(d) => {
+                d.update_unix(secs);
+            }
+            None => self.date = Some(HttpDate::from_unix(secs)),
+        }
+    }
+
+    /// Sets the `Date` from a preformatted, shared [`HttpDate`].
+    pub fn set_date(&mut self, date: &HttpDate) {
+        self.date = Some(*date);
+    }
+
+    /// Sets the `Date` from a `SystemTime` the caller read.
+    pub fn set_date_system(&mut self, now: SystemTime) {
+        let mut d = self.date.unwrap_or_default();
+        d.update(now);
+        self.date = Some(d);
+    }
+
+    /// Consumes whole messages (and body pieces) from the front of `buf`,
+    /// leaving a partial head in place. Call it whenever bytes arrive, and
+    /// again after sending responses if `buf` is not empty (parsing pauses
+    /// at [`Config::max_pipelined`] requests in flight and while a protocol
+    /// switch is pending). After [`wants_close`](Self::wants_close), input
+    /// is discarded.
+    pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
+        self.now = Some(now);
+        loop {
+            match self.read {
+                ReadState::Head => {
+                    if buf.is_empty() || self.slots.len() >= self.config.max_pipelined {
+                        break;
+                    }
+                    self.head_started = true;
+                    match self.parser.parse(buf, &self.config.limits) {
+                        Ok(None) => break,
+                        Ok(Some(n)) => {
+                            let raw = buf.split_to(n).freeze();
+                            self.head_started = false;
+                            self.timer = None;
+                            match self.parser.take_request(raw, &self.config.limits) {
+                                Ok(head) => self.on_request(head),
+                                Err(e) => self.fail(None, e),
+                            }
+                        }
+                        Err(e) => {
+                            self.parser.reset();
+                            self.fail(None, e);
+                        }
+                    }
+                }
+                ReadState::Body { id } => match self.body.decode(buf, &self.config.limits) {
+                    Ok(None) => break,
+                    Ok(Some(BodyItem::Data(chunk))) => {
+                        if let Some(slot) = self.slot_mut(id) {
+                            slot.body_started = true;
+                            if slot.expect == Expect::Pending {
+                                // RFC 9110 §10.1.1: the client sent the body
+                                // without waiting; no 100 is needed.
+                                slot.expect = Expect::None;
+                            }
+                        }
+                        self.timer = self.config.body_timeout.map(|d| Timer::Body(now + d));
+                        self.events.push_back(Event::Body {
+                            id: RequestId(id),
+                            chunk,
+                        });
+                    }
+                    Ok(Some(BodyItem::End(trailers))) => self.on_body_end(id, trailers),
+                    Err(e) => self.fail(Some(id), e),
+                },
+                ReadState::Done => {
+                    // Lingering close (RFC 9112 §9.6): read and discard.
+                    buf.clear();
+                    break;
+                }
+                ReadState::AwaitSwitch { .. } | ReadState::Switched => break,
+            }
+        }
+        self.settle();
+    }
+
+    /// The peer closed its sending side. Call it after the last
+    /// [`handle_input`](Self::handle_input).
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.now = Some(now);
+        match self.read {
+            ReadState::Head if self.head_started => {
+                self.fail(None, ProtoErrorKind::UnexpectedEof.into())
+            }
+            ReadState::Head | ReadState::AwaitSwitch { .. } => self.stop_reading(),
+            ReadState::Body { id } => match self.body.decode_eof() {
+                Ok(Some(BodyItem::End(t))) => {
+                    self.on_body_end(id, t);
+                    self.stop_reading();
+                }
+                Ok(_) => self.stop_reading(),
+                Err(e) => self.fail(Some(id), e),
+            },
+            ReadState::Switched | ReadState::Done => {}
+        }
+        self.settle();
+    }
+
+    /// Fires the timer if its deadline has passed; otherwise a no-op.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
+        if let Some(t) = self.timer.filter(|t| t.deadline() <= now) {
+            self.timer = None;
+            match TimerAction::of(t) {
+                TimerAction::Close => {
+                    self.read = ReadState::Done;
+                    self.life = Lifecycle::Closing;
+                }
+                TimerAction::Fail(e) => {
+                    let id = match self.read {
+                        ReadState::Body { id } => Some(id),
+                        _ => None,
+                    };
+                    self.fail(id, e);
+                }
+            }
+        }
+        self.settle();
+    }
+
+    /// Starts the response to request `id`. With [`Body::Full`] or
+    /// [`Body::Empty`] the response is complete; with [`Body::Stream`]
+    /// follow up with [`send_body_chunk`](Self::send_body_chunk) and
+    /// [`send_end`](Self::send_end). To a `HEAD` request the body is
+    /// dropped but its length still announced (RFC 9110 §9.3.2).
+    ///
+    /// To accept an upgrade, answer `101` with the `Upgrade`/`Connection`
+    /// fields; to accept `CONNECT`, any `2xx`.
+    pub fn send_response(
+        &mut self,
+        id: RequestId,
+        head: ResponseHead<'_>,
+        body: Body,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        let i = self.slot_index(id.0).ok_or(UserError::UnknownRequest)?;
+        let facts = encode::check_headers(head.headers)?;
+        let slot = &mut self.slots[i];
+        let (len, streaming) = match &body {
+            Body::Empty => (Some(0), false),
+            Body::Full(b) => (Some(b.len() as u64), false),
+            Body::Stream { length } => (*length, true),
+        };
+        let bodiless = head.status.is_bodiless()
+            || (slot.is_connect && (200..300).contains(&head.status.as_u16()));
+        if bodiless && (streaming || len != Some(0)) {
+            return Err(UserError::InvalidStatus);
+        }
+        let framing = slot.on_response(head.status, len, facts.conn_close)?;
+        slot.resp.start(framing, streaming)?;
+        let (write_body, close) = (!slot.is_head, slot.close_after);
+        let conn_value: &[u8] = if slot.switching {
+            b""
+        } else if close {
+            b"close"
+        } else if slot.http10 {
+            b"keep-alive"
+        } else {
+            b""
+        };
+        // A refused 100-continue whose body never started: stop reading now.
+        if slot.expect == Expect::Refused
+            && !slot.body_started
+            && self.read == (ReadState::Body { id: id.0 })
+        {
+            self.read = ReadState::Done;
+        }
+        if !slot.switching && self.read == (ReadState::AwaitSwitch { id: id.0 }) {
+            // Upgrade declined: keep serving HTTP/1.1 on this connection.
+            self.read = if slot.close_after {
+                ReadState::Done
+            } else {
+                ReadState::Head
+            };
+        }
+        let date = self.date_bytes();
+        let out = sink(&mut self.tx, &mut self.slots, i);
+        write_head(
+            out,
+            head.status,
+            head.headers,
+            framing,
+            facts,
+            date,
+            conn_value,
+        );
+        if let (Body::Full(b), true) = (body, write_body) {
+            self.write_data(i, b);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Sends a piece of a streaming response body.
+    pub fn send_body_chunk(&mut self, id: RequestId, data: Bytes) -> Result<(), UserError> {
+        self.check_open()?;
+        let i = self.slot_index(id.0).ok_or(UserError::UnknownRequest)?;
+        let slot = &mut self.slots[i];
+        let framing = slot.resp.data(data.len())?;
+        if slot.is_head || data.is_empty() {
+            return Ok(());
+        }
+        match framing {
+            OutFraming::Chunked => {
+                encode::chunk_header(sink(&mut self.tx, &mut self.slots, i), data.len());
+                self.write_data(i, data);
+                sink(&mut self.tx, &mut self.slots, i).extend_from_slice(b"\r\n");
+            }
+            OutFraming::Length(_) | OutFraming::Close => self.write_data(i, data),
+            OutFraming::None => {}
+        }
+        Ok(())
+    }
+
+    /// Ends a streaming response body.
+    pub fn send_end(&mut self, id: RequestId) -> Result<(), UserError> {
+        self.send_end_with_trailers(id, &[])
+    }
+
+    /// Ends a streaming response body with trailer fields (sent only when
+    /// the body is chunked, RFC 9112 §7.1.2; otherwise dropped).
+    pub fn send_end_with_trailers(
+        &mut self,
+        id: RequestId,
+        trailers: &[Header<'_>],
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        let i = self.slot_index(id.0).ok_or(UserError::UnknownRequest)?;
+        encode::check_headers(trailers)?;
+        let slot = &mut self.slots[i];
+        let framing = slot.resp.end()?;
+        if framing == OutFraming::Chunked && !slot.is_head {
+            encode::last_chunk(sink(&mut self.tx, &mut self.slots, i), trailers);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Sends `100 Continue` for request `id` if its client is waiting for
+    /// one (RFC 9110 §10.1.1); call it when the application starts reading
+    /// the body. A no-op otherwise.
+    pub fn send_continue(&mut self, id: RequestId) -> Result<(), UserError> {
+        self.check_open()?;
+        let i = self.slot_index(id.0).ok_or(UserError::UnknownRequest)?;
+        let slot = &mut self.slots[i];
+        if slot.expect == Expect::Pending && slot.resp == RespState::Waiting {
+            slot.expect = Expect::None;
+            sink(&mut self.tx, &mut self.slots, i).extend_from_slice(CONTINUE);
+            self.settle();
+        }
+        Ok(())
+    }
+
+    /// Appends everything ready to send to `out`; returns how many bytes.
+    #[must_use = "the bytes must be written to the peer"]
+    pub fn poll_transmit(&mut self, out: &mut BytesMut) -> usize {
+        let before = out.len();
+        for b in self.txq.drain(..) {
+            out.extend_from_slice(&b);
+        }
+        out.extend_from_slice(&self.tx);
+        self.tx.clear();
+        self.maybe_close();
+        out.len() - before
+    }
+
+    /// The next event, in order.
+    #[must_use = "events must be handled"]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    #[must_use = "the timer must be armed"]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timer.map(Timer::deadline)
+    }
+
+    /// The connection will close once the output is written: stop reading
+    /// (or keep reading and discarding, for a lingering close).
+    #[must_use]
+    pub fn wants_close(&self) -> bool {
+        matches!(self.life, Lifecycle::Closing | Lifecycle::Closed)
+    }
+
+    /// Everything is written and nothing more will happen: write what the
+    /// last `poll_transmit` returned, then close the socket.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.life == Lifecycle::Closed
+    }
+
+    /// The protocol was switched ([`Event::Switched`]); the bytes left in
+    /// the read buffer, and all later ones, belong to the new protocol.
+    #[must_use]
+    pub fn is_switched(&self) -> bool {
+        self.life == Lifecycle::Switched
+    }
+
+    /// Requests parsed whose response is not yet fully handed out.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+
+    // ---- internals -------------------------------------------------------
+
+    fn check_open(&self) -> Result<(), UserError> {
+        match self.life {
+            Lifecycle::Closed | Lifecycle::Switched => Err(UserError::Closed),
+            _ => Ok(()),
+        }
+    }
+
+    fn slot_index(&self, id: u64) -> Option<usize> {
+        let first = self.slots.front()?.id;
+        let i = usize::try_from(id.checked_sub(first)?).ok()?;
+        (i < self.slots.len()).then_some(i)
+    }
+
+    fn slot_mut(&mut self, id: u64) -> Option<&mut Slot> {
+        let i = self.slot_index(id)?;
+        self.slots.get_mut(i)
+    }
+
+    fn date_bytes(&self) -> Option<[u8; super::date::IMF_FIXDATE_LEN]> {
+        if self.config.date_header {
+            self.date.map(|d| *d.as_bytes())
+        } else {
+            None
+        }
+    }
+
+    fn on_request(&mut self, head: RequestHead) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut slot = Slot::for_request(id, &head);
+        self.body = match head.body_kind() {
+            BodyKind::Chunked => BodyDecoder::chunked(),
+            BodyKind::Length(n) => BodyDecoder::length(n),
+            BodyKind::UntilEof => BodyDecoder::length(0),
+        };
+        if slot.expect == Expect::Pending
+            && self.config.continue_policy == ContinuePolicy::Immediate
+        {
+            slot.expect = Expect::None;
+            let out = if self.slots.is_empty() {
+                &mut self.tx
+            } else {
+                &mut slot.out
+            };
+            out.extend_from_slice(CONTINUE);
+        }
+        self.read = ReadState::on_head(&slot);
+        let no_body = !slot.body_pending;
+        self.slots.push_back(slot);
+        self.events.push_back(Event::Request {
+            id: RequestId(id),
+            head,
+        });
+        if no_body {
+            self.events.push_back(Event::BodyEnd {
+                id: RequestId(id),
+                trailers: None,
+            });
+        } else if let (Some(now), Some(d)) = (self.now, self.config.body_timeout) {
+            self.timer = Some(Timer::Body(now + d));
+        }
+    }
+
+    fn on_body_end(&mut self, id: u64, trailers: Option<Box<super::head::Headers>>) {
+        self.timer = None;
+        self.events.push_back(Event::BodyEnd {
+            id: RequestId(id),
+            trailers,
+        });
+        let open = self.life == Lifecycle::Open;
+        self.read = match self.slot_mut(id) {
+            Some(slot) => {
+                slot.body_pending = false;
+                ReadState::after_message(slot)
+            }
+            // Already answered and flushed; decide from what the response said.
+            None if open => ReadState::Head,
+            None => ReadState::Done,
+        };
+    }
+
+    fn stop_reading(&mut self) {
+        self.read = ReadState::Done;
+        self.head_started = false;
+        if self.life == Lifecycle::Open {
+            self.life = Lifecycle::Closing;
+        }
+    }
+
+    /// A protocol error (or timeout): report it, answer it, stop reading.
+    fn fail(&mut self, id: Option<u64>, error: ProtoError) {
+        self.events.push_back(Event::Error {
+            id: id.map(RequestId),
+            error,
+        });
+        self.stop_reading();
+        self.timer = None;
+        let respond = error.kind() != ProtoErrorKind::UnexpectedEof;
+        let i = match id.and_then(|id| self.slot_index(id)) {
+            Some(i) => Some(i),
+            None if respond => {
+                let sid = self.next_id;
+                self.next_id += 1;
+                self.slots.push_back(Slot::synthetic(sid));
+                Some(self.slots.len() - 1)
+            }
+            None => None,
+        };
+        if let Some(i) = i {
+            let slot = &mut self.slots[i];
+            slot.close_after = true;
+            slot.expect = Expect::None;
+            if slot.resp == RespState::Waiting && respond {
+                slot.resp = RespState::Complete;
+                let date = self.date_bytes();
+                let out = sink(&mut self.tx, &mut self.slots, i);
+                write_head(
+                    out,
+                    error.status(),
+                    &[],
+                    OutFraming::Length(0),
+                    HeaderFacts::default(),
+                    date,
+                    b"close",
+                );
+            }
+        }
+    }
+
+    /// Appends body data for slot `i`, by reference when large and first in line.
+    fn write_data(&mut self, i: usize, data: Bytes) {
+        if i == 0 && data.len() >= COPY_LIMIT {
+            if !self.tx.is_empty() {
+                self.txq.push_back(self.tx.split().freeze());
+            }
+            self.txq.push_back(data);
+        } else {
+            sink(&mut self.tx, &mut self.slots, i).extend_from_slice(&data);
+        }
+    }
+
+    /// Moves finished responses out of the queue in order, applies their
+    /// consequences, and re-arms the timer.
+    fn settle(&mut self) {
+        while let Some(front) = self.slots.front_mut() {
+            if !front.out.is_empty() {
+                self.tx.extend_from_slice(&front.out);
+                front.out = BytesMut::new();
+            }
+            let reading_its_body = self.read == (ReadState::Body { id: front.id });
+            if front.resp != RespState::Complete || reading_its_body {
+                break;
+            }
+            let Some(slot) = self.slots.pop_front() else {
+                break;
+            };
+            if slot.switching {
+                self.life = Lifecycle::Switched;
+                self.read = ReadState::Switched;
+                self.slots.clear();
+                self.events.push_back(Event::Switched {
+                    id: RequestId(slot.id),
+                });
+                break;
+            }
+            if slot.close_after {
+                // RFC 9112 §9.6: nothing after a response that closes.
+                self.stop_reading();
+                self.slots.clear();
+                break;
+            }
+        }
+        self.maybe_close();
+        self.rearm();
+    }
+
+    fn maybe_close(&mut self) {
+        if self.life == Lifecycle::Closing
+            && self.slots.is_empty()
+            && self.tx.is_empty()
+            && self.txq.is_empty()
+        {
+            self.life = Lifecycle::Closed;
+            self.read = ReadState::Done;
+        }
+    }
+
+    /// Which timer the current state wants; an armed timer of the same kind
+    /// keeps its deadline (the header deadline is never refreshed).
+    fn rearm(&mut self) {
+        let Some(now) = self.now else { return };
+        let c = &self.config;
+        self.timer = match (self.life, self.read) {
+            (Lifecycle::Open, ReadState::Head) if self.head_started => match self.timer {
+                Some(t @ Timer::Header(_)) => Some(t),
+                _ => c.header_timeout.map(|d| Timer::Header(now + d)),
+            },
+            (Lifecycle::Open, ReadState::Head) if self.slots.is_empty() => match self.timer {
+                Some(t @ Timer::Idle(_)) => Some(t),
+                _ => c.idle_timeout.map(|d| Timer::Idle(now + d)),
+            },
+            (Lifecycle::Open | Lifecycle::Closing, ReadState::Body { id }) => {
+                let waiting_continue = self
+                    .slot_index(id)
+                    .is_some_and(|i| self.slots[i].expect == Expect::Pending);
+                match self.timer {
+                    _ if waiting_continue => None,
+                    Some(t @ Timer::Body(_)) => Some(t),
+                    _ => c.body_timeout.map(|d| Timer::Body(now + d)),
+                }
+            }
+            _ => None,
+        };
+    }
+}
+
+/// The buffer that output for slot `i` goes to: the transmit buffer for the
+/// first in line, otherwise the slot's own hold-back buffer.
+fn sink<'a>(tx: &'a mut BytesMut, slots: &'a mut VecDeque<Slot>, i: usize) -> &'a mut BytesMut {
+    if i == 0 { tx } else { &mut slots[i].out }
+}
+
+/// Status line, application fields, then the fields the connection owns.
+fn write_head(
+    out: &mut BytesMut,
+    status: StatusCode,
+    headers: &[Header<'_>],
+    framing: OutFraming,
+    facts: HeaderFacts,
+    date: Option<[u8; super::date::IMF_FIXDATE_LEN]>,
+    connection: &[u8],
+) {
+    encode::status_line(out, status);
+    encode::fields(out, headers);
+    encode::framing_header(out, framing);
+    if let (Some(d), false) = (date, facts.has_date) {
+        encode::field(out, b"Date", &d);
+    }
+    if !connection.is_empty() && !facts.conn_close {
+        encode::field(out, b"Connection", connection);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether `buf` starts like the HTTP/2 connection preface (RFC 9113 §3.4),
+/// i.e. a client speaking h2c with prior knowledge; `None` while too short
+/// to tell.
+#[must_use]
+pub fn is_h2_preface(buf: &[u8]) -> Option<bool> {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let n = buf.len().min(PREFACE.len());
+    if buf[..n] != PREFACE[..n] {
+        Some(false)
+    } else if n == PREFACE.len() {
+        Some(true)
+    } else {
+        None
+    }
+}
