@@ -30,6 +30,9 @@ pub enum DecodeErrorKind {
     MissingPayloadCrlf,
     /// RESP3 streamed strings/aggregates (`$?`, `*?`) are not supported.
     StreamedUnsupported,
+    /// A [`StreamDecoder`](crate::codec::StreamDecoder)'s buffer changed
+    /// other than by appending between calls.
+    Desynchronized,
     /// A bulk length exceeds [`Limits::max_bulk_len`](crate::Limits::max_bulk_len).
     BulkTooLong {
         /// The announced length (saturated at `u64::MAX`).
@@ -94,6 +97,9 @@ impl fmt::Display for DecodeErrorKind {
             DecodeErrorKind::MissingPayloadCrlf => f.write_str("bulk payload not followed by CRLF"),
             DecodeErrorKind::StreamedUnsupported => {
                 f.write_str("RESP3 streamed types are not supported")
+            }
+            DecodeErrorKind::Desynchronized => {
+                f.write_str("stream decoder buffer changed between calls")
             }
             DecodeErrorKind::BulkTooLong { len, max } => {
                 write!(f, "bulk length {len} exceeds limit {max}")

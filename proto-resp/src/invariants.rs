@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 
-use crate::codec::{Decoder, Protocol, encode};
+use crate::codec::{Decoder, Protocol, StreamDecoder, encode};
 use crate::error::DecodeErrorKind;
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -19,8 +19,10 @@ enum End {
     Failed(DecodeErrorKind, usize),
 }
 
-/// Decodes `input` frame after frame, feeding it `step` bytes at a time.
-fn stream(dec: &Decoder, input: &[u8], step: usize) -> (Vec<Frame>, End) {
+/// Decodes `input` frame after frame, feeding it `step` bytes at a time,
+/// with the resuming [`StreamDecoder`] or the stateless [`Decoder`].
+fn stream(dec: &Decoder, input: &[u8], step: usize, resume: bool) -> (Vec<Frame>, End) {
+    let mut sd = StreamDecoder::new(*dec);
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
     let mut consumed = 0;
@@ -28,7 +30,12 @@ fn stream(dec: &Decoder, input: &[u8], step: usize) -> (Vec<Frame>, End) {
         buf.extend_from_slice(chunk);
         loop {
             let before = buf.len();
-            match dec.decode_bytes(&mut buf) {
+            let r = if resume {
+                sd.decode_bytes(&mut buf)
+            } else {
+                dec.decode_bytes(&mut buf)
+            };
+            match r {
                 Ok(Some(f)) => {
                     consumed += before - buf.len();
                     frames.push(f);
@@ -43,7 +50,8 @@ fn stream(dec: &Decoder, input: &[u8], step: usize) -> (Vec<Frame>, End) {
 
 /// Checks, for arbitrary `input`:
 ///
-/// 1. feeding it whole and one byte at a time yields the same frames and
+/// 1. feeding it whole and one byte at a time (with the stateless decoder
+///    and with the resuming [`StreamDecoder`]) yields the same frames and
 ///    the same final error or leftover (a frame split anywhere parses the
 ///    same);
 /// 2. the borrowed and owned decoders agree, and `frame_len` matches;
@@ -62,9 +70,11 @@ pub fn check_decode(input: &[u8], protocol: Protocol) {
         max_line_len: 1 << 10,
     };
     let dec = Decoder::new(limits, protocol);
-    let whole = stream(&dec, input, input.len());
-    let bytewise = stream(&dec, input, 1);
+    let whole = stream(&dec, input, input.len(), false);
+    let bytewise = stream(&dec, input, 1, false);
     assert_eq!(whole, bytewise, "split-dependent decoding");
+    let resumed = stream(&dec, input, 1, true);
+    assert_eq!(whole, resumed, "resumed decoding differs");
 
     match (dec.decode(input), dec.frame_len(input)) {
         (Ok(Some((f, n))), Ok(Some(m))) => {

@@ -101,7 +101,9 @@
 //! * Owned decoding first measures a frame ([`codec::Decoder::frame_len`],
 //!   no allocation), then splits exactly those bytes off the read buffer and
 //!   builds the frame from them, so strings are `Bytes` slices sharing the
-//!   read allocation.
+//!   read allocation. [`codec::StreamDecoder`] (used by [`Connection`])
+//!   keeps the measuring cursor between reads, so a large reply arriving in
+//!   many reads is scanned once, not once per read.
 //! * Subscribe-family commands are confirmed once per channel; the
 //!   connection gathers the confirmations into one [`Event::Reply`] (an
 //!   array of them). It tracks confirmed subscriptions so that `UNSUBSCRIBE`

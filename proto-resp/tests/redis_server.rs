@@ -158,6 +158,32 @@ fn pipeline_of_100k_commands_in_order() {
     c.call(&["DEL", &key]);
 }
 
+/// A large aggregate arriving over many reads.
+#[test]
+fn large_reply() {
+    let Some(a) = addr("WEFT_REDIS_ADDR") else {
+        return;
+    };
+    const N: usize = 200_000;
+    let key = format!("{}list", prefix("large"));
+    let mut c = Client::connect(&a, resp3()).unwrap();
+    c.call(&["DEL", &key]);
+    for chunk in (0..N).collect::<Vec<_>>().chunks(10_000) {
+        let mut cmd = Cmd::new("RPUSH").with(key.as_str());
+        for i in chunk {
+            cmd.arg(*i);
+        }
+        let id = c.conn.send(&cmd).unwrap();
+        c.drain();
+        assert!(!c.reply(id).is_error());
+    }
+    let all = c.call(&["LRANGE", &key, "0", "-1"]);
+    let items = all.as_elements().unwrap();
+    assert_eq!(items.len(), N);
+    assert_eq!(text(&items[N - 1]), (N - 1).to_string());
+    c.call(&["DEL", &key]);
+}
+
 fn pubsub(cfg: Config, name: &str) {
     let Some(a) = addr("WEFT_REDIS_ADDR") else {
         return;

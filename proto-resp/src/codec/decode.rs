@@ -5,6 +5,11 @@
 //! owned decoder scans first, splits exactly the frame's bytes off the read
 //! buffer, then builds from those frozen bytes, so every string in the frame
 //! is a zero-copy `Bytes` slice.
+//!
+//! The loop's whole state is a [`Cursor`]. When input runs out the cursor
+//! stays at the start of the incomplete value with its open aggregates, so
+//! a scan can resume there once more bytes arrive instead of re-reading a
+//! large reply from its first byte on every read.
 
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::frame::Frame;
@@ -28,23 +33,45 @@ pub(crate) trait Builder {
 /// `Vec` capacities by the bytes actually present, never by wire counts.
 const MIN_VALUE_LEN: usize = 3;
 
-/// Decodes one value starting at `start`; returns it and the end offset.
+/// Where the loop stands: the next value's offset and the open aggregates
+/// as `(kind, aggregate, slots still to fill)`.
+#[derive(Debug)]
+pub(crate) struct Cursor<A> {
+    pub(crate) pos: usize,
+    stack: Vec<(AggKind, A, usize)>,
+}
+
+impl<A> Cursor<A> {
+    pub(crate) fn new() -> Self {
+        Cursor {
+            pos: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.pos = 0;
+        self.stack.clear();
+    }
+}
+
+/// Decodes one value from the cursor's position; returns it and the end
+/// offset. On `Ok(None)` the cursor can resume once `buf` has grown.
 pub(crate) fn run<T: Builder>(
     b: &mut T,
+    cur: &mut Cursor<T::Agg>,
     buf: &[u8],
-    start: usize,
     limits: &Limits,
     proto: Protocol,
 ) -> Result<Option<(T::Item, usize)>, DecodeError> {
-    // (kind, aggregate, slots still to fill)
-    let mut stack: Vec<(AggKind, T::Agg, usize)> = Vec::new();
-    let mut pos = start;
+    let stack = &mut cur.stack;
     loop {
-        let Some((tok, next)) = token::next(buf, pos, limits, proto)? else {
+        let Some((tok, next)) = token::next(buf, cur.pos, limits, proto)? else {
             return Ok(None);
         };
-        let tok_pos = pos;
-        pos = next;
+        let tok_pos = cur.pos;
+        cur.pos = next;
+        let pos = next;
         let mut item = match tok {
             Token::Aggregate(kind, n) => {
                 if stack.len() >= limits.max_depth {
@@ -74,7 +101,7 @@ pub(crate) fn run<T: Builder>(
         };
         loop {
             let Some((kind, mut agg, left)) = stack.pop() else {
-                return Ok(Some((item, pos)));
+                return Ok(Some((item, cur.pos)));
             };
             b.push(&mut agg, item);
             if left > 1 {

@@ -26,7 +26,7 @@ pub use token::Protocol;
 use crate::error::DecodeError;
 use crate::frame::{Frame, FrameRef};
 use crate::limits::Limits;
-use decode::{Build, Scan, run};
+use decode::{Build, Cursor, Scan, run};
 
 /// Decodes one RESP3 (superset of RESP2) value with [`Limits::DEFAULT`].
 ///
@@ -77,8 +77,8 @@ impl Decoder {
     pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Option<(FrameRef<'a>, usize)>, DecodeError> {
         run(
             &mut Build(|s, e| &buf[s..e]),
+            &mut Cursor::new(),
             buf,
-            0,
             &self.limits,
             self.protocol,
         )
@@ -87,7 +87,8 @@ impl Decoder {
     /// Length of the complete frame at the front of `buf`, validating it
     /// fully (limits included) without building it.
     pub fn frame_len(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
-        Ok(run(&mut Scan, buf, 0, &self.limits, self.protocol)?.map(|((), n)| n))
+        let mut cur = Cursor::new();
+        Ok(run(&mut Scan, &mut cur, buf, &self.limits, self.protocol)?.map(|((), n)| n))
     }
 
     /// Splits one complete frame off the front of `buf` and returns it owned;
@@ -107,15 +108,22 @@ impl Decoder {
     pub fn decode_shared(&self, bytes: &Bytes) -> Result<Option<(Frame, usize)>, DecodeError> {
         run(
             &mut Build(|s, e| bytes.slice(s..e)),
+            &mut Cursor::new(),
             bytes,
-            0,
             &self.limits,
             self.protocol,
         )
     }
 
+    /// Builds the frame that a scan measured as exactly `bytes`.
     fn decode_frozen(&self, bytes: &Bytes) -> Result<Option<Frame>, DecodeError> {
-        Ok(self.decode_shared(bytes)?.map(|(f, _)| f))
+        match self.decode_shared(bytes)? {
+            Some((f, n)) if n == bytes.len() => Ok(Some(f)),
+            _ => Err(DecodeError::new(
+                crate::error::DecodeErrorKind::Desynchronized,
+                0,
+            )),
+        }
     }
 
     /// Decodes one client request: a RESP array (normally of bulk strings)
@@ -155,6 +163,66 @@ impl Decoder {
                         .map(|(s, e)| Frame::BulkString(line.slice(s..e)))
                         .collect(),
                 )))
+            }
+        }
+    }
+}
+
+/// An owned-frame decoder for one byte stream that resumes where it
+/// stopped.
+///
+/// [`Decoder::decode_bytes`] re-reads an incomplete frame from its first
+/// byte on every call, which is quadratic for a large reply (say a
+/// million-element `LRANGE`) arriving in many reads. `StreamDecoder`
+/// remembers how far it measured and continues from there.
+///
+/// Contract: between calls that return `Ok(None)`, `buf` may only grow at
+/// the back (the usual read loop). Anything else is detected only when the
+/// frame is built, as [`DecodeErrorKind::Desynchronized`](crate::DecodeErrorKind::Desynchronized);
+/// call [`reset`](Self::reset) after replacing the buffer.
+#[derive(Debug)]
+pub struct StreamDecoder {
+    decoder: Decoder,
+    cursor: Cursor<()>,
+}
+
+impl StreamDecoder {
+    /// A stream decoder using `decoder`'s limits and protocol.
+    pub fn new(decoder: Decoder) -> Self {
+        StreamDecoder {
+            decoder,
+            cursor: Cursor::new(),
+        }
+    }
+
+    /// The underlying stateless decoder.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// Forgets a partially measured frame.
+    pub fn reset(&mut self) {
+        self.cursor.reset();
+    }
+
+    /// Splits the next complete frame off the front of `buf` (zero-copy,
+    /// as [`Decoder::decode_bytes`]); `Ok(None)` if it is incomplete.
+    pub fn decode_bytes(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        if self.cursor.pos > buf.len() {
+            self.cursor.reset();
+        }
+        let d = self.decoder;
+        let scanned = run(&mut Scan, &mut self.cursor, buf, &d.limits, d.protocol);
+        match scanned {
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.cursor.reset();
+                Err(e)
+            }
+            Ok(Some(((), n))) => {
+                self.cursor.reset();
+                let bytes = buf.split_to(n).freeze();
+                d.decode_frozen(&bytes)
             }
         }
     }

@@ -377,3 +377,39 @@ fn invariant_checks_accept_spec_examples() {
         crate::invariants::check_decode(i, Protocol::Resp2);
     }
 }
+
+#[test]
+fn stream_decoder_resumes_instead_of_rescanning() {
+    let mut wire = BytesMut::new();
+    let items: Vec<F<&[u8]>> = (0..1000).map(F::Integer).collect();
+    encode(&mut wire, &F::Array(items.clone()));
+    encode(&mut wire, &s("next"));
+    let mut sd = StreamDecoder::new(Decoder::default());
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for chunk in wire.chunks(7) {
+        buf.extend_from_slice(chunk);
+        let before = sd.cursor.pos;
+        while let Some(f) = sd.decode_bytes(&mut buf).unwrap() {
+            frames.push(f);
+        }
+        // While a frame is incomplete the cursor only moves forward.
+        if frames.is_empty() {
+            assert!(sd.cursor.pos >= before);
+        }
+    }
+    assert_eq!(frames.len(), 2);
+    assert!(frames[0].eq_frame(&F::Array(items)));
+    // A replaced buffer is noticed rather than misread.
+    let mut sd = StreamDecoder::new(Decoder::default());
+    let mut buf = BytesMut::from(&b"*2\r\n:1\r\n"[..]);
+    assert_eq!(sd.decode_bytes(&mut buf), Ok(None));
+    let mut other = BytesMut::from(&b"*1\r\n:1\r\n:2\r\n"[..]);
+    assert_eq!(
+        sd.decode_bytes(&mut other).unwrap_err().kind(),
+        K::Desynchronized
+    );
+    sd.reset();
+    let mut buf = BytesMut::from(&b":5\r\n"[..]);
+    assert_eq!(sd.decode_bytes(&mut buf).unwrap(), Some(F::Integer(5)));
+}

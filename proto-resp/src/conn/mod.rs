@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 
 use crate::cmd::Cmd;
-use crate::codec::{Decoder, Protocol, encode_command};
+use crate::codec::{Decoder, Protocol, StreamDecoder, encode_command};
 use crate::error::{Error, UsageError};
 use crate::event::{Event, ReqId};
 use crate::frame::Frame;
@@ -104,7 +104,7 @@ impl Config {
 #[derive(Debug)]
 pub struct Connection {
     config: Config,
-    decoder: Decoder,
+    decoder: StreamDecoder,
     phase: Phase,
     protocol: Protocol,
     /// Bytes ready for `poll_transmit`.
@@ -126,7 +126,7 @@ impl Connection {
     /// [`poll_transmit`](Self::poll_transmit) at once.
     pub fn new(config: Config, now: Instant) -> Self {
         let mut c = Connection {
-            decoder: Decoder::new(config.limits, Protocol::Resp3),
+            decoder: StreamDecoder::new(Decoder::new(config.limits, Protocol::Resp3)),
             phase: Phase::Handshaking,
             protocol: config.protocol,
             tx: BytesMut::new(),
