@@ -85,6 +85,30 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
+/// [`Backend::block_on`](io_core::Backend::block_on) that reports a failure
+/// to create the thread's wake descriptor (out of descriptors) instead of
+/// panicking.
+///
+/// # Panics
+///
+/// Inside another runtime on this thread.
+pub(crate) fn try_block_on<F: Future>(future: F) -> io::Result<F::Output> {
+    assert!(
+        !Poller::is_installed(),
+        "Std::block_on called from inside a Weft runtime"
+    );
+    let poller = Poller::new()?;
+    Poller::install(Some(poller.clone()));
+    struct Uninstall;
+    impl Drop for Uninstall {
+        fn drop(&mut self) {
+            Poller::install(None);
+        }
+    }
+    let _uninstall = Uninstall;
+    Ok(io_core::block_on_with(StdPark::new(poller), future))
+}
+
 /// The std backend (see the crate docs).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Std;
@@ -101,20 +125,7 @@ impl io_core::Backend for Std {
     /// Inside another runtime on this thread, or when the wake descriptor
     /// cannot be created (out of descriptors).
     fn block_on<F: Future>(future: F) -> F::Output {
-        assert!(
-            !Poller::is_installed(),
-            "Std::block_on called from inside a Weft runtime"
-        );
-        let poller = Poller::new().expect("creating the wake descriptor failed");
-        Poller::install(Some(poller.clone()));
-        struct Uninstall;
-        impl Drop for Uninstall {
-            fn drop(&mut self) {
-                Poller::install(None);
-            }
-        }
-        let _uninstall = Uninstall;
-        io_core::block_on_with(StdPark::new(poller), future)
+        try_block_on(future).expect("creating the wake descriptor failed")
     }
 
     fn listener_from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {

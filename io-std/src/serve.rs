@@ -7,7 +7,7 @@
 //! - Each accepted connection gets a thread (stack
 //!   [`CONNECTION_STACK_SIZE`]) that calls
 //!   [`enter_worker`] with its acceptor's
-//!   index and runs the handler under [`Std::block_on`]. The handler future is
+//!   index and runs the handler under [`Std::block_on`](io_core::Backend::block_on). The handler future is
 //!   boxed, so its size does not count against the small stack.
 //! - `config.max_connections_per_worker` bounds the live connections of one
 //!   acceptor; more are accepted and closed at once.
@@ -22,8 +22,7 @@
 //! - `config.pin_cores` is ignored: connection threads come and go, the
 //!   kernel places them.
 
-use crate::{Std, TcpListener, TcpStream};
-use io_core::Backend;
+use crate::{TcpListener, TcpStream};
 use io_core::runtime::{ServeConfig, ServerHandle, ShutdownState, enter_worker};
 use io_core::select::{Either, select};
 use io_core::sync::Latch;
@@ -133,16 +132,14 @@ impl Connections {
                 };
                 enter_worker(index, shutdown);
                 let close = conns.close.clone();
-                Std::block_on(Box::pin(async move {
-                    let stream = match TcpStream::from_std(stream) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "adopting a connection failed");
-                            return;
-                        }
-                    };
+                let served = crate::try_block_on(Box::pin(async move {
+                    let stream = TcpStream::from_std(stream)?;
                     let _ = select(handler(stream, peer), close.wait()).await;
+                    io::Result::Ok(())
                 }));
+                if let Err(e) = served.and_then(|r| r) {
+                    tracing::warn!(error = %e, %peer, "serving a connection failed");
+                }
             })?;
         s.next_id += 1;
         s.live += 1;
@@ -198,7 +195,7 @@ fn run_acceptor<H, Fut>(
 {
     let conns = Arc::new(Connections::default());
     let latch = shutdown.latch().clone();
-    Std::block_on(async {
+    let accepted = crate::try_block_on(async {
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
             Err(e) => {
@@ -228,6 +225,9 @@ fn run_acceptor<H, Fut>(
         }
         // The listener drops here: the port stops taking connections.
     });
+    if let Err(e) = accepted {
+        tracing::error!(error = %e, worker = index, "starting the acceptor failed");
+    }
     if !conns.wait_idle(shutdown.deadline()) {
         conns.close.set();
         conns.wait_idle(None);

@@ -158,12 +158,14 @@ fn connections_over_the_limit_are_closed() {
 #[test]
 fn shutdown_waits_for_handlers_that_finish_in_time() {
     let finished = Arc::new(AtomicUsize::new(0));
-    let f = finished.clone();
+    let in_hand = Arc::new(AtomicUsize::new(0));
+    let (f, h) = (finished.clone(), in_hand.clone());
     let server = Std::serve(config(), move |s: TcpStream, _| {
-        let finished = f.clone();
+        let (finished, in_hand) = (f.clone(), h.clone());
         async move {
             let (res, _) = s.read(Vec::with_capacity(16)).await;
             assert!(res.unwrap() > 0);
+            in_hand.fetch_add(1, Ordering::SeqCst);
             // Told to stop: finish the "request in hand", then close.
             shutdown_signal().unwrap().wait().await;
             io_core::time::sleep(Duration::from_millis(50)).await;
@@ -182,7 +184,9 @@ fn shutdown_waits_for_handlers_that_finish_in_time() {
         })
         .collect();
     // Let the handlers read their request.
-    std::thread::sleep(Duration::from_millis(100));
+    while in_hand.load(Ordering::SeqCst) < 5 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let start = Instant::now();
     server.shutdown(Duration::from_secs(10)).unwrap();
     let took = start.elapsed();
@@ -202,40 +206,49 @@ fn shutdown_waits_for_handlers_that_finish_in_time() {
 
 #[test]
 fn shutdown_while_busy_closes_stragglers_at_the_grace_deadline() {
-    let server = Std::serve(config(), |s: TcpStream, _| async move {
-        // Ignores the shutdown signal: drains its peer forever.
-        let mut buf = Vec::with_capacity(64 * 1024);
-        loop {
-            buf.clear();
-            let (res, b) = s.read(buf).await;
-            buf = b;
-            if !matches!(res, Ok(n) if n > 0) {
-                return;
+    let received = Arc::new(AtomicUsize::new(0));
+    let r = received.clone();
+    let server = Std::serve(config(), move |s: TcpStream, _| {
+        let received = r.clone();
+        async move {
+            // Ignores the shutdown signal: drains its peer forever.
+            let mut buf = Vec::with_capacity(64 * 1024);
+            loop {
+                buf.clear();
+                let (res, b) = s.read(buf).await;
+                buf = b;
+                match res {
+                    Ok(n) if n > 0 => received.fetch_add(n, Ordering::SeqCst),
+                    _ => return,
+                };
             }
         }
     })
     .unwrap();
-    let sleeper = Std::serve(config(), |_s: TcpStream, _| async move {
-        // Waits on a timer, not on I/O.
-        io_core::time::sleep(Duration::from_secs(3600)).await;
+    let sleeping = Arc::new(AtomicUsize::new(0));
+    let z = sleeping.clone();
+    let sleeper = Std::serve(config(), move |_s: TcpStream, _| {
+        let sleeping = z.clone();
+        async move {
+            sleeping.fetch_add(1, Ordering::SeqCst);
+            // Waits on a timer, not on I/O.
+            io_core::time::sleep(Duration::from_secs(3600)).await;
+        }
     })
     .unwrap();
     let addr = server.local_addr();
     let mut c = std::net::TcpStream::connect(addr).unwrap();
     let _idle = std::net::TcpStream::connect(sleeper.local_addr()).unwrap();
-    let sent = Arc::new(AtomicUsize::new(0));
-    let s = sent.clone();
     let client = std::thread::spawn(move || {
         let chunk = vec![7u8; 64 * 1024];
         loop {
-            match c.write(&chunk) {
-                Ok(n) => s.fetch_add(n, Ordering::SeqCst),
-                Err(e) => return e,
-            };
+            if let Err(e) = c.write(&chunk) {
+                return e;
+            }
         }
     });
-    // Mid-transfer.
-    while sent.load(Ordering::SeqCst) < 1 << 20 {
+    // Mid-transfer: the handler is reading what the client keeps sending.
+    while received.load(Ordering::SeqCst) < 1 << 20 {
         std::thread::sleep(Duration::from_millis(5));
     }
     let grace = Duration::from_millis(300);
@@ -255,9 +268,16 @@ fn shutdown_while_busy_closes_stragglers_at_the_grace_deadline() {
         ),
         "{err}"
     );
+    while sleeping.load(Ordering::SeqCst) < 1 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let start = Instant::now();
     sleeper.shutdown(Duration::from_millis(100)).unwrap();
-    assert!(start.elapsed() < Duration::from_secs(2));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(80) && took < Duration::from_secs(2),
+        "a handler asleep on a timer was cut off after {took:?}"
+    );
 }
 
 #[test]
