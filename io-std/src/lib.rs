@@ -26,8 +26,8 @@
 //! An operation ([`TcpStream`], [`TcpListener`]) tries its syscall
 //! (`io_core::sys`); on `EWOULDBLOCK` it leaves its waker with the thread's
 //! poller and returns `Pending`. When no task is runnable the executor parks
-//! in the backend's `Park` (`StdPark`): one `poll(2)` over the sockets tasks wait
-//! on plus an eventfd, with the next timer deadline as its timeout. So:
+//! in the backend's `Park` (`StdPark`): one `poll(2)` over the sockets tasks
+//! wait on plus an eventfd, with the next timer deadline as its timeout. So:
 //!
 //! - timers fire on time (`io_core::time::timeout` around a read on a silent
 //!   peer returns `Elapsed` at its deadline);
@@ -35,7 +35,8 @@
 //!   shutdown latch, a driver reply) interrupts the park at once;
 //! - any number of tasks and sockets share a thread: a reader task on an
 //!   idle socket never holds up the writer task beside it;
-//! - idle costs nothing: every thread sits in `poll(2)` or `accept`.
+//! - idle costs nothing: every thread, acceptors included, sits in one
+//!   `poll(2)` with no timeout.
 //!
 //! # Why not a blocking syscall inside `poll`
 //!
@@ -56,9 +57,9 @@
 //!
 //! # Serving
 //!
-//! [`Backend::serve`](io_core::Backend::serve) runs `workers` acceptor threads sharing the port
-//! (`SO_REUSEPORT`) and a thread per accepted connection; see [`serve`] for
-//! the connection limit and graceful shutdown.
+//! [`Backend::serve`](io_core::Backend::serve) runs `workers` acceptor
+//! threads sharing the port (`SO_REUSEPORT`) and a thread per accepted
+//! connection; see [`serve`] for the connection limit and graceful shutdown.
 //!
 //! # Limits
 //!

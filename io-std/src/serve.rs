@@ -5,9 +5,9 @@
 //!   An acceptor is a tiny runtime of its own: it waits for a connection or
 //!   the shutdown latch, whichever comes first, in one `poll(2)`.
 //! - Each accepted connection gets a thread (stack
-//!   [`CONNECTION_STACK_SIZE`]) that calls
-//!   [`enter_worker`] with its acceptor's
-//!   index and runs the handler under [`Std::block_on`](io_core::Backend::block_on). The handler future is
+//!   [`CONNECTION_STACK_SIZE`]) that calls [`enter_worker`] with its
+//!   acceptor's index and runs the handler under
+//!   [`Std::block_on`](io_core::Backend::block_on). The handler future is
 //!   boxed, so its size does not count against the small stack.
 //! - `config.max_connections_per_worker` bounds the live connections of one
 //!   acceptor; more are accepted and closed at once.
