@@ -378,3 +378,11 @@ fn events_do_not_depend_on_read_boundaries() {
         assert_eq!(run(chunk), whole, "chunk size {chunk}");
     }
 }
+
+#[test]
+fn debug_output_redacts_the_password() {
+    let c = Connection::new(Config::new().username("u").password("hunter2"), now());
+    let dbg = format!("{c:?}");
+    assert!(!dbg.contains("hunter2"), "{dbg}");
+    assert!(dbg.contains("<redacted>"));
+}
