@@ -1,0 +1,327 @@
+//! Turning decoded reply frames into responses for the waiting requests.
+
+use std::ops::Range;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::{Bytes, BytesMut};
+
+use super::state::{MetaKind, Op, Outcome};
+use super::{Connection, Protocol};
+use crate::binary::{self, Status};
+use crate::error::{DecodeError, ProtocolError};
+use crate::event::{Item, Response, ServerError, ServerErrorKind, Stat};
+use crate::meta;
+use crate::text::{self, encode::StoreMode};
+use crate::wire::parse_u64;
+
+/// Where `s` lies inside the buffer starting at `base`.
+fn range(base: usize, s: &[u8]) -> Range<usize> {
+    if s.is_empty() {
+        return 0..0;
+    }
+    let start = (s.as_ptr() as usize).wrapping_sub(base);
+    start..start + s.len()
+}
+
+/// Splits the `n` bytes of a decoded frame off `buf` and rebuilds the frame
+/// over them as zero-copy `Bytes` slices.
+macro_rules! take_frame {
+    ($buf:expr, $frame:expr, $n:expr) => {{
+        let base = $buf.as_ptr() as usize;
+        let ranges = $frame.map(|s: &[u8]| range(base, s));
+        let chunk = $buf.split_to($n).freeze();
+        ranges.map(|r| chunk.slice(r))
+    }};
+}
+
+fn unexpected(op: Op, reply: &'static str) -> ProtocolError {
+    ProtocolError::UnexpectedReply {
+        request: op.name(),
+        reply,
+    }
+}
+
+impl Connection {
+    /// Reads one reply frame; `Ok(false)` when `buf` holds no whole frame.
+    pub(super) fn read_one(&mut self, buf: &mut BytesMut) -> Result<bool, ProtocolError> {
+        let limits = &self.config.limits;
+        match self.config.protocol {
+            Protocol::Binary => {
+                let Some((frame, n)) = binary::decode(buf, limits)? else {
+                    return Ok(false);
+                };
+                let resp = take_frame!(buf, frame, n);
+                self.on_binary(resp)?;
+            }
+            Protocol::Meta if meta::decode::is_meta_reply(buf) == Some(true) => {
+                let Some((frame, n)) = meta::decode(buf, limits)? else {
+                    return Ok(false);
+                };
+                let reply = take_frame!(buf, frame, n);
+                self.on_meta(reply)?;
+            }
+            Protocol::Meta if buf.len() < 3 => return Ok(false),
+            Protocol::Text | Protocol::Meta => {
+                let Some((frame, n)) = text::decode(buf, limits)? else {
+                    return Ok(false);
+                };
+                let reply = take_frame!(buf, frame, n);
+                self.on_text(reply)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn on_error(&mut self, err: ServerError) -> Result<(), ProtocolError> {
+        if let Some(err) = self.pending.route_error(err)? {
+            self.pending
+                .complete_front(Outcome::Reply(Response::Error(err)), &mut self.events);
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, r: Response) {
+        self.pending
+            .complete_front(Outcome::Reply(r), &mut self.events);
+    }
+
+    /// Text replies (protocol.txt): every flavour but binary.
+    fn on_text(&mut self, reply: text::Reply<Bytes>) -> Result<(), ProtocolError> {
+        use text::Reply as R;
+        let (kind, message) = match reply {
+            R::Error(m) => (ServerErrorKind::Error, m),
+            R::ClientError(m) => (ServerErrorKind::Client, m),
+            R::ServerError(m) => (ServerErrorKind::Server, m),
+            reply => return self.on_text_reply(reply),
+        };
+        self.on_error(ServerError { kind, message })
+    }
+
+    fn on_text_reply(&mut self, reply: text::Reply<Bytes>) -> Result<(), ProtocolError> {
+        use text::Reply as R;
+        self.pending.route_plain(&mut self.events)?;
+        let front = *self.pending.front().ok_or(ProtocolError::Unsolicited)?;
+        match (front.op, reply) {
+            (Op::Get { keys }, R::Value(v)) => {
+                if self.pending.value_count(front.id) >= keys {
+                    return Err(ProtocolError::UnexpectedKey);
+                }
+                let item = Item {
+                    key: v.key,
+                    flags: v.flags,
+                    cas: v.cas,
+                    value: v.data,
+                };
+                self.pending.push_value(front.id, item);
+            }
+            (Op::Get { .. } | Op::Stats, R::End) => {
+                self.pending
+                    .complete_front(Outcome::Collected, &mut self.events);
+            }
+            (Op::Stats, R::Stat { name, value }) => {
+                let max = self.config.limits.max_stats;
+                self.pending
+                    .push_stat(front.id, Stat { name, value }, max)?;
+            }
+            (Op::Store(_), R::Stored) => self.done(Response::Stored),
+            (Op::Store(_), R::NotStored) => self.done(Response::NotStored),
+            (Op::Store(_), R::Exists) => self.done(Response::Exists),
+            (Op::Store(_) | Op::Delete | Op::Counter | Op::Touch, R::NotFound) => {
+                self.done(Response::NotFound)
+            }
+            (Op::Delete, R::Deleted) => self.done(Response::Deleted),
+            (Op::Counter, R::Number(n)) => self.done(Response::Counter(n)),
+            (Op::Touch, R::Touched) => self.done(Response::Touched),
+            (Op::FlushAll | Op::Verbosity, R::Ok) => self.done(Response::Ok),
+            (Op::Version, R::Version(v)) => self.done(Response::Version(v)),
+            (op, r) => return Err(unexpected(op, r.kind())),
+        }
+        Ok(())
+    }
+
+    /// Meta replies (protocol.txt meta sections).
+    fn on_meta(&mut self, reply: meta::Reply<Bytes>) -> Result<(), ProtocolError> {
+        use meta::Reply as R;
+        let (kind, message) = match reply {
+            R::Error(m) => (ServerErrorKind::Error, m),
+            R::ClientError(m) => (ServerErrorKind::Client, m),
+            R::ServerError(m) => (ServerErrorKind::Server, m),
+            reply => return self.on_meta_reply(reply),
+        };
+        self.on_error(ServerError { kind, message })
+    }
+
+    fn on_meta_reply(&mut self, reply: meta::Reply<Bytes>) -> Result<(), ProtocolError> {
+        use meta::Reply as R;
+        let opaque = match reply.flags().and_then(|f| f.opaque()) {
+            Some(t) => Some(
+                parse_u64(t)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or(ProtocolError::OpaqueMismatch)?,
+            ),
+            None => None,
+        };
+        match opaque {
+            Some(o) => self.pending.route_opaque(o, &mut self.events)?,
+            None => self.pending.route_plain(&mut self.events)?,
+        }
+        let front = *self.pending.front().ok_or(ProtocolError::Unsolicited)?;
+        let response = match (front.op, reply) {
+            (Op::Get { .. }, R::Value { flags, data }) => {
+                let key = returned_key(&flags)?;
+                let item = Item {
+                    key,
+                    flags: flags.client_flags().unwrap_or(0),
+                    cas: flags.cas(),
+                    value: data,
+                };
+                self.pending.push_value(front.id, item);
+                Response::NoReply
+            }
+            (Op::Get { .. }, R::Miss(_)) => Response::NoReply,
+            (Op::GetEnd, R::NoOp) => {
+                self.pending
+                    .complete_front(Outcome::Collected, &mut self.events);
+                return Ok(());
+            }
+            (Op::Noop, R::NoOp) => Response::Ok,
+            (Op::Store(_), R::Hd(_)) => Response::Stored,
+            (Op::Store(_), R::NotStored(_)) => Response::NotStored,
+            (Op::Store(_) | Op::Delete, R::Exists(_)) => Response::Exists,
+            (Op::Store(_) | Op::Delete | Op::Counter, R::NotFound(_)) => Response::NotFound,
+            (Op::Delete, R::Hd(_)) => Response::Deleted,
+            (Op::Counter, R::Value { data, .. }) => {
+                let digits = trim_spaces(&data);
+                Response::Counter(
+                    parse_u64(digits).ok_or(DecodeError::Malformed("ma value is not a number"))?,
+                )
+            }
+            (Op::Touch, R::Hd(_)) => Response::Touched,
+            (Op::Touch, R::Miss(_)) => Response::NotFound,
+            (Op::Meta(kind), r) => {
+                let fits = match (kind, &r) {
+                    (MetaKind::NoOp, R::NoOp) => true,
+                    (MetaKind::Debug, R::Debug { .. } | R::Miss(_)) => true,
+                    (MetaKind::NoOp | MetaKind::Debug, _) => false,
+                    (_, R::NoOp | R::Debug { .. }) => false,
+                    _ => true,
+                };
+                if !fits {
+                    return Err(unexpected(front.op, r.kind()));
+                }
+                Response::Meta(r)
+            }
+            (op, r) => return Err(unexpected(op, r.kind())),
+        };
+        self.done(response);
+        Ok(())
+    }
+
+    /// Binary responses (protocol-binary.txt).
+    fn on_binary(&mut self, r: binary::Response<Bytes>) -> Result<(), ProtocolError> {
+        self.pending.route_opaque(r.opaque, &mut self.events)?;
+        let front = *self.pending.front().ok_or(ProtocolError::Unsolicited)?;
+        let st = r.status;
+        let error = |r: binary::Response<Bytes>| {
+            Response::Error(ServerError {
+                kind: ServerErrorKind::Status(r.status),
+                message: r.value,
+            })
+        };
+        let response = match front.op {
+            Op::Get { .. } if st.is_ok() => {
+                let flags: [u8; 4] = r.extras[..]
+                    .try_into()
+                    .map_err(|_| DecodeError::Malformed("get response extras are not 4 bytes"))?;
+                if r.key.is_empty() {
+                    return Err(ProtocolError::UnexpectedKey);
+                }
+                let item = Item {
+                    key: r.key,
+                    flags: u32::from_be_bytes(flags),
+                    cas: Some(r.cas),
+                    value: r.value,
+                };
+                self.pending.push_value(front.id, item);
+                Response::NoReply
+            }
+            Op::Get { .. } if st == Status::KEY_NOT_FOUND => Response::NoReply,
+            Op::GetEnd if st.is_ok() => {
+                self.pending
+                    .complete_front(Outcome::Collected, &mut self.events);
+                return Ok(());
+            }
+            Op::Stats if st.is_ok() && !r.key.is_empty() => {
+                let max = self.config.limits.max_stats;
+                let stat = Stat {
+                    name: r.key,
+                    value: r.value,
+                };
+                return self.pending.push_stat(front.id, stat, max);
+            }
+            Op::Stats if st.is_ok() => {
+                self.pending
+                    .complete_front(Outcome::Collected, &mut self.events);
+                return Ok(());
+            }
+            Op::Noop | Op::FlushAll | Op::Verbosity if st.is_ok() => Response::Ok,
+            Op::Version if st.is_ok() => Response::Version(r.value),
+            Op::Store(mode) => match st {
+                Status::NO_ERROR => Response::Stored,
+                Status::ITEM_NOT_STORED => Response::NotStored,
+                // A binary `add` of a present key answers "key exists", a
+                // `replace` of a missing key "key not found"; the text and
+                // meta protocols call both NOT_STORED.
+                Status::KEY_EXISTS if mode == StoreMode::Add => Response::NotStored,
+                Status::KEY_NOT_FOUND if mode == StoreMode::Replace => Response::NotStored,
+                Status::KEY_EXISTS => Response::Exists,
+                Status::KEY_NOT_FOUND => Response::NotFound,
+                _ => error(r),
+            },
+            Op::Delete => match st {
+                Status::NO_ERROR => Response::Deleted,
+                Status::KEY_NOT_FOUND => Response::NotFound,
+                Status::KEY_EXISTS => Response::Exists,
+                _ => error(r),
+            },
+            Op::Counter => match st {
+                Status::NO_ERROR => {
+                    let v: [u8; 8] = r.value[..]
+                        .try_into()
+                        .map_err(|_| DecodeError::Malformed("counter value is not 8 bytes"))?;
+                    Response::Counter(u64::from_be_bytes(v))
+                }
+                Status::KEY_NOT_FOUND => Response::NotFound,
+                _ => error(r),
+            },
+            Op::Touch => match st {
+                Status::NO_ERROR => Response::Touched,
+                Status::KEY_NOT_FOUND => Response::NotFound,
+                _ => error(r),
+            },
+            Op::Meta(_) => return Err(unexpected(front.op, "binary response")),
+            _ => error(r),
+        };
+        self.done(response);
+        Ok(())
+    }
+}
+
+fn trim_spaces(s: &[u8]) -> &[u8] {
+    let end = s.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+    &s[..end]
+}
+
+/// The key of a meta hit (`k` flag), decoded when the reply says `b`.
+fn returned_key(flags: &meta::Flags<Bytes>) -> Result<Bytes, ProtocolError> {
+    let raw = flags.raw();
+    let k = flags.key().ok_or(ProtocolError::UnexpectedKey)?;
+    if flags.is_base64() {
+        let decoded = BASE64
+            .decode(k)
+            .map_err(|_| DecodeError::Malformed("base64 key"))?;
+        return Ok(Bytes::from(decoded));
+    }
+    Ok(raw.slice_ref(k))
+}
