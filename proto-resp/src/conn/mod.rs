@@ -24,7 +24,6 @@ use state::{Expect, Handshake, Owner, Pending, Phase, Route, Step};
 ///
 /// See the [crate documentation](crate) for the drain rule and a run loop.
 /// Replies are matched to requests first-in first-out; pushes never are.
-#[derive(Debug)]
 pub struct Connection {
     config: Config,
     decoder: StreamDecoder,
@@ -42,6 +41,22 @@ pub struct Connection {
     subs: Subscriptions,
     deadline: Option<Instant>,
     hello: Option<Frame>,
+}
+
+/// Shows the state, not the buffers (the handshake bytes hold the password).
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("config", &self.config)
+            .field("phase", &self.phase)
+            .field("protocol", &self.protocol)
+            .field("inflight", &self.inflight.len())
+            .field("held", &self.held.len())
+            .field("tx_len", &(self.tx.len() + self.held_tx.len()))
+            .field("events", &self.events.len())
+            .field("subscribed", &self.subs.active())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connection {
