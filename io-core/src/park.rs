@@ -6,7 +6,8 @@ use std::time::Duration;
 
 /// A worker's way of waiting for work: I/O readiness or completions, a
 /// cross-thread wake, or a timeout. Each backend implements it once (epoll:
-/// `epoll_wait`; io_uring: `io_uring_enter`; std: `thread::park_timeout`).
+/// `epoll_wait`; io_uring: `io_uring_enter`; std: `poll(2)` over the thread's
+/// sockets).
 pub trait Park {
     /// Blocks until I/O happened (whose wakers the implementation wakes), the
     /// [`Unpark`] handle was used, or `timeout` elapsed. `Some(ZERO)` only
@@ -24,8 +25,8 @@ pub trait Unpark: Send + Sync + 'static {
     fn unpark(&self);
 }
 
-/// [`Park`] for a plain thread: `std::thread::park_timeout`. No I/O; used by
-/// the blocking backend and by tests.
+/// [`Park`] for a plain thread: `std::thread::park_timeout`. No I/O; for
+/// executors that only run timers and cross-thread work, and for tests.
 #[derive(Debug)]
 pub struct ThreadPark {
     thread: Arc<ThreadUnpark>,
