@@ -12,4 +12,6 @@
 
 pub mod http;
 pub mod net;
+pub mod pool;
+pub mod redis;
 pub mod rt;

@@ -1,0 +1,1 @@
+//! Per-worker connection pools shared by the drivers. Under construction.

@@ -1,0 +1,1 @@
+//! Redis driver (issue 5). Under construction.
