@@ -61,11 +61,6 @@ impl BodyDecoder {
         }
     }
 
-    /// Whether body bytes are still expected.
-    pub(crate) fn is_done(&self) -> bool {
-        matches!(self, BodyDecoder::Done)
-    }
-
     /// Decodes the next item from the front of `buf`. `Ok(None)` means more
     /// input is needed. Chunk framing is consumed; data is split off.
     pub(crate) fn decode(
@@ -357,7 +352,7 @@ mod tests {
             d.decode(&mut buf, &l).unwrap(),
             Some(BodyItem::End(None))
         ));
-        assert!(d.is_done());
+        assert!(matches!(d, BodyDecoder::Done));
         assert_eq!(&buf[..], b"def");
         let mut d = BodyDecoder::length(3);
         assert_eq!(d.decode_eof().unwrap_err().kind(), K::UnexpectedEof);

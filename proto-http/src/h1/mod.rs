@@ -2,11 +2,12 @@
 //! a [`client::ClientConnection`], and the stateless codec underneath
 //! ([`decode_request`], [`decode_response`]).
 
-#[allow(dead_code)] // parts are used by the client (next slice)
 mod body;
+#[doc(hidden)]
+pub mod check;
+pub mod client;
 mod conn;
 mod date;
-#[allow(dead_code)] // parts are used by the client (next slice)
 mod encode;
 mod event;
 mod head;
