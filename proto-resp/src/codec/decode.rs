@@ -133,27 +133,7 @@ impl<B, F: FnMut(usize, usize) -> B> Builder for Build<F> {
     type Agg = Vec<Frame<B>>;
 
     fn leaf(&mut self, tok: Token) -> Frame<B> {
-        let mk = &mut self.0;
-        match tok {
-            Token::Simple(s, e) => Frame::SimpleString(mk(s, e)),
-            Token::Error(s, e) => Frame::SimpleError(mk(s, e)),
-            Token::Integer(i) => Frame::Integer(i),
-            Token::Bulk(s, e) => Frame::BulkString(mk(s, e)),
-            Token::NullBulk => Frame::NullBulk,
-            Token::NullArray => Frame::NullArray,
-            Token::Null => Frame::Null,
-            Token::Boolean(v) => Frame::Boolean(v),
-            Token::Double(d) => Frame::Double(d),
-            Token::BigNumber(s, e) => Frame::BigNumber(mk(s, e)),
-            Token::BulkError(s, e) => Frame::BulkError(mk(s, e)),
-            Token::Verbatim(format, s, e) => Frame::Verbatim {
-                format,
-                text: mk(s, e),
-            },
-            // Aggregates never reach `leaf` (see `run`); an empty array is
-            // the harmless answer should that ever change.
-            Token::Aggregate(..) => Frame::Array(Vec::new()),
-        }
+        leaf_frame(tok, &mut self.0)
     }
 
     fn open(&mut self, _: AggKind, _: usize, cap: usize) -> Vec<Frame<B>> {
@@ -186,5 +166,29 @@ impl<B, F: FnMut(usize, usize) -> B> Builder for Build<F> {
                 }
             }
         }
+    }
+}
+
+/// The frame of a non-aggregate token; `mk` is called at most once.
+pub(crate) fn leaf_frame<B>(tok: Token, mk: &mut impl FnMut(usize, usize) -> B) -> Frame<B> {
+    match tok {
+        Token::Simple(s, e) => Frame::SimpleString(mk(s, e)),
+        Token::Error(s, e) => Frame::SimpleError(mk(s, e)),
+        Token::Integer(i) => Frame::Integer(i),
+        Token::Bulk(s, e) => Frame::BulkString(mk(s, e)),
+        Token::NullBulk => Frame::NullBulk,
+        Token::NullArray => Frame::NullArray,
+        Token::Null => Frame::Null,
+        Token::Boolean(v) => Frame::Boolean(v),
+        Token::Double(d) => Frame::Double(d),
+        Token::BigNumber(s, e) => Frame::BigNumber(mk(s, e)),
+        Token::BulkError(s, e) => Frame::BulkError(mk(s, e)),
+        Token::Verbatim(format, s, e) => Frame::Verbatim {
+            format,
+            text: mk(s, e),
+        },
+        // Aggregates never reach here (see `run`); an empty array is the
+        // harmless answer should that ever change.
+        Token::Aggregate(..) => Frame::Array(Vec::new()),
     }
 }

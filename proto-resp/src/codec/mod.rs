@@ -17,7 +17,7 @@ mod encode;
 mod inline;
 pub(crate) mod token;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 pub(crate) use encode::{bulk as encode_bulk, header as encode_header};
 pub use encode::{encode, encode_command};
@@ -26,7 +26,8 @@ pub use token::Protocol;
 use crate::error::DecodeError;
 use crate::frame::{Frame, FrameRef};
 use crate::limits::Limits;
-use decode::{Build, Cursor, Scan, run};
+use decode::{Build, Cursor, Scan, leaf_frame, run};
+use token::Token;
 
 /// Decodes one RESP3 (superset of RESP2) value with [`Limits::DEFAULT`].
 ///
@@ -95,6 +96,9 @@ impl Decoder {
     /// its strings share `buf`'s allocation. Leaves `buf` untouched and
     /// returns `Ok(None)` if the frame is incomplete.
     pub fn decode_bytes(&self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        if let Some(leaf) = self.decode_leaf(buf) {
+            return leaf;
+        }
         let Some(n) = self.frame_len(buf)? else {
             return Ok(None);
         };
@@ -113,6 +117,32 @@ impl Decoder {
             &self.limits,
             self.protocol,
         )
+    }
+
+    /// Fast path for a frame that is one non-aggregate value (a bulk string
+    /// reply, `+OK`, an integer): the header is parsed once and the payload
+    /// split straight off `buf`, with no intermediate `Bytes`. `None` when
+    /// the frame is an aggregate.
+    fn decode_leaf(&self, buf: &mut BytesMut) -> Option<Result<Option<Frame>, DecodeError>> {
+        if matches!(buf.first(), None | Some(b'*' | b'%' | b'~' | b'|' | b'>')) {
+            return None;
+        }
+        let (tok, n) = match token::next(buf, 0, &self.limits, self.protocol) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Some(Ok(None)),
+            Err(e) => return Some(Err(e)),
+        };
+        if matches!(tok, Token::Aggregate(..)) {
+            return None;
+        }
+        let mut used = 0;
+        let frame = leaf_frame(tok, &mut |s, e| {
+            buf.advance(s);
+            used = e;
+            buf.split_to(e - s).freeze()
+        });
+        buf.advance(n - used);
+        Some(Ok(Some(frame)))
     }
 
     /// Builds the frame that a scan measured as exactly `bytes`.
@@ -212,6 +242,11 @@ impl StreamDecoder {
             self.cursor.reset();
         }
         let d = self.decoder;
+        if self.cursor.pos == 0 {
+            if let Some(leaf) = d.decode_leaf(buf) {
+                return leaf;
+            }
+        }
         let scanned = run(&mut Scan, &mut self.cursor, buf, &d.limits, d.protocol);
         match scanned {
             Ok(None) => Ok(None),
