@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::codec::Protocol;
 use crate::limits::Limits;
 
-/// How a [`Connection`] introduces itself.
+/// How a [`Connection`](crate::Connection) introduces itself.
 #[derive(Clone)]
 pub struct Config {
     pub(super) protocol: Protocol,
