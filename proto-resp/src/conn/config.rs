@@ -78,7 +78,7 @@ impl Config {
     }
 
     /// Fails the connection if the handshake has not finished this long
-    /// after [`Connection::new`].
+    /// after [`Connection::new`](crate::Connection::new).
     pub fn handshake_timeout(mut self, t: Duration) -> Self {
         self.handshake_timeout = Some(t);
         self
