@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod binary;
+pub mod check;
 mod conn;
 pub mod error;
 pub mod event;

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::state::{MetaKind, Op, Outcome};
 use super::{Connection, Protocol};
-use crate::binary::{self, Status};
+use crate::binary::{self, Opcode, Status};
 use crate::error::{DecodeError, ProtocolError};
 use crate::event::{Item, Response, ServerError, ServerErrorKind, Stat};
 use crate::meta;
@@ -222,6 +222,9 @@ impl Connection {
     fn on_binary(&mut self, r: binary::Response<Bytes>) -> Result<(), ProtocolError> {
         self.pending.route_opaque(r.opaque, &mut self.events)?;
         let front = *self.pending.front().ok_or(ProtocolError::Unsolicited)?;
+        if !opcode_fits(front.op, r.opcode) {
+            return Err(unexpected(front.op, "binary response with another opcode"));
+        }
         let st = r.status;
         let error = |r: binary::Response<Bytes>| {
             Response::Error(ServerError {
@@ -305,6 +308,40 @@ impl Connection {
         };
         self.done(response);
         Ok(())
+    }
+}
+
+/// Whether a binary response opcode answers the waiting entry (the server
+/// echoes the request opcode, quiet or not).
+fn opcode_fits(op: Op, code: Opcode) -> bool {
+    use Opcode as O;
+    match op {
+        Op::Get { .. } => code.is_get(),
+        Op::GetEnd | Op::Noop => code == O::Noop,
+        Op::Store(_) => matches!(
+            code,
+            O::Set
+                | O::SetQ
+                | O::Add
+                | O::AddQ
+                | O::Replace
+                | O::ReplaceQ
+                | O::Append
+                | O::AppendQ
+                | O::Prepend
+                | O::PrependQ
+        ),
+        Op::Delete => matches!(code, O::Delete | O::DeleteQ),
+        Op::Counter => matches!(
+            code,
+            O::Increment | O::IncrementQ | O::Decrement | O::DecrementQ
+        ),
+        Op::Touch => code == O::Touch,
+        Op::FlushAll => matches!(code, O::Flush | O::FlushQ),
+        Op::Verbosity => code == O::Verbosity,
+        Op::Version => code == O::Version,
+        Op::Stats => code == O::Stat,
+        Op::Meta(_) => false,
     }
 }
 

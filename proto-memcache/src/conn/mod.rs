@@ -810,3 +810,6 @@ impl Connection {
         self.state = State::Failed(e);
     }
 }
+
+#[cfg(test)]
+mod tests;

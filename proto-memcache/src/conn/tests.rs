@@ -1,0 +1,549 @@
+//! Connection tests against scripted server bytes (the real-server tests are
+//! in `tests/server.rs`; these cover what a real server will not send).
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::*;
+use crate::binary::{self, Status};
+use crate::error::DecodeError;
+use crate::event::{Item, ServerError, ServerErrorKind, Stat};
+
+fn conn(p: Protocol) -> Connection {
+    Connection::new(Config::new(p))
+}
+
+fn sent(c: &mut Connection) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    let n = c.poll_transmit(&mut b);
+    assert_eq!(n, b.len());
+    b.to_vec()
+}
+
+fn events(c: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+fn feed(c: &mut Connection, bytes: &[u8]) -> Result<(), ProtocolError> {
+    let mut b = BytesMut::from(bytes);
+    c.handle_input(Instant::now(), &mut b)
+}
+
+fn resp(id: ReqId, response: Response) -> Event {
+    Event::Response { id, response }
+}
+
+fn item(key: &'static [u8], flags: u32, cas: Option<u64>, value: &'static [u8]) -> Item {
+    Item {
+        key: Bytes::from_static(key),
+        flags,
+        cas,
+        value: Bytes::from_static(value),
+    }
+}
+
+/// Feeds `reply` in chunks of every size from 1 to 9 bytes and whole, to
+/// fresh connections built by `setup`, and checks all give the same events.
+fn split_invariant(p: Protocol, setup: impl Fn(&mut Connection), reply: &[u8]) -> Vec<Event> {
+    let mut reference = None;
+    for chunk in (1..10).chain([reply.len().max(1)]) {
+        let mut c = conn(p);
+        setup(&mut c);
+        let _ = sent(&mut c);
+        let mut buf = BytesMut::new();
+        for part in reply.chunks(chunk) {
+            buf.extend_from_slice(part);
+            c.handle_input(Instant::now(), &mut buf).unwrap();
+        }
+        assert!(buf.is_empty(), "left {buf:?}");
+        let ev = events(&mut c);
+        match &reference {
+            None => reference = Some(ev),
+            Some(r) => assert_eq!(&ev, r, "chunk size {chunk}"),
+        }
+    }
+    reference.unwrap()
+}
+
+#[test]
+fn text_pipeline_and_split_invariance() {
+    let setup = |c: &mut Connection| {
+        c.set(b"a", b"x").unwrap();
+        c.get(&[&b"a"[..], b"b", b"c"]).unwrap();
+        c.delete(b"a", false).unwrap();
+        c.incr(b"n", 5, false).unwrap();
+        c.stats(None).unwrap();
+        c.version().unwrap();
+        c.touch(b"a", 1, false).unwrap();
+    };
+    let mut c = conn(Protocol::Text);
+    setup(&mut c);
+    assert_eq!(
+        sent(&mut c),
+        b"set a 0 0 1\r\nx\r\nget a b c\r\ndelete a\r\nincr n 5\r\nstats\r\nversion\r\ntouch a 1\r\n"
+    );
+    let reply = b"STORED\r\nVALUE a 1 1\r\nx\r\nVALUE c 0 2 9\r\nyy\r\nEND\r\nDELETED\r\n5\r\nSTAT pid 1\r\nSTAT uptime 2\r\nEND\r\nVERSION 1.6.18\r\nNOT_FOUND\r\n";
+    let ev = split_invariant(Protocol::Text, setup, reply);
+    let ids: Vec<ReqId> = (1..=7).map(ReqId).collect();
+    assert_eq!(
+        ev,
+        vec![
+            resp(ids[0], Response::Stored),
+            resp(
+                ids[1],
+                Response::Values(vec![
+                    item(b"a", 1, None, b"x"),
+                    item(b"c", 0, Some(9), b"yy")
+                ])
+            ),
+            resp(ids[2], Response::Deleted),
+            resp(ids[3], Response::Counter(5)),
+            resp(
+                ids[4],
+                Response::Stats(vec![
+                    Stat {
+                        name: Bytes::from_static(b"pid"),
+                        value: Bytes::from_static(b"1")
+                    },
+                    Stat {
+                        name: Bytes::from_static(b"uptime"),
+                        value: Bytes::from_static(b"2")
+                    },
+                ])
+            ),
+            resp(ids[5], Response::Version(Bytes::from_static(b"1.6.18"))),
+            resp(ids[6], Response::NotFound),
+        ]
+    );
+}
+
+#[test]
+fn text_server_errors_are_per_request() {
+    let mut c = conn(Protocol::Text);
+    let a = c.set(b"k", b"v").unwrap();
+    let b = c.get(&[b"k"]).unwrap();
+    let d = c.version().unwrap();
+    feed(
+        &mut c,
+        b"SERVER_ERROR out of memory storing object\r\nCLIENT_ERROR bad\r\nERROR\r\n",
+    )
+    .unwrap();
+    let ev = events(&mut c);
+    let err = |kind, m: &'static [u8]| {
+        Response::Error(ServerError {
+            kind,
+            message: Bytes::from_static(m),
+        })
+    };
+    assert_eq!(
+        ev,
+        vec![
+            resp(
+                a,
+                err(ServerErrorKind::Server, b"out of memory storing object")
+            ),
+            resp(b, err(ServerErrorKind::Client, b"bad")),
+            resp(d, err(ServerErrorKind::Error, b"")),
+        ]
+    );
+    assert!(!c.is_closed());
+}
+
+#[test]
+fn text_noreply_completes_at_once() {
+    let mut c = conn(Protocol::Text);
+    let o = StoreOptions {
+        noreply: true,
+        ..StoreOptions::default()
+    };
+    let id = c.store(StoreMode::Set, b"k", b"v", o).unwrap();
+    assert_eq!(events(&mut c), vec![resp(id, Response::NoReply)]);
+    assert_eq!(c.pending(), 0);
+    assert_eq!(sent(&mut c), b"set k 0 0 1 noreply\r\nv\r\n");
+}
+
+#[test]
+fn protocol_violations_are_fatal_and_sticky() {
+    // More hits than keys.
+    let mut c = conn(Protocol::Text);
+    let g = c.get(&[b"a"]).unwrap();
+    let s = c.set(b"a", b"b").unwrap();
+    let e = feed(&mut c, b"VALUE a 0 1\r\nx\r\nVALUE a 0 1\r\nx\r\nEND\r\n").unwrap_err();
+    assert_eq!(e, ProtocolError::UnexpectedKey);
+    assert_eq!(
+        events(&mut c),
+        vec![
+            Event::Aborted {
+                id: g,
+                error: e.clone()
+            },
+            Event::Aborted {
+                id: s,
+                error: e.clone()
+            },
+        ]
+    );
+    assert_eq!(feed(&mut c, b"END\r\n"), Err(e.clone()));
+    assert_eq!(c.handle_eof(), Err(e.clone()));
+    assert_eq!(c.get(&[b"a"]), Err(UsageError::Closed));
+    assert_eq!(c.error(), Some(&e));
+
+    // Unsolicited and wrong-kind replies.
+    let mut c = conn(Protocol::Text);
+    assert_eq!(feed(&mut c, b"STORED\r\n"), Err(ProtocolError::Unsolicited));
+    let mut c = conn(Protocol::Text);
+    c.get(&[b"a"]).unwrap();
+    assert!(matches!(
+        feed(&mut c, b"STORED\r\n"),
+        Err(ProtocolError::UnexpectedReply { .. })
+    ));
+
+    // Hostile length: refused as soon as the VALUE line is in.
+    let mut c = conn(Protocol::Text);
+    c.get(&[b"a"]).unwrap();
+    assert!(matches!(
+        feed(&mut c, b"VALUE a 0 2000000\r\n"),
+        Err(ProtocolError::Decode(DecodeError::ValueTooLarge {
+            len: 2_000_000,
+            ..
+        }))
+    ));
+    let mut c = conn(Protocol::Text);
+    c.version().unwrap();
+    assert!(matches!(
+        feed(&mut c, &[b'7'; 10_000]),
+        Err(ProtocolError::Decode(DecodeError::LineTooLong { .. }))
+    ));
+}
+
+#[test]
+fn eof_and_abort() {
+    let mut c = conn(Protocol::Text);
+    assert_eq!(c.handle_eof(), Ok(()));
+    assert!(c.is_closed());
+    assert_eq!(c.version(), Err(UsageError::Closed));
+
+    let mut c = conn(Protocol::Text);
+    let id = c.version().unwrap();
+    assert_eq!(c.handle_eof(), Err(ProtocolError::UnexpectedEof));
+    assert_eq!(
+        events(&mut c),
+        vec![Event::Aborted {
+            id,
+            error: ProtocolError::UnexpectedEof
+        }]
+    );
+
+    let mut c = conn(Protocol::Meta);
+    let id = c.get(&[b"a", b"b"]).unwrap();
+    c.abort();
+    assert_eq!(
+        events(&mut c),
+        vec![Event::Aborted {
+            id,
+            error: ProtocolError::Aborted
+        }]
+    );
+    assert_eq!(sent(&mut c), b"");
+    assert_eq!(c.poll_timeout(), None);
+    c.handle_timeout(Instant::now());
+}
+
+#[test]
+fn meta_multi_get_and_split_invariance() {
+    let setup = |c: &mut Connection| {
+        c.get(&[&b"a"[..], b"b", b"c"]).unwrap();
+        c.version().unwrap();
+    };
+    let mut c = conn(Protocol::Meta);
+    setup(&mut c);
+    assert_eq!(
+        sent(&mut c),
+        b"mg a v f k q O1\r\nmg b v f k q O2\r\nmg c v f k q O3\r\nmn\r\nversion\r\n"
+    );
+    let ev = split_invariant(
+        Protocol::Meta,
+        setup,
+        b"VA 1 f5 kb O2\r\nx\r\nMN\r\nVERSION 1.6.18\r\n",
+    );
+    assert_eq!(
+        ev,
+        vec![
+            resp(ReqId(1), Response::Values(vec![item(b"b", 5, None, b"x")])),
+            resp(ReqId(2), Response::Version(Bytes::from_static(b"1.6.18"))),
+        ]
+    );
+}
+
+#[test]
+fn meta_errors_inside_a_multi_get_belong_to_it() {
+    let mut c = conn(Protocol::Meta);
+    let g = c.get(&[b"a", b"b"]).unwrap();
+    let v = c.version().unwrap();
+    feed(
+        &mut c,
+        b"VA 1 ka O1\r\nx\r\nSERVER_ERROR out of memory\r\nMN\r\nVERSION 1\r\n",
+    )
+    .unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![
+            resp(
+                g,
+                Response::Error(ServerError {
+                    kind: ServerErrorKind::Server,
+                    message: Bytes::from_static(b"out of memory")
+                })
+            ),
+            resp(v, Response::Version(Bytes::from_static(b"1"))),
+        ]
+    );
+}
+
+#[test]
+fn meta_quiet_matching() {
+    let q = StoreOptions {
+        noreply: true,
+        ..StoreOptions::default()
+    };
+    // Suppressed success, then a reported failure, settled by mn.
+    let mut c = conn(Protocol::Meta);
+    let s1 = c.store(StoreMode::Set, b"a", b"1", q).unwrap();
+    let s2 = c.store(StoreMode::Add, b"b", b"2", q).unwrap();
+    let d = c.delete(b"c", true).unwrap();
+    let n = c.noop().unwrap();
+    assert_eq!(
+        sent(&mut c),
+        b"ms a 1 O1 q\r\n1\r\nms b 1 O2 ME q\r\n2\r\nmd c O3 q\r\nmn\r\n"
+    );
+    feed(&mut c, b"NS O2\r\nMN\r\n").unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![
+            resp(s1, Response::NoReply),
+            resp(s2, Response::NotStored),
+            resp(d, Response::NoReply),
+            resp(n, Response::Ok),
+        ]
+    );
+
+    // One quiet request closed by mn: its error is attributable.
+    let mut c = conn(Protocol::Meta);
+    let s = c.incr(b"a", 1, true).unwrap();
+    let n = c.noop().unwrap();
+    feed(
+        &mut c,
+        b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\nMN\r\n",
+    )
+    .unwrap();
+    let ev = events(&mut c);
+    assert!(matches!(&ev[0], Event::Response { id, response: Response::Error(_) } if *id == s));
+    assert_eq!(ev[1], resp(n, Response::Ok));
+
+    // Two callers' quiet requests and an error without opaque: ambiguous.
+    let mut c = conn(Protocol::Meta);
+    c.store(StoreMode::Set, b"a", b"1", q).unwrap();
+    c.store(StoreMode::Set, b"b", b"1", q).unwrap();
+    c.noop().unwrap();
+    assert_eq!(
+        feed(&mut c, b"SERVER_ERROR out of memory\r\n"),
+        Err(ProtocolError::AmbiguousError)
+    );
+    assert_eq!(events(&mut c).len(), 3);
+
+    // A reply that skips a request which must have answered.
+    let mut c = conn(Protocol::Meta);
+    c.set(b"a", b"1").unwrap();
+    c.set(b"b", b"1").unwrap();
+    assert_eq!(
+        feed(&mut c, b"HD O2\r\n"),
+        Err(ProtocolError::OpaqueMismatch)
+    );
+    let mut c = conn(Protocol::Meta);
+    c.set(b"a", b"1").unwrap();
+    assert_eq!(
+        feed(&mut c, b"HD O9\r\n"),
+        Err(ProtocolError::OpaqueMismatch)
+    );
+    let mut c = conn(Protocol::Meta);
+    c.set(b"a", b"1").unwrap();
+    assert_eq!(feed(&mut c, b"HD\r\n"), Err(ProtocolError::OpaqueMismatch));
+}
+
+#[test]
+fn meta_raw_quiet_reply_is_synthesized() {
+    let mut c = conn(Protocol::Meta);
+    let g = c
+        .meta(&meta::Command::Get {
+            key: b"k",
+            flags: &[Flag::ReturnValue, Flag::Quiet],
+        })
+        .unwrap();
+    let n = c.meta(&meta::Command::NoOp).unwrap();
+    assert_eq!(sent(&mut c), b"mg k v q O1\r\nmn\r\n");
+    feed(&mut c, b"MN\r\n").unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![
+            resp(
+                g,
+                Response::Meta(meta::Reply::Miss(Flags::new(Bytes::new())))
+            ),
+            resp(n, Response::Meta(meta::Reply::NoOp)),
+        ]
+    );
+    assert_eq!(
+        conn(Protocol::Text).meta(&meta::Command::NoOp),
+        Err(UsageError::WrongFlavour("meta commands"))
+    );
+}
+
+fn bin(
+    opcode: binary::Opcode,
+    status: Status,
+    opaque: u32,
+    extras: &[u8],
+    key: &[u8],
+    value: &[u8],
+) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    binary::encode::response(
+        &mut b,
+        &binary::Response {
+            opcode,
+            status,
+            opaque,
+            cas: 7,
+            data_type: 0,
+            extras,
+            key,
+            value,
+        },
+    );
+    b.to_vec()
+}
+
+#[test]
+fn binary_matching_by_opaque() {
+    use binary::Opcode as O;
+    let setup = |c: &mut Connection| {
+        c.get(&[&b"a"[..], b"b"]).unwrap(); // opaques 1, 2; noop 3
+        c.store(StoreMode::Add, b"k", b"v", StoreOptions::default())
+            .unwrap(); // 4
+        c.stats(None).unwrap(); // 5
+        c.incr(b"n", 1, false).unwrap(); // 6
+        c.delete(b"d", true).unwrap(); // 7, quiet
+        c.version().unwrap(); // 8
+    };
+    let mut reply = Vec::new();
+    reply.extend(bin(
+        O::GetKQ,
+        Status::NO_ERROR,
+        2,
+        &[0, 0, 0, 3],
+        b"b",
+        b"bee",
+    ));
+    reply.extend(bin(O::Noop, Status::NO_ERROR, 3, b"", b"", b""));
+    reply.extend(bin(
+        O::Add,
+        Status::KEY_EXISTS,
+        4,
+        b"",
+        b"",
+        b"Data exists for key.",
+    ));
+    reply.extend(bin(O::Stat, Status::NO_ERROR, 5, b"", b"pid", b"1"));
+    reply.extend(bin(O::Stat, Status::NO_ERROR, 5, b"", b"", b""));
+    reply.extend(bin(
+        O::Increment,
+        Status::NO_ERROR,
+        6,
+        b"",
+        b"",
+        &9u64.to_be_bytes(),
+    ));
+    reply.extend(bin(O::Version, Status::NO_ERROR, 8, b"", b"", b"1.6.18"));
+    let ev = split_invariant(Protocol::Binary, setup, &reply);
+    assert_eq!(
+        ev,
+        vec![
+            resp(
+                ReqId(1),
+                Response::Values(vec![item(b"b", 3, Some(7), b"bee")])
+            ),
+            resp(ReqId(2), Response::NotStored),
+            resp(
+                ReqId(3),
+                Response::Stats(vec![Stat {
+                    name: Bytes::from_static(b"pid"),
+                    value: Bytes::from_static(b"1")
+                }])
+            ),
+            resp(ReqId(4), Response::Counter(9)),
+            resp(ReqId(5), Response::NoReply),
+            resp(ReqId(6), Response::Version(Bytes::from_static(b"1.6.18"))),
+        ]
+    );
+
+    // Wrong opcode for the opaque, unknown opaque, bad magic: fatal.
+    let mut c = conn(Protocol::Binary);
+    c.version().unwrap();
+    assert!(matches!(
+        feed(&mut c, &bin(O::Set, Status::NO_ERROR, 1, b"", b"", b"")),
+        Err(ProtocolError::UnexpectedReply { .. })
+    ));
+    let mut c = conn(Protocol::Binary);
+    c.version().unwrap();
+    assert_eq!(
+        feed(&mut c, &bin(O::Version, Status::NO_ERROR, 2, b"", b"", b"")),
+        Err(ProtocolError::OpaqueMismatch)
+    );
+    let mut c = conn(Protocol::Binary);
+    c.version().unwrap();
+    assert!(matches!(
+        feed(&mut c, &[0x80; 24]),
+        Err(ProtocolError::Decode(DecodeError::BadMagic(0x80)))
+    ));
+    // Non-zero status is a per-request error.
+    let mut c = conn(Protocol::Binary);
+    let id = c.incr(b"n", 1, false).unwrap();
+    feed(
+        &mut c,
+        &bin(
+            O::Increment,
+            Status::NON_NUMERIC,
+            1,
+            b"",
+            b"",
+            b"Non-numeric",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![resp(
+            id,
+            Response::Error(ServerError {
+                kind: ServerErrorKind::Status(Status::NON_NUMERIC),
+                message: Bytes::from_static(b"Non-numeric")
+            })
+        )]
+    );
+}
+
+#[test]
+fn usage_errors_leave_no_trace() {
+    for p in [Protocol::Text, Protocol::Meta, Protocol::Binary] {
+        let mut c = conn(p);
+        assert!(c.get(&[b"ok", &[b'k'; 251][..]]).is_err());
+        assert!(c.set(b"a\x00", b"").is_err());
+        assert!(c.set(b"k", &vec![0; 1024 * 1024 + 1]).is_err());
+        assert_eq!(c.get::<&[u8]>(&[]), Err(UsageError::NoKeys));
+        assert!(c.stats(Some(b"a\r\n")).is_err());
+        assert_eq!(sent(&mut c), b"");
+        assert_eq!(c.pending(), 0);
+        assert!(events(&mut c).is_empty());
+    }
+}
