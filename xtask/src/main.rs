@@ -26,8 +26,8 @@ commands:
       runs from our state directory. `eval \"$(cargo xtask services env)\"`
       exports their addresses.
   test [--no-lint] [--fuzz SECS] [-- CARGO_TEST_ARGS...]
-      services up; cargo test --workspace --all-targets; cargo test --workspace
-      --doc; cargo clippy --workspace --all-targets -- -D warnings; cargo fmt
+      services up; cargo test --no-fail-fast --workspace --all-targets; the
+      same with --doc; cargo clippy --workspace --all-targets -- -D warnings; cargo fmt
       --all -- --check; each fuzz target for SECS seconds when --fuzz is given;
       then stops the services this run started. Arguments after `--` go to
       both `cargo test` runs (`-p NAME` there replaces --workspace).

@@ -153,7 +153,8 @@ impl Report {
 /// `cargo test` with the service addresses and `WEFT_REQUIRE_SERVICES=1`.
 fn cargo_test(config: &Config) -> Command {
     let mut cmd = util::cargo();
-    cmd.arg("test")
+    // --no-fail-fast: one failing test binary must not hide the others' results.
+    cmd.args(["test", "--no-fail-fast"])
         .envs(config.env_vars())
         .env("WEFT_REQUIRE_SERVICES", "1");
     cmd
