@@ -1,14 +1,21 @@
 //! The demo server (`cargo xtask demo`).
 //!
-//! Today it serves a TCP echo on `--addr` with one worker per core on the
-//! backend named by `--backend`; the HTTP routes (`/plaintext`, `/json`,
-//! `/db`, `/queries`, `/updates`, `/fortunes`, `/cache/:key`, `/mc/:key`) are
-//! still to come with the HTTP server and the drivers. Ctrl-C (SIGINT) or
-//! SIGTERM shuts it down gracefully.
+//! Serves on `--addr` (default 127.0.0.1:8080) with one worker per core on
+//! the backend named by `--backend` (epoll, uring, std):
+//!
+//! - `GET /` and `GET /plaintext`: `Hello, World!`
+//! - `GET /json`: `{"message":"Hello, World!"}` (TechEmpower shape)
+//! - `POST /echo`: answers with the request body
+//!
+//! Still to come (issue 11): `/db`, `/queries`, `/updates`, `/fortunes`,
+//! `/cache/:key`, `/mc/:key` over the PostgreSQL, Redis and memcached
+//! drivers, and HTTP/2 (issue 4). Ctrl-C (SIGINT) or SIGTERM shuts down
+//! gracefully.
 
 use std::net::SocketAddr;
 use std::time::Duration;
-use weft::rt::{AsyncStream, Backend, BackendFn, BackendKind, ServeConfig, ServerHandle};
+use weft::http::{Request, Response, Router, Server};
+use weft::rt::BackendKind;
 
 struct Options {
     addr: SocketAddr,
@@ -32,33 +39,34 @@ fn parse() -> Result<Options, String> {
     Ok(options)
 }
 
-async fn echo<S: AsyncStream>(stream: S) {
-    let mut buf = Vec::with_capacity(16 * 1024);
-    loop {
-        buf.clear();
-        let (res, b) = stream.read(buf).await;
-        buf = b;
-        match res {
-            Ok(n) if n > 0 => {
-                let (res, b) = stream.write_all(buf).await;
-                buf = b;
-                if res.is_err() {
-                    return;
-                }
-            }
-            _ => return,
+/// Writes `{"message":"<msg>"}`, escaping as JSON requires (RFC 8259 §7).
+fn json_message(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len() + 16);
+    out.push_str("{\"message\":\"");
+    for c in msg.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
         }
     }
+    out.push_str("\"}");
+    out
 }
 
-struct Serve(SocketAddr);
-
-impl BackendFn for Serve {
-    type Output = std::io::Result<ServerHandle>;
-
-    fn call<B: Backend>(self) -> Self::Output {
-        B::serve(ServeConfig::new(self.0), |s, _| echo(s))
-    }
+fn router() -> Router {
+    Router::new()
+        .get("/", |_req: Request| async { "Hello, World!" })
+        .get("/plaintext", |_req: Request| async { "Hello, World!" })
+        .get("/json", |_req: Request| async {
+            Response::json(json_message("Hello, World!"))
+        })
+        .post("/echo", |req: Request| async move {
+            Response::status(weft::http::StatusCode::OK)
+                .content_type("application/octet-stream")
+                .body(req.into_body())
+        })
 }
 
 /// Blocks SIGINT and SIGTERM in every thread (workers inherit the mask) and
@@ -85,26 +93,27 @@ fn main() {
         }
     };
     let set = block_signals();
-    let server = match options.backend.dispatch(Serve(options.addr)) {
+    let server = match Server::bind(options.addr)
+        .backend(options.backend)
+        .serve(router())
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("demo: cannot listen on {}: {e}", options.addr);
             std::process::exit(1);
         }
     };
+    let a = server.local_addr();
     println!(
-        "weft demo: TCP echo on {} (backend {}, {} workers)",
-        server.local_addr(),
+        "weft demo: HTTP/1.1 on http://{a} (backend {}, {} workers)",
         options.backend,
         weft::rt::available_cores()
     );
+    println!("  curl http://{a}/plaintext");
+    println!("  curl http://{a}/json");
+    println!("  curl --data-binary hello http://{a}/echo");
     println!(
-        "  try: printf 'hello\\n' | nc -q1 {} {}",
-        server.local_addr().ip(),
-        server.local_addr().port()
-    );
-    println!(
-        "  still to come: the HTTP routes /plaintext /json /db /queries /updates /fortunes /cache/:key /mc/:key"
+        "  still to come: HTTP/2 (h2c) and /db /queries /updates /fortunes /cache/:key /mc/:key"
     );
     println!("Ctrl-C stops it.");
     let mut sig: libc::c_int = 0;
