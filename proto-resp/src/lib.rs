@@ -10,7 +10,8 @@
 //!   and returns an owned [`Frame`] whose strings are zero-copy `Bytes`
 //!   slices of it. Requests, inline commands included, decode with
 //!   [`codec::Decoder::decode_request`]; commands encode with
-//!   [`codec::encode_command`] or [`Cmd`], replies with [`codec::encode`].
+//!   [`codec::encode_command`] or [`Cmd`], replies with [`codec::encode`]
+//!   (or [`codec::encode_resp2`] for a client that stayed on RESP2).
 //! * [`Connection`]: the client state machine. It performs the handshake
 //!   (`HELLO 3 [AUTH ..] [SETNAME ..]`, falling back to RESP2 `AUTH` /
 //!   `CLIENT SETNAME` / `SELECT` when the server does not know `HELLO`),

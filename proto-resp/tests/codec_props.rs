@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use proto_resp::codec::{Decoder, encode, encode_command};
+use proto_resp::codec::{Decoder, encode, encode_command, encode_resp2};
 use proto_resp::invariants::{check_decode, check_roundtrip};
 use proto_resp::{Frame, Limits, Protocol};
 
@@ -84,6 +84,20 @@ proptest! {
     #[test]
     fn resp2_roundtrip(f in frame(false)) {
         check_roundtrip(&decoder(Protocol::Resp2), &f);
+    }
+
+    /// Any RESP3 frame downgrades to one valid RESP2 frame; RESP2 frames
+    /// are left as they are.
+    #[test]
+    fn resp2_downgrade(f in frame(true), g in frame(false)) {
+        let mut out = BytesMut::new();
+        encode_resp2(&mut out, &f);
+        let (_, n) = decoder(Protocol::Resp2).decode(&out).unwrap().unwrap();
+        prop_assert_eq!(n, out.len());
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        encode_resp2(&mut a, &g);
+        encode(&mut b, &g);
+        prop_assert_eq!(a, b);
     }
 
     /// A stream of frames split at random points decodes to the same frames.

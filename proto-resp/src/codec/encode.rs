@@ -148,3 +148,38 @@ pub fn encode_command<A: AsRef<[u8]>>(dst: &mut BytesMut, args: &[A]) {
         bulk(dst, b'$', a.as_ref());
     }
 }
+
+/// Appends `frame` downgraded to RESP2, for a server whose client did not
+/// send `HELLO 3`. The mapping is the one Redis applies: maps become flat
+/// key/value arrays, sets and pushes arrays, `_` the null bulk string,
+/// booleans the integers 1 and 0, doubles, big numbers and verbatim text
+/// bulk strings, bulk errors simple errors; attributes are dropped and only
+/// the value they annotate is written.
+pub fn encode_resp2<B: AsRef<[u8]>>(dst: &mut BytesMut, frame: &Frame<B>) {
+    match frame {
+        Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => {
+            header(dst, b'*', v.len());
+            v.iter().for_each(|f| encode_resp2(dst, f));
+        }
+        Frame::Map(v) => {
+            header(dst, b'*', v.len().saturating_mul(2));
+            for (k, v) in v {
+                encode_resp2(dst, k);
+                encode_resp2(dst, v);
+            }
+        }
+        Frame::Null => dst.put_slice(b"$-1\r\n"),
+        Frame::Boolean(b) => dst.put_slice(if *b { b":1\r\n" } else { b":0\r\n" }),
+        Frame::Double(d) => {
+            let mut tmp = BytesMut::new();
+            double(&mut tmp, *d);
+            // `,<repr>\r\n` -> `<repr>`
+            bulk(dst, b'$', &tmp[1..tmp.len() - 2]);
+        }
+        Frame::BigNumber(s) => bulk(dst, b'$', s.as_ref()),
+        Frame::Verbatim { text, .. } => bulk(dst, b'$', text.as_ref()),
+        Frame::BulkError(s) => line(dst, b'-', s.as_ref()),
+        Frame::Attribute { value, .. } => encode_resp2(dst, value),
+        resp2 => encode(dst, resp2),
+    }
+}

@@ -20,7 +20,7 @@ pub(crate) mod token;
 use bytes::{Buf, Bytes, BytesMut};
 
 pub(crate) use encode::{bulk as encode_bulk, header as encode_header};
-pub use encode::{encode, encode_command};
+pub use encode::{encode, encode_command, encode_resp2};
 pub use token::Protocol;
 
 use crate::error::DecodeError;

@@ -413,3 +413,52 @@ fn stream_decoder_resumes_instead_of_rescanning() {
     let mut buf = BytesMut::from(&b":5\r\n"[..]);
     assert_eq!(sd.decode_bytes(&mut buf).unwrap(), Some(F::Integer(5)));
 }
+
+#[test]
+fn resp2_downgrade() {
+    let frame: F<&[u8]> = F::Attribute {
+        attributes: vec![(s("ttl"), F::Integer(1))],
+        value: Box::new(F::Map(vec![
+            (b("n"), F::Null),
+            (b("t"), F::Boolean(true)),
+            (b("d"), F::Double(1.5)),
+            (b("i"), F::Double(f64::NEG_INFINITY)),
+            (b("big"), F::BigNumber(&b"12345678901234567890"[..])),
+            (
+                b("v"),
+                F::Verbatim {
+                    format: *b"txt",
+                    text: &b"hi"[..],
+                },
+            ),
+            (b("s"), F::Set(vec![F::Integer(1)])),
+            (b("e"), F::BulkError(&b"ERR x"[..])),
+        ])),
+    };
+    let mut out = BytesMut::new();
+    encode_resp2(&mut out, &frame);
+    let dec = Decoder::new(Limits::DEFAULT, Protocol::Resp2);
+    let (got, n) = dec.decode(&out).unwrap().unwrap();
+    assert_eq!(n, out.len());
+    assert_eq!(
+        got,
+        F::Array(vec![
+            b("n"),
+            F::NullBulk,
+            b("t"),
+            F::Integer(1),
+            b("d"),
+            b("1.5"),
+            b("i"),
+            b("-inf"),
+            b("big"),
+            b("12345678901234567890"),
+            b("v"),
+            b("hi"),
+            b("s"),
+            F::Array(vec![F::Integer(1)]),
+            b("e"),
+            F::SimpleError(&b"ERR x"[..]),
+        ])
+    );
+}

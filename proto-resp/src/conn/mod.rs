@@ -203,6 +203,11 @@ impl Connection {
     /// Consumes every complete frame at the front of `buf`, leaving a
     /// partial one in place. Then drain the `poll_*` methods.
     ///
+    /// `buf` is this connection's read buffer: between calls, only append
+    /// to it. A partially received frame is resumed where measuring stopped
+    /// rather than re-read from its start (see
+    /// [`StreamDecoder`](crate::codec::StreamDecoder)).
+    ///
     /// An error is fatal and sticky: the connection must be dropped, and
     /// every outstanding request failed by the caller.
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) -> Result<(), Error> {
