@@ -462,3 +462,13 @@ fn resp2_downgrade() {
         ])
     );
 }
+
+#[test]
+fn borrowed_frames_convert_to_owned() {
+    let input = b"*2\r\n%1\r\n+k\r\n=6\r\ntxt:hi\r\n|1\r\n+a\r\n:1\r\n(9\r\n";
+    let (f, _) = decode(input).unwrap().unwrap();
+    let owned: Frame = f.to_owned_frame();
+    assert!(owned.eq_frame(&f));
+    let lens = f.clone().map_bytes(&mut |b: &[u8]| b.len());
+    assert!(matches!(lens, F::Array(ref v) if v.len() == 2));
+}
