@@ -624,6 +624,33 @@ pub fn check_request_split_invariant(buf: &[u8], limits: &Limits) {
         "whole vs byte-at-a-time differ for {:?}",
         String::from_utf8_lossy(buf)
     );
+    // What decodes re-encodes to something that decodes the same. The
+    // re-encoding (no OWS, no leading empty lines) is never longer than the
+    // original, so the same limits apply.
+    if let Ok(Some((head, _))) = decode_request(buf, limits) {
+        let mut out = Vec::new();
+        out.extend_from_slice(head.method_bytes());
+        out.push(b' ');
+        out.extend_from_slice(head.target());
+        out.extend_from_slice(match head.version() {
+            Version::Http10 => b" HTTP/1.0\r\n",
+            Version::Http11 => b" HTTP/1.1\r\n",
+        });
+        for (n, v) in head.headers().iter() {
+            out.extend_from_slice(n);
+            out.push(b':');
+            out.extend_from_slice(v);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        match decode_request(&out, limits) {
+            Ok(Some((again, n))) => {
+                assert_eq!(n, out.len());
+                assert_eq!(head, again, "re-encoded head differs");
+            }
+            other => panic!("re-encoded head does not decode: {other:?}"),
+        }
+    }
 }
 
 #[cfg(test)]
