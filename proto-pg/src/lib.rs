@@ -7,6 +7,7 @@ pub mod event;
 pub mod fuzzing;
 pub mod limits;
 pub mod message;
+pub mod types;
 
 pub use conn::{BackendKey, Config, Connection, SslMode};
 pub use error::{AuthError, DecodeError, EncodeError, Error, UsageError};

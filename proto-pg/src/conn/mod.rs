@@ -69,6 +69,7 @@ use crate::message::backend::{
 };
 use crate::message::frontend::{self, IsNull, Target};
 use crate::message::{Format, Oid};
+use crate::types::ToSql;
 use state::{AuthAction, AuthStep, CopyMode, Expect, Outcome, Phase};
 
 /// The cancellation key from `BackendKeyData`.
@@ -943,6 +944,26 @@ impl Connection {
                 frontend::sync(b);
                 Ok(())
             },
+        )
+    }
+
+    /// [`Connection::query`] with typed parameters: each parameter's type
+    /// OID comes from [`ToSql::type_oid`] (0, "infer", for a `None`), and
+    /// parameters and results all use `format`.
+    pub fn query_typed(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        format: Format,
+    ) -> Result<ReqId, UsageError> {
+        let types: Vec<Oid> = params.iter().map(|p| p.type_oid()).collect();
+        self.query_with(
+            sql,
+            &types,
+            &[format],
+            params.len(),
+            |i, b| Ok(params[i].to_sql_checked(types[i], format, b)?),
+            &[format],
         )
     }
 
