@@ -209,6 +209,20 @@ fn every_command(addr: &str, p: Protocol) {
         _ => assert_eq!(c.run(|c| c.noop()), Response::Ok),
     }
     assert_eq!(c.conn.pending(), 0);
+
+    // quit: answered (binary) or not (text, meta), then a clean close.
+    let v = c.conn.version().unwrap();
+    let q = c.conn.quit().unwrap();
+    assert!(matches!(c.wait(v).unwrap(), Response::Version(_)));
+    let expect = if p == Protocol::Binary {
+        Response::Ok
+    } else {
+        Response::NoReply
+    };
+    assert_eq!(c.wait(q).unwrap(), expect);
+    assert_eq!(c.conn.version(), Err(UsageError::Closed));
+    c.expect_eof();
+    assert!(c.conn.is_closed() && c.conn.error().is_none());
 }
 
 fn cas_conflict(addr: &str, p: Protocol) {

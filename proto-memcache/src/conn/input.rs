@@ -268,7 +268,7 @@ impl Connection {
                     .complete_front(Outcome::Collected, &mut self.events);
                 return Ok(());
             }
-            Op::Noop | Op::FlushAll | Op::Verbosity if st.is_ok() => Response::Ok,
+            Op::Noop | Op::FlushAll | Op::Verbosity | Op::Quit if st.is_ok() => Response::Ok,
             Op::Version if st.is_ok() => Response::Version(r.value),
             Op::Store(mode) => match st {
                 Status::NO_ERROR => Response::Stored,
@@ -340,6 +340,7 @@ fn opcode_fits(op: Op, code: Opcode) -> bool {
         Op::FlushAll => matches!(code, O::Flush | O::FlushQ),
         Op::Verbosity => code == O::Verbosity,
         Op::Version => code == O::Version,
+        Op::Quit => code == O::Quit,
         Op::Stats => code == O::Stat,
         Op::Meta(_) => false,
     }

@@ -82,6 +82,8 @@ pub struct Connection {
     events: VecDeque<Event>,
     next_id: u64,
     next_opaque: u32,
+    /// `quit` was sent: no more commands; the server will close.
+    quitting: bool,
 }
 
 /// The suppressed reply of a quiet raw meta command.
@@ -103,6 +105,7 @@ impl Connection {
             events: VecDeque::new(),
             next_id: 0,
             next_opaque: 0,
+            quitting: false,
         }
     }
 
@@ -136,7 +139,7 @@ impl Connection {
 
     fn check_open(&self) -> Result<(), UsageError> {
         match self.state {
-            State::Open => Ok(()),
+            State::Open if !self.quitting => Ok(()),
             _ => Err(UsageError::Closed),
         }
     }
@@ -658,6 +661,32 @@ impl Connection {
         };
         let id = self.id();
         self.push(id, Op::Noop, opaque, false, true);
+        Ok(id)
+    }
+
+    /// `quit` (protocol.txt "Other commands"; binary `Quit`): the server
+    /// answers the requests before it, then closes. Text and meta get no
+    /// answer, so the request completes at once with [`Response::NoReply`];
+    /// binary answers [`Response::Ok`]. Afterwards commands are refused with
+    /// [`UsageError::Closed`] and the end of stream is expected.
+    pub fn quit(&mut self) -> Result<ReqId, UsageError> {
+        self.check_open()?;
+        let id = if self.config.protocol == Protocol::Binary {
+            let o = self.opaque();
+            benc::request(
+                &mut self.out,
+                &BinRequest::new(Opcode::Quit, o),
+                &self.config.limits,
+            )?;
+            let id = self.id();
+            self.push(id, Op::Quit, Some(o), false, true);
+            id
+        } else {
+            tenc::quit(&mut self.out);
+            let id = self.id();
+            self.no_reply(id)
+        };
+        self.quitting = true;
         Ok(id)
     }
 

@@ -56,6 +56,8 @@ pub(crate) enum Op {
     Stats,
     /// A caller's `noop()`.
     Noop,
+    /// Binary `Quit`.
+    Quit,
     Meta(MetaKind),
 }
 
@@ -72,13 +74,17 @@ impl Op {
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Noop => "noop",
+            Op::Quit => "quit",
             Op::Meta(_) => "meta command",
         }
     }
 
     /// A no-op never answers with an error.
     fn never_errors(self) -> bool {
-        matches!(self, Op::Noop | Op::GetEnd | Op::Meta(MetaKind::NoOp))
+        matches!(
+            self,
+            Op::Noop | Op::GetEnd | Op::Quit | Op::Meta(MetaKind::NoOp)
+        )
     }
 }
 

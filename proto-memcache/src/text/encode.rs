@@ -218,6 +218,11 @@ pub fn version(buf: &mut BytesMut) {
     buf.put_slice(b"version\r\n");
 }
 
+/// `quit`: the server closes the connection, no reply.
+pub fn quit(buf: &mut BytesMut) {
+    buf.put_slice(b"quit\r\n");
+}
+
 /// `verbosity <level> [noreply]`.
 pub fn verbosity(buf: &mut BytesMut, level: u32, no_reply: bool) {
     buf.put_slice(b"verbosity ");

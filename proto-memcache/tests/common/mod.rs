@@ -103,6 +103,23 @@ impl Client {
         }
     }
 
+    /// Reads until the server closes; the connection must take it cleanly.
+    pub fn expect_eof(&mut self) {
+        self.drain();
+        let mut tmp = [0u8; 1024];
+        loop {
+            let n = self.sock.read(&mut tmp).expect("read");
+            if n == 0 {
+                self.conn.handle_eof().expect("clean end of stream");
+                return;
+            }
+            self.rbuf.extend_from_slice(&tmp[..n]);
+            self.conn
+                .handle_input(Instant::now(), &mut self.rbuf)
+                .expect("input");
+        }
+    }
+
     /// Issues one command and waits for its response.
     pub fn run(
         &mut self,
