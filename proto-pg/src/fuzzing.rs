@@ -52,6 +52,9 @@ fn run<'a>(ready: bool, chunks: impl Iterator<Item = &'a [u8]>) -> Run {
         let mut b = BytesMut::from(READY);
         conn.handle_input(now, &mut b).expect("canned start-up");
         assert!(conn.is_ready());
+        while let Some(e) = conn.poll_event() {
+            events.push(e);
+        }
         ids.push(conn.simple_query("SELECT 1").unwrap());
         ids.push(
             conn.query("SELECT $1", &[], &[Format::Text], &[Some(b"1")], &[])
@@ -83,6 +86,11 @@ fn run<'a>(ready: bool, chunks: impl Iterator<Item = &'a [u8]>) -> Run {
             error = Some(format!("{e:?}"));
             break;
         }
+    }
+    // Whatever the setup produced, even with no input at all.
+    let _ = conn.poll_transmit(&mut tx);
+    while let Some(e) = conn.poll_event() {
+        events.push(e);
     }
     // Per request: nothing after its terminal event, terminals in FIFO order.
     let mut done = Vec::new();
