@@ -9,6 +9,8 @@ use super::*;
 use crate::binary::{self, Status};
 use crate::error::DecodeError;
 use crate::event::{Item, ServerError, ServerErrorKind, Stat};
+use crate::meta::Flag;
+use crate::text::encode::StoreMode;
 
 fn conn(p: Protocol) -> Connection {
     Connection::new(Config::new(p))
