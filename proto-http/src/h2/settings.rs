@@ -95,6 +95,87 @@ impl Setting {
     }
 }
 
+/// The values of all SETTINGS parameters one endpoint has announced,
+/// starting from the initial values of RFC 9113 §6.5.2; an absent limit
+/// (`None`) is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `SETTINGS_HEADER_TABLE_SIZE`, initially 4096.
+    pub header_table_size: u32,
+    /// `SETTINGS_ENABLE_PUSH`, initially `true`.
+    pub enable_push: bool,
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`, initially unlimited.
+    pub max_concurrent_streams: Option<u32>,
+    /// `SETTINGS_INITIAL_WINDOW_SIZE`, initially 65 535.
+    pub initial_window_size: u32,
+    /// `SETTINGS_MAX_FRAME_SIZE`, initially 16 384.
+    pub max_frame_size: u32,
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE`, initially unlimited.
+    pub max_header_list_size: Option<u32>,
+    /// `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441), initially `false`.
+    pub enable_connect_protocol: bool,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            header_table_size: 4096,
+            enable_push: true,
+            max_concurrent_streams: None,
+            initial_window_size: 65_535,
+            max_frame_size: MIN_MAX_FRAME_SIZE,
+            max_header_list_size: None,
+            enable_connect_protocol: false,
+        }
+    }
+}
+
+impl ConnectionSettings {
+    /// Applies one received parameter (in frame order, §6.5.3); unknown
+    /// parameters are ignored. Values were range-checked by the frame decoder.
+    pub fn apply(&mut self, setting: Setting) {
+        match setting {
+            Setting::HeaderTableSize(v) => self.header_table_size = v,
+            Setting::EnablePush(v) => self.enable_push = v,
+            Setting::MaxConcurrentStreams(v) => self.max_concurrent_streams = Some(v),
+            Setting::InitialWindowSize(v) => self.initial_window_size = v,
+            Setting::MaxFrameSize(v) => self.max_frame_size = v,
+            Setting::MaxHeaderListSize(v) => self.max_header_list_size = Some(v),
+            Setting::EnableConnectProtocol(v) => self.enable_connect_protocol = v,
+            Setting::Unknown { .. } => {}
+        }
+    }
+
+    /// The parameters that differ from the initial values: what a SETTINGS
+    /// frame must carry to announce `self` to a peer that assumes defaults.
+    pub fn non_default(&self) -> Vec<Setting> {
+        let d = Self::default();
+        let mut out = Vec::new();
+        if self.header_table_size != d.header_table_size {
+            out.push(Setting::HeaderTableSize(self.header_table_size));
+        }
+        if self.enable_push != d.enable_push {
+            out.push(Setting::EnablePush(self.enable_push));
+        }
+        if let Some(v) = self.max_concurrent_streams {
+            out.push(Setting::MaxConcurrentStreams(v));
+        }
+        if self.initial_window_size != d.initial_window_size {
+            out.push(Setting::InitialWindowSize(self.initial_window_size));
+        }
+        if self.max_frame_size != d.max_frame_size {
+            out.push(Setting::MaxFrameSize(self.max_frame_size));
+        }
+        if let Some(v) = self.max_header_list_size {
+            out.push(Setting::MaxHeaderListSize(v));
+        }
+        if self.enable_connect_protocol != d.enable_connect_protocol {
+            out.push(Setting::EnableConnectProtocol(self.enable_connect_protocol));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +214,31 @@ mod tests {
                 assert_eq!((s.id(), s.value()), (id, 1 << 14));
             }
         }
+    }
+
+    #[test]
+    fn connection_settings_apply_and_announce() {
+        let mut s = ConnectionSettings::default();
+        assert!(s.non_default().is_empty());
+        for p in [
+            Setting::HeaderTableSize(0),
+            Setting::EnablePush(false),
+            Setting::MaxConcurrentStreams(100),
+            Setting::InitialWindowSize(1 << 20),
+            Setting::MaxFrameSize(1 << 20),
+            Setting::MaxHeaderListSize(16_384),
+            Setting::EnableConnectProtocol(true),
+            Setting::Unknown { id: 0x77, value: 1 },
+        ] {
+            s.apply(p);
+        }
+        let announced = s.non_default();
+        assert_eq!(announced.len(), 7);
+        let mut again = ConnectionSettings::default();
+        announced.into_iter().for_each(|p| again.apply(p));
+        assert_eq!(again, s);
+        // Later values win (§6.5.3).
+        s.apply(Setting::HeaderTableSize(4096));
+        assert_eq!(s.header_table_size, 4096);
     }
 }
