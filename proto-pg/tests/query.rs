@@ -418,3 +418,29 @@ fn cancel_request_cancels() {
     let ev = c.wait(id);
     assert_eq!(failed_code(&ev).as_deref(), Some("57014"));
 }
+
+#[test]
+fn extended_copy_in_error_mid_stream_recovers() {
+    let Some(mut c) = Client::connect() else {
+        return;
+    };
+    c.simple("CREATE TEMP TABLE copy_bad (a int)");
+    let id = c
+        .conn
+        .query("COPY copy_bad FROM STDIN", &[], &[], &[], &[])
+        .unwrap();
+    while !c.conn.is_copy_in() {
+        c.pump().unwrap();
+    }
+    c.conn.copy_data(b"not_an_int\n").unwrap();
+    // Enough data that the server parses (and rejects) before CopyDone.
+    let filler = "1\n".repeat(200_000);
+    c.conn.copy_data(filler.as_bytes()).unwrap();
+    let ev = c.wait(id);
+    assert_eq!(failed_code(&ev).as_deref(), Some("22P02"), "{ev:?}");
+    assert!(!c.conn.is_copy_in());
+    assert_eq!(
+        c.simple("SELECT count(*) FROM copy_bad"),
+        [[Some("0".to_owned())]]
+    );
+}

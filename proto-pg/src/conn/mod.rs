@@ -165,10 +165,13 @@ impl Connection {
             error: None,
             scram: None,
         };
+        // Encoding the StartupMessage validates the parameters now, even
+        // when it is sent only after the SSL answer.
+        c.send_startup()?;
         if c.config.ssl_mode == SslMode::Prefer {
+            c.tx.clear();
+            c.phase = Phase::SslResponse;
             frontend::ssl_request(&mut c.tx);
-        } else {
-            c.send_startup()?;
         }
         Ok(c)
     }
@@ -525,7 +528,14 @@ impl Connection {
                 let err = Arc::new(f.to_owned());
                 let step = self.steps.pop_front().expect("front exists");
                 if self.copy_in == Some(id) {
+                    // The server aborted an extended-query COPY FROM STDIN
+                    // before our CopyDone: the Sync pipelined behind it was
+                    // ignored in copy-in mode, and the server now skips to
+                    // the next Sync, so send one more.
                     self.copy_in = None;
+                    if self.steps.front().is_some_and(|s| s.expect == Expect::Sync) {
+                        frontend::sync(&mut self.tx);
+                    }
                 }
                 self.fail_block(step, err.clone());
                 if err.is_fatal() {

@@ -381,3 +381,32 @@ fn request_encode_errors_leave_no_trace() {
     assert_eq!(c.pending_requests().len(), 1);
     assert!(!before.is_empty());
 }
+
+#[test]
+fn extended_copy_in_aborted_by_the_server_resyncs() {
+    let mut c = ready();
+    let id = c.query("COPY t FROM STDIN", &[], &[], &[], &[]).unwrap();
+    sent(&mut c);
+    let mut s = msg(b'1', b"");
+    s.extend(msg(b'2', b""));
+    s.extend(msg(b'n', b""));
+    s.extend(msg(b'G', b"\0\0\0"));
+    feed(&mut c, &s).unwrap();
+    c.copy_data(b"bad\n").unwrap();
+    sent(&mut c);
+    // The server rejects the data before our CopyDone.
+    let ev = feed(&mut c, &msg(b'E', &error_body("22P02", "ERROR"))).unwrap();
+    assert!(matches!(ev[..], [Event::Failed { id: i, .. }] if i == id));
+    assert_eq!(sent(&mut c), b"S\0\0\0\x04");
+    assert_eq!(c.copy_done(), Err(UsageError::NotCopying));
+    assert!(feed(&mut c, &msg(b'Z', b"I")).unwrap().is_empty());
+    assert!(c.pending_requests().is_empty());
+}
+
+#[test]
+fn invalid_startup_params_fail_early() {
+    let e = Connection::new(Config::new("u\0x").ssl_mode(SslMode::Prefer)).unwrap_err();
+    assert!(matches!(e, UsageError::Encode(_)));
+    let mut c = Connection::new(Config::new("u").ssl_mode(SslMode::Prefer)).unwrap();
+    assert_eq!(sent(&mut c).len(), 8);
+}
