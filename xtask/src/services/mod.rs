@@ -220,14 +220,23 @@ impl Started {
     }
 }
 
-/// Installs what is missing, then starts every instance that is not running.
+/// Installs what is missing if something must be started, then starts every
+/// instance that is not running.
 ///
 /// On error, whatever this call started is still recorded in `started`, so
 /// the caller can stop it.
 pub fn up(config: &Config, started: &mut Started) -> Result {
-    install::ensure()?;
+    let instances = config.instances();
+    // Nothing to install when every port already answers (servers run by
+    // hand, in containers, or by an earlier `up`).
+    if instances
+        .iter()
+        .any(|s| matches!(s.state(), Ok(State::Down)))
+    {
+        install::ensure()?;
+    }
     std::fs::create_dir_all(&config.dir)?;
-    for service in config.instances() {
+    for service in instances {
         let name = service.name();
         let addr = format!("{HOST}:{}", service.port());
         match service.state()? {
