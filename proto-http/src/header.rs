@@ -185,15 +185,27 @@ impl fmt::Display for StatusCode {
     }
 }
 
+/// `tchar` of RFC 9110 §5.6.2 as a lookup table.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = matches!(c,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
+            | b'^' | b'_' | b'`' | b'|' | b'~'
+            | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z');
+        b += 1;
+    }
+    t
+};
+
 /// `tchar` of RFC 9110 §5.6.2: the characters allowed in a token (method,
 /// field name, transfer-coding name).
 #[inline]
 #[must_use]
-pub const fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
-        | b'^' | b'_' | b'`' | b'|' | b'~'
-        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+pub fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
 }
 
 /// Whether `s` is a non-empty `token` (RFC 9110 §5.6.2).
@@ -212,12 +224,32 @@ pub const fn is_field_value_byte(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
+/// Whether every byte of `v` is a [`is_field_value_byte`]. Branch-free so
+/// the compiler vectorizes it: the hot loop of header parsing.
+#[inline]
+#[must_use]
+pub fn all_field_value_bytes(v: &[u8]) -> bool {
+    v.iter().fold(0u8, |bad, &b| {
+        bad | u8::from((b < 0x20 && b != b'\t') | (b == 0x7f))
+    }) == 0
+}
+
+/// Whether every byte of `v` is visible ASCII (`%x21-7E`): the characters
+/// of a request-target (RFC 9112 §3.2, RFC 3986 §2). Branch-free.
+#[inline]
+#[must_use]
+pub fn all_visible_ascii(v: &[u8]) -> bool {
+    v.iter().fold(0u8, |bad, &b| {
+        bad | u8::from(b.wrapping_sub(0x21) > 0x7e - 0x21)
+    }) == 0
+}
+
 /// Whether `v` is a valid field value for sending: only
 /// [`is_field_value_byte`] characters, with no leading or trailing
 /// whitespace (RFC 9110 §5.5).
 #[must_use]
 pub fn is_field_value(v: &[u8]) -> bool {
-    v.iter().all(|&b| is_field_value_byte(b))
+    all_field_value_bytes(v)
         && !matches!(v.first(), Some(b' ' | b'\t'))
         && !matches!(v.last(), Some(b' ' | b'\t'))
 }
@@ -277,5 +309,16 @@ mod tests {
         assert!(!is_field_value(b"a\r\nb"));
         assert!(!is_field_value(b"a\0"));
         assert!(is_field_value(b"a\tb"));
+    }
+
+    #[test]
+    fn character_classes_match_their_definitions() {
+        for b in 0..=255u8 {
+            let one = [b];
+            assert_eq!(all_field_value_bytes(&one), is_field_value_byte(b), "{b}");
+            assert_eq!(all_visible_ascii(&one), (0x21..0x7f).contains(&b), "{b}");
+            let tchar = b"!#$%&'*+-.^_`|~".contains(&b) || b.is_ascii_alphanumeric();
+            assert_eq!(is_tchar(b), tchar, "{b}");
+        }
     }
 }

@@ -96,8 +96,6 @@ fn without(h: Vec<(Vec<u8>, Vec<u8>)>, skip: &[&str]) -> Fields {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
     #[test]
     fn request_and_response_round_trip(
         method in prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("HEAD"), Just("DELETE"), Just("PURGE")],

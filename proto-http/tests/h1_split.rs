@@ -137,8 +137,6 @@ fn damaged() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
-
     #[test]
     fn pipelines_parse_the_same_at_any_split(reqs in proptest::collection::vec(request(), 1..4), cuts in cuts(2000)) {
         let input = reqs.concat();

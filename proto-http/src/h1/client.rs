@@ -155,7 +155,7 @@ impl ClientConnection {
         let m = req.method.as_bytes();
         if !crate::header::is_token(m)
             || req.target.is_empty()
-            || !req.target.bytes().all(|b| (0x21..0x7f).contains(&b))
+            || !crate::header::all_visible_ascii(req.target.as_bytes())
         {
             return Err(UserError::InvalidHeader);
         }

@@ -8,7 +8,7 @@
 //! split: any longer prefix would have led to the same decision.
 
 use crate::error::{ProtoError, ProtoErrorKind as K};
-use crate::header::{Method, StatusCode, is_field_value_byte, is_tchar, list_elements};
+use crate::header::{Method, StatusCode, all_field_value_bytes, all_visible_ascii, is_tchar, list_elements};
 
 use super::head::{
     BodyKind, FieldIndex, FieldSpan, Headers, RequestHead, ResponseHeadIn, Span, Version,
@@ -281,7 +281,7 @@ fn parse_version(v: &[u8]) -> Result<Version, ProtoError> {
 /// use the special ones. Only visible ASCII is allowed (no whitespace, no
 /// controls, no raw non-ASCII: URIs are ASCII, RFC 3986 §2).
 fn check_target(method: Method, t: &[u8]) -> Result<(), ProtoError> {
-    if t.is_empty() || !t.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+    if t.is_empty() || !all_visible_ascii(t) {
         return Err(K::BadTarget.into());
     }
     let ok = if method == Method::Connect {
@@ -326,7 +326,7 @@ fn parse_status_line(buf: &[u8], (s, e): (usize, usize)) -> Result<StartLine, Pr
         None => Span::new(e, e),
         Some(b' ') => {
             let r = &line[13..];
-            if !r.iter().all(|&b| is_field_value_byte(b)) {
+            if !all_field_value_bytes(r) {
                 return Err(K::BadStatusLine.into());
             }
             Span::new(s + 13, e)
@@ -355,7 +355,7 @@ fn parse_field_line(buf: &[u8], s: usize, e: usize) -> Result<FieldSpan, ProtoEr
     let name = Span::new(s, s + i);
     let mut vs = i + 1;
     let mut ve = line.len();
-    if !line[vs..].iter().all(|&b| is_field_value_byte(b)) {
+    if !all_field_value_bytes(&line[vs..]) {
         return Err(K::BadHeaderValue.into());
     }
     while vs < ve && matches!(line[vs], b' ' | b'\t') {
