@@ -206,17 +206,7 @@ impl Started {
 
     /// Stops the instances this `up` started (and only those).
     pub fn down(self, config: &Config) -> Result {
-        let mut first_error = None;
-        for service in config.instances().iter().rev() {
-            if !self.names.contains(&service.name()) {
-                continue;
-            }
-            if let Err(e) = stop_one(service.as_ref()) {
-                eprintln!("{}: {e}", service.name());
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        stop_all(config, |name| self.names.iter().any(|n| n == name))
     }
 }
 
@@ -265,14 +255,26 @@ pub fn up(config: &Config, started: &mut Started) -> Result {
 
 /// Stops every instance that runs from our state directory.
 pub fn down(config: &Config) -> Result {
-    let mut first_error = None;
+    stop_all(config, |_| true)
+}
+
+/// Stops the chosen instances that are ours, in reverse start order, going
+/// on past failures.
+fn stop_all(config: &Config, chosen: impl Fn(&str) -> bool) -> Result {
+    let mut failed = 0;
     for service in config.instances().iter().rev() {
+        if !chosen(&service.name()) {
+            continue;
+        }
         if let Err(e) = stop_one(service.as_ref()) {
             eprintln!("{}: {e}", service.name());
-            first_error.get_or_insert(e);
+            failed += 1;
         }
     }
-    first_error.map_or(Ok(()), Err)
+    if failed > 0 {
+        bail!("{failed} service(s) did not stop");
+    }
+    Ok(())
 }
 
 fn stop_one(service: &dyn Service) -> Result {

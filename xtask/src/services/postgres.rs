@@ -108,21 +108,21 @@ impl Postgres {
         Ok(())
     }
 
+    /// Creates the cluster in a scratch directory renamed into place once
+    /// configured, so an interrupted initdb never leaves a half-made `data`.
     fn initdb(&self, bin: &Path) -> Result {
         let root = self.root();
-        for dir in [self.data(), self.socket_dir()] {
-            std::fs::create_dir_all(&dir)?;
+        let scratch = root.join("data.initdb");
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)?;
         }
-        std::fs::set_permissions(
-            self.data(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )?;
+        std::fs::create_dir_all(self.socket_dir())?;
         chown(&[&root], true)?;
         let out = util::capture(
             as_os_user(&bin.join("initdb"))
                 .current_dir(&root)
                 .arg("-D")
-                .arg(self.data())
+                .arg(&scratch)
                 .args([
                     "-U",
                     SUPERUSER,
@@ -143,11 +143,13 @@ host    all       weft_scram  127.0.0.1/32   scram-sha-256
 host    all       weft_clear  127.0.0.1/32   password
 host    all       all         127.0.0.1/32   trust
 ";
-        std::fs::write(self.data().join("pg_hba.conf"), hba)?;
+        // Both files exist (initdb wrote them), so they keep their owner.
+        std::fs::write(scratch.join("pg_hba.conf"), hba)?;
         let mut conf = std::fs::OpenOptions::new()
             .append(true)
-            .open(self.data().join("postgresql.conf"))?;
+            .open(scratch.join("postgresql.conf"))?;
         writeln!(conf, "\ninclude 'weft.conf'")?;
+        std::fs::rename(&scratch, self.data())?;
         Ok(())
     }
 
@@ -169,10 +171,7 @@ host    all       all         127.0.0.1/32   trust
         );
         let file = self.data().join("weft.conf");
         std::fs::write(&file, settings)?;
-        chown(
-            &[&file, &self.data().join("pg_hba.conf"), &socket_dir],
-            false,
-        )
+        chown(&[&file, &socket_dir], false)
     }
 
     /// Creates the users and the database if missing and (re)sets the
