@@ -103,7 +103,8 @@ pub enum Response {
     Touched,
     /// `OK` (`flush_all`, `verbosity`), or the no-op answer (`mn`, binary noop).
     Ok,
-    /// The request was sent with `noreply`/quiet and no error came back.
+    /// The request was sent with `noreply`/quiet and its (success) reply was
+    /// suppressed.
     NoReply,
     /// Retrieval hits, in reply order; a missing key simply has no item.
     Values(Vec<Item>),

@@ -115,15 +115,20 @@
 //! - Meta: every `mg`/`ms`/`md`/`ma` carries an opaque `O<n>` the connection
 //!   assigns. A multi-get is `mg <key> v f k q O<n>` per key then `mn`: misses
 //!   are suppressed by `q`, hits come back tagged, and `MN` closes the
-//!   request. A quiet (`noreply`) request whose common reply is suppressed
-//!   completes when a later reply shows it was skipped; end a quiet run with
-//!   [`Connection::noop`]. Error lines (`CLIENT_ERROR`…) carry no opaque: if
-//!   they could belong to quiet requests of more than one caller, the
-//!   connection fails with [`ProtocolError::AmbiguousError`] rather than
-//!   guess.
+//!   request. A `noreply` item command is sent with `q` and followed by its
+//!   own `mn`: it completes at the `MN` with [`Response::NoReply`] or with
+//!   the reply `q` let through (`NS`, `NF`, `EX`). Error lines
+//!   (`SERVER_ERROR object too large for cache`…) carry no opaque, even for
+//!   non-quiet commands; the per-request `mn` is what keeps them
+//!   attributable. Raw quiet commands sent through [`Connection::meta`] are
+//!   the caller's to close with [`Connection::noop`]; an error line that
+//!   could belong to the quiet commands of more than one request fails the
+//!   connection with [`ProtocolError::AmbiguousError`] rather than guess.
 //! - Binary: every packet carries the opaque; multi-gets are `GetKQ` per key
-//!   then `Noop`. Quiet opcodes (`SetQ`…) behave like meta quiet mode, but
-//!   errors carry their opaque, so nothing is ambiguous.
+//!   then `Noop`. `noreply` uses the quiet opcodes (`SetQ`…); the connection
+//!   closes each run of them with one `Noop` at the next
+//!   [`Connection::poll_transmit`], whose answer settles them (errors carry
+//!   their opaque, so one `Noop` for many is safe).
 //!
 //! A server's per-request error (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`, a
 //! binary non-zero status) is a [`Response::Error`] for that request; the
@@ -154,6 +159,9 @@
 //!   `SERVER_ERROR object too large for cache` and the old item is dropped.
 //! - In quiet mode `mg` suppresses `EN` only, `ms` suppresses `HD`, `md`
 //!   suppresses `HD` (a miss still answers `NF`), `ma` suppresses success.
+//! - Text `noreply` suppresses errors of well-formed requests too (a
+//!   too-large `set`, a non-numeric `incr`): such requests complete with
+//!   [`Response::NoReply`] and the failure is invisible.
 //!
 //! # Differences from the workspace's design sketch
 //!

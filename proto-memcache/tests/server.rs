@@ -151,8 +151,9 @@ fn every_command(addr: &str, p: Protocol) {
     assert_eq!(c.run(|c| c.flush_all(Some(2_592_001), false)), Response::Ok);
     assert_eq!(one_value(c.run(|c| c.get(&[k("a")]))).unwrap().flags, 42);
 
-    // noreply forms. Meta and binary quiet requests are settled by a later
-    // reply, so a noop closes the pipeline; text noreply completes at once.
+    // noreply forms: text sends `noreply`, meta `q` (closed by its own `mn`),
+    // binary quiet opcodes (closed by one Noop per run); every request still
+    // completes on its own, with no caller-side noop.
     let quiet = StoreOptions {
         noreply: true,
         ..StoreOptions::default()
@@ -162,9 +163,6 @@ fn every_command(addr: &str, p: Protocol) {
         &mut proto_memcache::Connection,
     ) -> Result<proto_memcache::ReqId, UsageError>| {
         let id = f(&mut c.conn).unwrap();
-        if p != Protocol::Text {
-            c.conn.noop().unwrap();
-        }
         c.wait(id).unwrap()
     };
     assert_eq!(
@@ -370,6 +368,33 @@ fn quiet_pipeline(addr: &str, p: Protocol) {
     assert_eq!(keys, vec![&k(0)[..], &k(2)[..]]);
     assert_eq!(&hits[0].value[..], b"zero");
     assert_eq!(c.conn.pending(), 0);
+
+    // Quiet sets the server refuses (too large for its item size): text
+    // suppresses even the error; meta and binary report it to the right
+    // request (meta error lines carry no opaque), and the connection stays
+    // in sync.
+    let big = vec![b'x'; 1024 * 1024 - 8];
+    let ids: Vec<_> = (0..3)
+        .map(|i| {
+            let v: &[u8] = if i == 1 { b"ok" } else { &big };
+            c.conn.store(StoreMode::Set, &k(100 + i), v, q).unwrap()
+        })
+        .collect();
+    let rs: Vec<Response> = ids.into_iter().map(|id| c.wait(id).unwrap()).collect();
+    for (i, r) in rs.iter().enumerate() {
+        match (p, i, r) {
+            (Protocol::Text, _, Response::NoReply) | (_, 1, Response::NoReply) => {}
+            (_, 0 | 2, Response::Error(e)) => assert!(matches!(
+                e.kind,
+                ServerErrorKind::Server | ServerErrorKind::Status(_)
+            )),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        &one_value(c.run(|c| c.get(&[k(101)]))).unwrap().value[..],
+        b"ok"
+    );
 }
 
 macro_rules! per_flavour {

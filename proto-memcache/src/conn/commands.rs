@@ -180,7 +180,7 @@ impl Connection {
                 };
                 meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
                 let id = self.id();
-                self.push(id, Op::Store(mode), Some(o), opts.noreply, true);
+                self.push_meta(id, Op::Store(mode), o, opts.noreply);
                 Ok(id)
             }
             Protocol::Binary => {
@@ -235,7 +235,7 @@ impl Connection {
                 };
                 meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
                 let id = self.id();
-                self.push(id, Op::Delete, Some(o), noreply, true);
+                self.push_meta(id, Op::Delete, o, noreply);
                 Ok(id)
             }
             Protocol::Binary => {
@@ -314,7 +314,7 @@ impl Connection {
                 let cmd = meta::Command::Arithmetic { key, flags: &flags };
                 meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
                 let id = self.id();
-                self.push(id, Op::Counter, Some(o), noreply, true);
+                self.push_meta(id, Op::Counter, o, noreply);
                 Ok(id)
             }
             Protocol::Binary => {

@@ -185,7 +185,7 @@ impl Connection {
                     .complete_front(Outcome::Collected, &mut self.events);
                 return Ok(());
             }
-            (Op::Noop, R::NoOp) => Response::Ok,
+            (Op::Noop | Op::QuietEnd, R::NoOp) => Response::Ok,
             (Op::Store(_), R::Hd(_)) => Response::Stored,
             (Op::Store(_), R::NotStored(_)) => Response::NotStored,
             (Op::Store(_) | Op::Delete, R::Exists(_)) => Response::Exists,
@@ -268,7 +268,9 @@ impl Connection {
                     .complete_front(Outcome::Collected, &mut self.events);
                 return Ok(());
             }
-            Op::Noop | Op::FlushAll | Op::Verbosity | Op::Quit if st.is_ok() => Response::Ok,
+            Op::Noop | Op::Sync | Op::FlushAll | Op::Verbosity | Op::Quit if st.is_ok() => {
+                Response::Ok
+            }
             Op::Version if st.is_ok() => Response::Version(r.value),
             Op::Store(mode) => match st {
                 Status::NO_ERROR => Response::Stored,
@@ -317,7 +319,8 @@ fn opcode_fits(op: Op, code: Opcode) -> bool {
     use Opcode as O;
     match op {
         Op::Get { .. } => code.is_get(),
-        Op::GetEnd | Op::Noop => code == O::Noop,
+        Op::GetEnd | Op::Noop | Op::Sync => code == O::Noop,
+        Op::QuietEnd => false,
         Op::Store(_) => matches!(
             code,
             O::Set

@@ -57,7 +57,10 @@ pub struct StoreOptions {
     /// Expiration: 0 never, up to 30 days relative seconds, else a Unix time
     /// (protocol.txt "Expiration times").
     pub exptime: u32,
-    /// Ask for no reply (text `noreply`, meta `q`, binary quiet opcode).
+    /// Ask for no reply on success: text `noreply` (the request completes
+    /// at once, errors are lost), meta `q` plus an `mn`, binary quiet opcode
+    /// plus a shared `Noop` (both complete when the server has processed
+    /// them, with failures still reported).
     pub noreply: bool,
 }
 
@@ -82,6 +85,9 @@ pub struct Connection {
     next_opaque: u32,
     /// `quit` was sent: no more commands; the server will close.
     quitting: bool,
+    /// Binary: the newest entry is quiet, so a `Noop` must follow it before
+    /// the next transmit (quiet requests are settled by a later reply).
+    needs_sync: bool,
 }
 
 /// The suppressed reply of a quiet raw meta command.
@@ -104,6 +110,7 @@ impl Connection {
             next_id: 0,
             next_opaque: 0,
             quitting: false,
+            needs_sync: false,
         }
     }
 
@@ -153,6 +160,7 @@ impl Connection {
     }
 
     fn push(&mut self, id: ReqId, op: Op, opaque: Option<u32>, quiet: bool, last: bool) {
+        self.needs_sync = quiet && self.config.protocol == Protocol::Binary;
         self.pending.push(Entry {
             id,
             op,
@@ -160,6 +168,21 @@ impl Connection {
             quiet,
             last,
         });
+    }
+
+    /// Queues a meta item command. A quiet one (`q`) is followed at once by
+    /// its own `mn`: the request completes when `MN` arrives (with the reply
+    /// `q` did not suppress, if any), and an error line, which carries no
+    /// opaque, can only be this request's.
+    fn push_meta(&mut self, id: ReqId, op: Op, opaque: u32, quiet: bool) {
+        if !quiet {
+            self.push(id, op, Some(opaque), false, true);
+            return;
+        }
+        self.push(id, op, Some(opaque), true, false);
+        meta::encode::request(&mut self.out, &meta::Command::NoOp, &self.config.limits)
+            .expect("mn always encodes");
+        self.push(id, Op::QuietEnd, None, false, true);
     }
 
     /// A text `noreply` request: the server sends nothing, so it completes
@@ -177,6 +200,17 @@ impl Connection {
     /// Appends the bytes to send to `buf`; returns how many.
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut BytesMut) -> usize {
+        if self.needs_sync {
+            // Binary quiet requests written since the last transmit share one
+            // closing Noop: its answer settles them all (errors carry their
+            // opaque, so nothing is ambiguous), and it emits no event.
+            self.needs_sync = false;
+            let o = self.opaque();
+            let noop = crate::binary::encode::Request::new(crate::binary::Opcode::Noop, o);
+            crate::binary::encode::request(&mut self.out, &noop, &self.config.limits)
+                .expect("noop always encodes");
+            self.push(ReqId(0), Op::Sync, Some(o), false, true);
+        }
         let n = self.out.len();
         if buf.is_empty() {
             std::mem::swap(buf, &mut self.out);
@@ -254,6 +288,7 @@ impl Connection {
 
     fn fail(&mut self, e: ProtocolError) {
         self.out.clear();
+        self.needs_sync = false;
         for id in self.pending.drain_ids() {
             self.events.push_back(Event::Aborted {
                 id,

@@ -16,8 +16,11 @@
 //!   the same request (a multi-get's `mg … q` lines and its closing `mn`)
 //!   the error is recorded for that request, else it cannot be attributed
 //!   without guessing and the connection fails
-//!   ([`ProtocolError::AmbiguousError`]). `mn` itself never errors, so a
-//!   caller's own `noop()` after one quiet request keeps errors attributable.
+//!   ([`ProtocolError::AmbiguousError`]). `mn` itself never errors, so the
+//!   `mn` the connection sends after each quiet item command (`QuietEnd`)
+//!   keeps errors attributable.
+//! - Binary quiet runs are closed by one `Noop` (`Sync`) that completes
+//!   silently; binary errors carry their opaque, so nothing is ambiguous.
 
 use std::collections::VecDeque;
 
@@ -56,6 +59,12 @@ pub(crate) enum Op {
     Stats,
     /// A caller's `noop()`.
     Noop,
+    /// The `mn` the connection sends after a quiet meta item command, ending
+    /// that request.
+    QuietEnd,
+    /// The `Noop` the connection sends after a run of binary quiet requests;
+    /// completes silently.
+    Sync,
     /// Binary `Quit`.
     Quit,
     Meta(MetaKind),
@@ -73,7 +82,7 @@ impl Op {
             Op::Verbosity => "verbosity",
             Op::Version => "version",
             Op::Stats => "stats",
-            Op::Noop => "noop",
+            Op::Noop | Op::QuietEnd | Op::Sync => "noop",
             Op::Quit => "quit",
             Op::Meta(_) => "meta command",
         }
@@ -106,6 +115,8 @@ struct Acc {
     values: Vec<Item>,
     stats: Vec<Stat>,
     error: Option<ServerError>,
+    /// The reply a quiet part got when it was not suppressed.
+    reply: Option<Response>,
 }
 
 /// How an entry completes.
@@ -262,14 +273,24 @@ impl Pending {
         };
         let acc = self.acc(e.id);
         if !e.last {
-            if let Outcome::Reply(Response::Error(err)) = outcome {
-                acc.error.get_or_insert(err);
+            match outcome {
+                Outcome::Reply(Response::Error(err)) => {
+                    acc.error.get_or_insert(err);
+                }
+                Outcome::Reply(r) => acc.reply = Some(r),
+                _ => {}
             }
             return;
         }
         let acc = std::mem::take(acc);
+        if e.op == Op::Sync {
+            return;
+        }
         let response = match (acc.error, outcome) {
             (Some(err), _) => Response::Error(err),
+            (None, Outcome::Reply(_)) if e.op == Op::QuietEnd => {
+                acc.reply.unwrap_or(Response::NoReply)
+            }
             (None, Outcome::Reply(r)) => r,
             (None, Outcome::Collected) if e.op == Op::Stats => Response::Stats(acc.stats),
             (None, Outcome::Collected) => Response::Values(acc.values),

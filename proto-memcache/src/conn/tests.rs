@@ -309,45 +309,48 @@ fn meta_quiet_matching() {
         noreply: true,
         ..StoreOptions::default()
     };
-    // Suppressed success, then a reported failure, settled by mn.
+    // Each quiet item command is closed by its own mn and completes there:
+    // with nothing (suppressed success) or with the reply q let through.
     let mut c = conn(Protocol::Meta);
     let s1 = c.store(StoreMode::Set, b"a", b"1", q).unwrap();
     let s2 = c.store(StoreMode::Add, b"b", b"2", q).unwrap();
     let d = c.delete(b"c", true).unwrap();
-    let n = c.noop().unwrap();
     assert_eq!(
         sent(&mut c),
-        b"ms a 1 O1 q\r\n1\r\nms b 1 O2 ME q\r\n2\r\nmd c O3 q\r\nmn\r\n"
+        b"ms a 1 O1 q\r\n1\r\nmn\r\nms b 1 O2 ME q\r\n2\r\nmn\r\nmd c O3 q\r\nmn\r\n"
     );
-    feed(&mut c, b"NS O2\r\nMN\r\n").unwrap();
+    feed(&mut c, b"MN\r\nNS O2\r\nMN\r\n").unwrap();
     assert_eq!(
         events(&mut c),
-        vec![
-            resp(s1, Response::NoReply),
-            resp(s2, Response::NotStored),
-            resp(d, Response::NoReply),
-            resp(n, Response::Ok),
-        ]
+        vec![resp(s1, Response::NoReply), resp(s2, Response::NotStored)]
     );
+    feed(&mut c, b"MN\r\n").unwrap();
+    assert_eq!(events(&mut c), vec![resp(d, Response::NoReply)]);
 
-    // One quiet request closed by mn: its error is attributable.
+    // An error line (no opaque) after a quiet command is that command's.
     let mut c = conn(Protocol::Meta);
     let s = c.incr(b"a", 1, true).unwrap();
-    let n = c.noop().unwrap();
+    let v = c.version().unwrap();
+    assert_eq!(sent(&mut c), b"ma a O1 MI D1 q\r\nmn\r\nversion\r\n");
     feed(
         &mut c,
-        b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\nMN\r\n",
+        b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\nMN\r\nVERSION 1\r\n",
     )
     .unwrap();
     let ev = events(&mut c);
     assert!(matches!(&ev[0], Event::Response { id, response: Response::Error(_) } if *id == s));
-    assert_eq!(ev[1], resp(n, Response::Ok));
+    assert_eq!(ev[1], resp(v, Response::Version(Bytes::from_static(b"1"))));
 
-    // Two callers' quiet requests and an error without opaque: ambiguous.
+    // Raw quiet commands of two callers, then an error line: ambiguous.
     let mut c = conn(Protocol::Meta);
-    c.store(StoreMode::Set, b"a", b"1", q).unwrap();
-    c.store(StoreMode::Set, b"b", b"1", q).unwrap();
-    c.noop().unwrap();
+    let set = |k: &'static [u8]| meta::Command::Set {
+        key: k,
+        value: b"1",
+        flags: &[Flag::Quiet],
+    };
+    c.meta(&set(b"a")).unwrap();
+    c.meta(&set(b"b")).unwrap();
+    c.meta(&meta::Command::NoOp).unwrap();
     assert_eq!(
         feed(&mut c, b"SERVER_ERROR out of memory\r\n"),
         Err(ProtocolError::AmbiguousError)
@@ -371,6 +374,31 @@ fn meta_quiet_matching() {
     let mut c = conn(Protocol::Meta);
     c.set(b"a", b"1").unwrap();
     assert_eq!(feed(&mut c, b"HD\r\n"), Err(ProtocolError::OpaqueMismatch));
+}
+
+#[test]
+fn binary_quiet_run_gets_one_sync_noop() {
+    use binary::Opcode as O;
+    let q = StoreOptions {
+        noreply: true,
+        ..StoreOptions::default()
+    };
+    let mut c = conn(Protocol::Binary);
+    let a = c.store(StoreMode::Set, b"a", b"1", q).unwrap(); // opaque 1
+    let b = c.store(StoreMode::Add, b"b", b"2", q).unwrap(); // opaque 2
+    let out = sent(&mut c);
+    // SetQ, AddQ, then the Noop the connection added (opaque 3).
+    assert_eq!((out[1], out[34 + 1], out[68 + 1]), (0x11, 0x12, 0x0a));
+    assert_eq!(out.len(), 34 * 2 + 24);
+    assert_eq!(sent(&mut c), b"", "one sync per run");
+    let mut reply = bin(O::AddQ, Status::KEY_EXISTS, 2, b"", b"", b"exists");
+    reply.extend(bin(O::Noop, Status::NO_ERROR, 3, b"", b"", b""));
+    feed(&mut c, &reply).unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![resp(a, Response::NoReply), resp(b, Response::NotStored)]
+    );
+    assert_eq!(c.pending(), 0);
 }
 
 #[test]
