@@ -163,6 +163,9 @@ pub enum UserError {
     FramingHeader,
     /// 1xx statuses other than 101 go through dedicated methods.
     InvalidStatus,
+    /// A new request while the previous request's body is still being
+    /// streamed (client side).
+    BodyInProgress,
     /// The connection is closed or switched protocols.
     Closed,
 }

@@ -267,3 +267,152 @@ fn client_reads_until_close_and_chunked() {
     assert!(matches!(&ev[2], ClientEvent::BodyEnd { id: i, .. } if *i == id));
     assert!(p.client.is_closed());
 }
+
+#[test]
+fn client_rejects_bad_responses() {
+    use proto_http::ProtoErrorKind as K;
+    let now = std::time::Instant::now();
+    let cases: &[(&[u8], K)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            K::BadContentLength,
+        ),
+        (b"HTTP/1.1 200 OK\r\nX: a\0\r\n\r\n", K::BadHeaderValue),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", K::BadStatusLine),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            K::BadChunk,
+        ),
+    ];
+    for (input, kind) in cases {
+        let mut c = proto_http::h1::client::ClientConnection::new(Default::default());
+        c.send_request(Request::new("GET", "/", &[]), Body::Empty)
+            .unwrap();
+        let mut buf = bytes::BytesMut::from(*input);
+        c.handle_input(now, &mut buf);
+        let ev: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+        assert!(
+            matches!(ev.last(), Some(ClientEvent::Error(e)) if e.kind() == *kind),
+            "{ev:?}"
+        );
+        assert!(c.is_closed());
+    }
+    // A response nobody asked for.
+    let mut c = proto_http::h1::client::ClientConnection::new(Default::default());
+    let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\n\r\n"[..]);
+    c.handle_input(now, &mut buf);
+    assert!(
+        matches!(c.poll_event(), Some(ClientEvent::Error(e)) if e.kind() == K::UnsolicitedResponse)
+    );
+    // Streaming one body at a time.
+    let mut c = proto_http::h1::client::ClientConnection::new(Default::default());
+    let id = c
+        .send_request(
+            Request::new("POST", "/", &[]),
+            Body::Stream { length: None },
+        )
+        .unwrap();
+    assert_eq!(
+        c.send_request(Request::new("GET", "/", &[]), Body::Empty)
+            .err(),
+        Some(proto_http::UserError::BodyInProgress)
+    );
+    c.send_end(id).unwrap();
+}
+
+#[test]
+fn expect_continue_through_the_pair() {
+    let mut p = Pair::new(Config::default());
+    let id = p
+        .client
+        .send_request(
+            Request::new("PUT", "/up", &[("Host", b"h"), ("Expect", b"100-continue")]),
+            Body::Stream { length: Some(5) },
+        )
+        .unwrap();
+    p.drive();
+    let sid = match &p.take_server_events()[0] {
+        Event::Request { id, head } => {
+            assert!(head.expects_continue());
+            *id
+        }
+        e => panic!("{e:?}"),
+    };
+    // The application starts reading the body: 100 goes out.
+    p.server.send_continue(sid).unwrap();
+    p.drive();
+    assert!(
+        matches!(&p.take_client_events()[..], [ClientEvent::Informational { id: i, head }] if *i == id && head.status() == StatusCode::CONTINUE)
+    );
+    p.client
+        .send_body_chunk(id, Bytes::from_static(b"hello"))
+        .unwrap();
+    p.client.send_end(id).unwrap();
+    p.drive();
+    let ev = p.take_server_events();
+    assert!(
+        matches!(&ev[..], [Event::Body { chunk, .. }, Event::BodyEnd { .. }] if chunk == "hello")
+    );
+    p.server
+        .send_response(
+            sid,
+            ResponseHead::new(StatusCode::CREATED, &[]),
+            Body::Empty,
+        )
+        .unwrap();
+    p.drive();
+    assert!(
+        matches!(&p.take_client_events()[0], ClientEvent::Response { head, .. } if head.status() == StatusCode::CREATED)
+    );
+    assert!(!p.server.wants_close());
+}
+
+#[test]
+fn connect_tunnel_switches_both_sides() {
+    let mut p = Pair::new(Config::default());
+    p.client
+        .send_request(
+            Request::new(
+                "CONNECT",
+                "example.com:443",
+                &[("Host", b"example.com:443")],
+            ),
+            Body::Empty,
+        )
+        .unwrap();
+    p.drive();
+    let sid = match &p.take_server_events()[0] {
+        Event::Request { id, .. } => *id,
+        e => panic!("{e:?}"),
+    };
+    p.server
+        .send_response(sid, ResponseHead::new(StatusCode::OK, &[]), Body::Empty)
+        .unwrap();
+    p.drive();
+    assert!(matches!(
+        &p.take_server_events()[..],
+        [Event::Switched { .. }]
+    ));
+    assert!(p.server.is_switched());
+    let ev = p.take_client_events();
+    assert!(
+        matches!(&ev[0], ClientEvent::Response { head, .. } if head.status() == StatusCode::OK)
+    );
+    assert!(
+        p.client.is_closed(),
+        "the client stops parsing HTTP after the tunnel opens"
+    );
+}
+
+#[test]
+fn stray_crlf_between_requests_is_ignored() {
+    let mut p = Pair::new(Config::default());
+    p.to_server.extend_from_slice(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    p.drive();
+    let n = p
+        .take_server_events()
+        .iter()
+        .filter(|e| matches!(e, Event::Request { .. }))
+        .count();
+    assert_eq!(n, 2);
+}

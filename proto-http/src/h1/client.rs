@@ -150,7 +150,7 @@ impl ClientConnection {
             return Err(UserError::Closed);
         }
         if self.sending.is_some() {
-            return Err(UserError::ResponseAlreadyStarted);
+            return Err(UserError::BodyInProgress);
         }
         let m = req.method.as_bytes();
         if !crate::header::is_token(m)
