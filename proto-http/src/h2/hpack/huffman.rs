@@ -45,7 +45,7 @@ pub fn encode(src: &[u8], dst: &mut impl BufMut) {
     }
 }
 
-/// Decodes `src`, appending to `dst`; fails with
+/// Decodes `src`, appending to `dst` (left as it was on error); fails with
 /// [`DecoderError::StringTooLong`] as soon as more than `max_len` octets would
 /// be produced, so a small encoded string cannot make the decoder allocate
 /// without bound.
@@ -53,32 +53,45 @@ pub fn encode(src: &[u8], dst: &mut impl BufMut) {
 /// RFC 7541 §5.2: padding longer than 7 bits, padding that is not the prefix
 /// of EOS (all ones), and an EOS symbol inside the string are decoding errors.
 pub fn decode(src: &[u8], max_len: usize, dst: &mut Vec<u8>) -> Result<(), DecoderError> {
-    // Output length is at most 8/5 of the input; reserve that, within the limit.
-    dst.reserve((src.len() * 8 / 5).min(max_len));
-    let limit = dst.len().saturating_add(max_len);
+    // Every symbol is at least 5 bits, so `src` holds at most `8/5` of its
+    // length in symbols; a nibble completes at most one, a byte at most two.
+    // The output area is sized for that bound (capped near the limit) plus
+    // slack, so the loop can store every nibble's symbol unconditionally and
+    // advance only when one was completed, without a branch per symbol.
+    let start = dst.len();
+    let bound = src.len() * 8 / 5;
+    let room = bound.min(max_len.saturating_add(2));
+    dst.resize(start + room + 2, 0);
+    let out = &mut dst[start..];
+    let mut n = 0usize;
     let mut state = 0usize;
-    let mut accepting = true;
+    let mut seen = 0u8;
     for &byte in src {
-        for nibble in [byte >> 4, byte & 0x0f] {
-            let step = DECODE[state][usize::from(nibble)];
-            if step.flags & FAIL != 0 {
-                return Err(DecoderError::HuffmanEos);
-            }
-            if step.flags & EMIT != 0 {
-                if dst.len() >= limit {
-                    return Err(DecoderError::StringTooLong { max: max_len });
-                }
-                dst.push(step.sym);
-            }
-            state = usize::from(step.next);
-            accepting = step.flags & ACCEPT != 0;
+        let hi = DECODE[state][usize::from(byte >> 4)];
+        out[n] = hi.sym;
+        n += usize::from(hi.flags & EMIT);
+        let lo = DECODE[usize::from(hi.next)][usize::from(byte & 0x0f)];
+        out[n] = lo.sym;
+        n += usize::from(lo.flags & EMIT);
+        state = usize::from(lo.next);
+        seen |= hi.flags | lo.flags;
+        // At most two symbols per byte: `n <= max_len + 2 <= room` here.
+        if n > max_len {
+            dst.truncate(start);
+            return Err(DecoderError::StringTooLong { max: max_len });
         }
     }
-    if accepting {
-        Ok(())
-    } else {
+    let result = if seen & FAIL != 0 {
+        Err(DecoderError::HuffmanEos)
+    } else if !ACCEPTING[state] {
+        // §5.2: the input must end on a symbol boundary or inside at most
+        // 7 bits of the EOS prefix (all ones).
         Err(DecoderError::HuffmanPadding)
-    }
+    } else {
+        Ok(())
+    };
+    dst.truncate(if result.is_ok() { start + n } else { start });
+    result
 }
 
 /// One transition of the nibble decoder.
@@ -88,7 +101,7 @@ struct Step {
     next: u8,
     /// The symbol completed by the nibble, when `flags & EMIT`.
     sym: u8,
-    /// `EMIT`, `FAIL`, `ACCEPT`.
+    /// `EMIT`, `FAIL`.
     flags: u8,
 }
 
@@ -96,17 +109,18 @@ struct Step {
 const EMIT: u8 = 1;
 /// The nibble completed EOS, which must not appear in a string.
 const FAIL: u8 = 2;
-/// Input may end after this nibble: the bits since the last symbol are at
-/// most 7 ones (a valid padding), or there are none.
-const ACCEPT: u8 = 4;
 
 /// Child pointer tag for a leaf; the low bits are the symbol.
 const LEAF: u16 = 0x8000;
 
 /// `[state][nibble]` transition table (256 × 16 × 3 bytes = 12 KiB).
-static DECODE: [[Step; 16]; 256] = build_decode_table();
+static DECODE: [[Step; 16]; 256] = build_decode_table().0;
 
-const fn build_decode_table() -> [[Step; 16]; 256] {
+/// States where input may end: the root (no pending bits) and the all-ones
+/// path up to depth 7, a valid padding (RFC 7541 §5.2).
+static ACCEPTING: [bool; 256] = build_decode_table().1;
+
+const fn build_decode_table() -> ([[Step; 16]; 256], [bool; 256]) {
     // 1. The code tree: 257 leaves, so 256 internal nodes; node 0 is the root.
     //    A child of 0 means "not yet created" (the root is nobody's child).
     let mut children = [[0u16; 2]; 256];
@@ -180,15 +194,12 @@ const fn build_decode_table() -> [[Step; 16]; 256] {
                 i += 1;
             }
             step.next = node as u8;
-            if accept[node] {
-                step.flags |= ACCEPT;
-            }
             table[state][nibble] = step;
             nibble += 1;
         }
         state += 1;
     }
-    table
+    (table, accept)
 }
 
 /// The Huffman code of RFC 7541 Appendix B: `(code, bit length)` indexed by
@@ -590,6 +601,17 @@ mod tests {
             decode(&coded, 9, &mut out),
             Err(DecoderError::StringTooLong { max: 9 })
         );
-        assert!(out.len() <= 9);
+        assert!(out.is_empty(), "output restored on error");
+        // Existing content before the decoded string is kept, on success and
+        // on error.
+        let mut out = b"prefix".to_vec();
+        decode(&coded, 10, &mut out).unwrap();
+        assert_eq!(out, b"prefix0123456789");
+        let mut out = b"prefix".to_vec();
+        assert_eq!(
+            decode(&[0xff, 0xff, 0xff, 0xff], 10, &mut out),
+            Err(DecoderError::HuffmanEos)
+        );
+        assert_eq!(out, b"prefix");
     }
 }
