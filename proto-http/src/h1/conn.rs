@@ -346,11 +346,17 @@ impl Connection {
     #[must_use = "the bytes must be written to the peer"]
     pub fn poll_transmit(&mut self, out: &mut BytesMut) -> usize {
         let before = out.len();
-        for b in self.txq.drain(..) {
-            out.extend_from_slice(&b);
+        if out.is_empty() && self.txq.is_empty() {
+            // Hand over our buffer instead of copying it; the caller's
+            // (empty, reusable) buffer becomes the next write buffer.
+            std::mem::swap(out, &mut self.tx);
+        } else {
+            for b in self.txq.drain(..) {
+                out.extend_from_slice(&b);
+            }
+            out.extend_from_slice(&self.tx);
+            self.tx.clear();
         }
-        out.extend_from_slice(&self.tx);
-        self.tx.clear();
         self.maybe_close();
         out.len() - before
     }
@@ -386,6 +392,20 @@ impl Connection {
     #[must_use]
     pub fn is_switched(&self) -> bool {
         self.life == Lifecycle::Switched
+    }
+
+    /// Whether the connection would consume more input now. `false` while
+    /// parsing is paused ([`Config::max_pipelined`] reached, protocol switch
+    /// pending), after the switch, and once no more requests will be read:
+    /// stop reading from the socket until it turns `true` again, so that the
+    /// read buffer stays bounded.
+    #[must_use]
+    pub fn wants_input(&self) -> bool {
+        match self.read {
+            ReadState::Head => self.slots.len() < self.config.max_pipelined,
+            ReadState::Body { .. } => true,
+            ReadState::AwaitSwitch { .. } | ReadState::Switched | ReadState::Done => false,
+        }
     }
 
     /// Requests parsed whose response is not yet fully handed out.

@@ -8,7 +8,9 @@
 //! split: any longer prefix would have led to the same decision.
 
 use crate::error::{ProtoError, ProtoErrorKind as K};
-use crate::header::{Method, StatusCode, all_field_value_bytes, all_visible_ascii, is_tchar, list_elements};
+use crate::header::{
+    Method, StatusCode, all_field_value_bytes, all_visible_ascii, is_tchar, list_elements,
+};
 
 use super::head::{
     BodyKind, FieldIndex, FieldSpan, Headers, RequestHead, ResponseHeadIn, Span, Version,
