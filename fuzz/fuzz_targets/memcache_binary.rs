@@ -2,12 +2,13 @@
 //!
 //! Invariants (see `proto_memcache::check`): decoding the input whole and
 //! byte at a time gives the same frames and outcome; every decoded frame
-//! re-encodes to bytes that decode to the same frame. Run with default and
-//! with small limits so the limit checks are reached too.
+//! re-encodes to bytes that decode to the same frame; a client `Connection`
+//! with requests in flight gives the same events fed whole or byte by byte.
+//! Run with default and with small limits so the limit checks are reached.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use proto_memcache::{Limits, check};
+use proto_memcache::{Limits, Protocol, check};
 
 fuzz_target!(|data: &[u8]| {
     check::binary_responses(data, &Limits::default());
@@ -18,4 +19,6 @@ fuzz_target!(|data: &[u8]| {
         ..Limits::default()
     };
     check::binary_responses(data, &small);
+    check::connection(Protocol::Binary, data, &Limits::default());
+    check::connection(Protocol::Binary, data, &small);
 });

@@ -199,6 +199,32 @@ proptest! {
         check::text_replies(&data, &l);
         check::meta_replies(&data, &l);
         check::binary_responses(&data, &l);
+        check::connection(Protocol::Text, &data, &l);
+        check::connection(Protocol::Meta, &data, &l);
+        check::connection(Protocol::Binary, &data, &l);
+    }
+
+    #[test]
+    fn connections_are_split_invariant_on_reply_streams(
+        text in vec(text_reply(), 0..8),
+        meta_r in vec(meta_reply(), 0..8),
+        bin in vec(binary_response(), 0..6),
+    ) {
+        let l = Limits::default();
+        let mut buf = BytesMut::new();
+        for r in &text {
+            text::encode::reply(&mut buf, r);
+        }
+        check::connection(Protocol::Text, &buf, &l);
+        for r in &meta_r {
+            meta::encode::reply(&mut buf, r);
+        }
+        check::connection(Protocol::Meta, &buf, &l);
+        let mut buf = BytesMut::new();
+        for r in &bin {
+            binary::encode::response(&mut buf, r);
+        }
+        check::connection(Protocol::Binary, &buf, &l);
     }
 
     #[test]
