@@ -240,7 +240,9 @@ fn pipelining_depth_is_bounded() {
         2
     );
     assert!(!s.inbuf.is_empty());
+    assert!(!s.conn.wants_input());
     s.ok(req_id(&ev[0]), "");
+    assert!(s.conn.wants_input());
     let ev = s.feed(b"");
     assert_eq!(
         ev.iter()
@@ -657,6 +659,7 @@ fn h2c_upgrade_hands_over_trailing_bytes() {
     }
     // Parsing pauses: the bytes after the request stay in the buffer.
     assert_eq!(&s.inbuf[..], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    assert!(!s.conn.wants_input());
     s.conn
         .send_response(
             id,
