@@ -17,6 +17,10 @@ use super::head::{
 };
 use super::limits::Limits;
 
+/// Hard ceiling on any head, whatever the configured limits: field
+/// positions are stored as `u32`.
+const MAX_HEAD: usize = u32::MAX as usize;
+
 /// Which kind of head a [`HeadParser`] expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum HeadKind {
@@ -79,7 +83,7 @@ impl HeadParser {
             // RFC 9112 §2.2: a server SHOULD ignore at least one empty line
             // (CRLF) received before the request-line. Count them towards
             // the request-line limit so they cannot be used to stall.
-            let max_line = limits.max_request_line;
+            let max_line = limits.max_request_line.min(MAX_HEAD);
             loop {
                 let rest = &buf[self.pos..];
                 match rest {
@@ -109,15 +113,17 @@ impl HeadParser {
             };
             self.pos = end;
         }
+        // Spans are u32 offsets: no configuration can make them overflow.
+        let max_head = limits.max_head_bytes.min(MAX_HEAD);
         loop {
             let Some(nl) = memchr::memchr(b'\n', &buf[self.pos..]) else {
-                if buf.len() > limits.max_head_bytes {
+                if buf.len() > max_head {
                     return Err(K::HeadersTooLarge.into());
                 }
                 return Ok(None);
             };
             let end = self.pos + nl + 1;
-            if end > limits.max_head_bytes {
+            if end > max_head {
                 return Err(K::HeadersTooLarge.into());
             }
             let (s, e) = line_content(buf, self.pos, end)?;
