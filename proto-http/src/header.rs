@@ -211,7 +211,7 @@ pub fn is_tchar(b: u8) -> bool {
 /// Whether `s` is a non-empty `token` (RFC 9110 §5.6.2).
 #[must_use]
 pub fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+    !s.is_empty() && all_tchar(s)
 }
 
 /// Whether `b` may appear inside a field value (RFC 9110 §5.5): VCHAR,
@@ -229,9 +229,25 @@ pub const fn is_field_value_byte(b: u8) -> bool {
 #[inline]
 #[must_use]
 pub fn all_field_value_bytes(v: &[u8]) -> bool {
-    v.iter().fold(0u8, |bad, &b| {
-        bad | u8::from((b < 0x20 && b != b'\t') | (b == 0x7f))
-    }) == 0
+    #[inline(always)]
+    fn bad(b: u8) -> u8 {
+        u8::from((b < 0x20) & (b != b'\t')) | u8::from(b == 0x7f)
+    }
+    let mut chunks = v.chunks_exact(16);
+    for c in &mut chunks {
+        if c.iter().fold(0u8, |m, &b| m | bad(b)) != 0 {
+            return false;
+        }
+    }
+    chunks.remainder().iter().fold(0u8, |m, &b| m | bad(b)) == 0
+}
+
+/// Whether every byte of `v` is a `tchar`; no early exit, so the table
+/// loads are independent.
+#[inline]
+#[must_use]
+pub fn all_tchar(v: &[u8]) -> bool {
+    v.iter().fold(true, |ok, &b| ok & TCHAR[usize::from(b)])
 }
 
 /// Whether every byte of `v` is visible ASCII (`%x21-7E`): the characters

@@ -9,7 +9,7 @@
 
 use crate::error::{ProtoError, ProtoErrorKind as K};
 use crate::header::{
-    Method, StatusCode, all_field_value_bytes, all_visible_ascii, is_tchar, list_elements,
+    Method, StatusCode, all_field_value_bytes, all_tchar, all_visible_ascii, list_elements,
 };
 
 use super::head::{
@@ -250,7 +250,7 @@ fn parse_request_line(buf: &[u8], (s, e): (usize, usize)) -> Result<StartLine, P
         return Err(K::BadRequestLine.into());
     }
     let method = &line[..sp1];
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+    if method.is_empty() || !all_tchar(method) {
         return Err(K::BadMethod.into());
     }
     let target = &line[sp1 + 1..sp2];
@@ -353,13 +353,11 @@ fn parse_status_line(buf: &[u8], (s, e): (usize, usize)) -> Result<StartLine, Pr
 /// NUL and other controls in values are rejected.
 fn parse_field_line(buf: &[u8], s: usize, e: usize) -> Result<FieldSpan, ProtoError> {
     let line = &buf[s..e];
-    let mut i = 0;
-    while i < line.len() && is_tchar(line[i]) {
-        i += 1;
-    }
-    if i == 0 || i == line.len() || line[i] != b':' {
-        return Err(K::BadHeaderName.into());
-    }
+    // ':' is not a tchar, so the first colon ends a valid name.
+    let i = match memchr::memchr(b':', line) {
+        Some(i) if i > 0 && all_tchar(&line[..i]) => i,
+        _ => return Err(K::BadHeaderName.into()),
+    };
     let name = Span::new(s, s + i);
     let mut vs = i + 1;
     let mut ve = line.len();
