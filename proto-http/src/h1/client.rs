@@ -160,8 +160,13 @@ impl ClientConnection {
             return Err(UserError::InvalidHeader);
         }
         encode::check_headers(req.headers)?;
+        let method = Method::from_bytes(m);
         let (framing, streaming) = match &body {
-            // RFC 9110 §8.6: no Content-Length for a request without content.
+            // RFC 9110 §8.6: `Content-Length: 0` when the method defines a
+            // meaning for content, nothing for GET and the like.
+            Body::Empty if matches!(method, Method::Post | Method::Put | Method::Patch) => {
+                (OutFraming::Length(0), false)
+            }
             Body::Empty => (OutFraming::None, false),
             Body::Full(b) => (OutFraming::Length(b.len() as u64), false),
             Body::Stream { length: Some(n) } => (OutFraming::Length(*n), true),
@@ -181,7 +186,6 @@ impl ClientConnection {
             st.start(framing, true)?;
             self.sending = Some((id, st));
         }
-        let method = Method::from_bytes(m);
         self.pending.push_back(Pending {
             id,
             is_head: method == Method::Head,
