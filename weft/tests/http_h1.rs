@@ -50,10 +50,8 @@ fn each_backend(f: impl Fn(BackendKind, SocketAddr)) {
 /// Whether an external client is installed; without it the test is skipped
 /// unless WEFT_REQUIRE_SERVICES=1 (CI), where it fails.
 fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    // Only whether it starts: Debian's wrk exits 1 on --version.
+    let ok = Command::new(tool).arg("--version").output().is_ok();
     if !ok {
         assert!(
             std::env::var_os("WEFT_REQUIRE_SERVICES").is_none(),
