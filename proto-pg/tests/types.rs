@@ -33,10 +33,10 @@ where
             _ => None,
         })
         .unwrap();
-    // Describe ran before Bind, so the description says text; use the
-    // format we asked for.
-    types::decode_column(field.type_oid, format, row.get(0))
-        .unwrap_or_else(|e| panic!("{cast}: {e}"))
+    // The portal was described after Bind, so the description carries the
+    // result format we asked for.
+    assert_eq!(field.format, format);
+    types::get(&cols, &row, 0).unwrap_or_else(|e| panic!("{cast}: {e}"))
 }
 
 fn check<T>(c: &mut Client, cast: &str, values: &[T])

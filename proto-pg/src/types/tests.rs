@@ -303,3 +303,50 @@ proptest! {
         both(a, 1016);
     }
 }
+
+/// Decodes `raw` as every supported type in both formats; only checks
+/// that nothing panics and that errors are typed.
+fn decode_everything(raw: &[u8]) {
+    macro_rules! try_all {
+        ($($t:ty => [$($oid:expr),*]),* $(,)?) => {
+            $($(for f in [Format::Binary, Format::Text] {
+                let _ = decode_column::<$t>($oid, f, Some(raw));
+            })*)*
+        };
+    }
+    try_all!(
+        bool => [oid::BOOL],
+        i16 => [oid::INT2],
+        i32 => [oid::INT4],
+        i64 => [oid::INT8],
+        u32 => [oid::OID],
+        f32 => [oid::FLOAT4],
+        f64 => [oid::FLOAT8],
+        String => [oid::TEXT],
+        Vec<u8> => [oid::BYTEA],
+        Uuid => [oid::UUID],
+        Json => [oid::JSON, oid::JSONB],
+        Numeric => [oid::NUMERIC],
+        Date => [oid::DATE],
+        Time => [oid::TIME],
+        TimeTz => [oid::TIMETZ],
+        Timestamp => [oid::TIMESTAMP, oid::TIMESTAMPTZ],
+        Interval => [oid::INTERVAL],
+        Inet => [oid::INET, oid::CIDR],
+        Array<Option<i32>> => [1007],
+        Array<Option<String>> => [1009],
+        Array<Option<Numeric>> => [1231],
+    );
+}
+
+proptest! {
+    #[test]
+    fn hostile_values_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+        decode_everything(&raw);
+    }
+
+    #[test]
+    fn hostile_text_never_panics(s in "[{}\"\\\\,0-9a-zA-Z :.+\\-\\[\\]=]{0,40}") {
+        decode_everything(s.as_bytes());
+    }
+}
