@@ -51,6 +51,19 @@ pub enum FrameErrorKind {
     SettingsAckWithPayload,
     /// PUSH_PROMISE promising stream 0 (§6.6).
     ZeroPromisedStreamId,
+    /// A field block is open on this stream and the next frame was not its
+    /// CONTINUATION (§6.10, §5.5).
+    ExpectedContinuation {
+        /// The stream whose block is open.
+        stream_id: StreamId,
+    },
+    /// CONTINUATION with no open field block (§6.10).
+    UnexpectedContinuation,
+    /// A field block exceeds the configured maximum.
+    HeaderBlockTooLarge {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// A frame the peer should not have sent, with the RFC 9113 error to answer.
@@ -102,7 +115,10 @@ impl FrameError {
             | FrameErrorKind::ZeroWindowIncrement
             | FrameErrorKind::SelfDependency
             | FrameErrorKind::InvalidSetting { .. }
-            | FrameErrorKind::ZeroPromisedStreamId => ErrorCode::ProtocolError,
+            | FrameErrorKind::ZeroPromisedStreamId
+            | FrameErrorKind::ExpectedContinuation { .. }
+            | FrameErrorKind::UnexpectedContinuation => ErrorCode::ProtocolError,
+            FrameErrorKind::HeaderBlockTooLarge { .. } => ErrorCode::EnhanceYourCalm,
         }
     }
 
@@ -118,7 +134,10 @@ impl FrameError {
 
     /// Size of the offending frame, header included: what to skip after a
     /// stream error (the whole frame is always buffered before one is
-    /// reported).
+    /// reported). 0 for errors from the [`HeaderBlockAssembler`], which are
+    /// all connection errors.
+    ///
+    /// [`HeaderBlockAssembler`]: super::HeaderBlockAssembler
     pub fn frame_len(&self) -> usize {
         self.frame_len
     }
@@ -151,6 +170,15 @@ impl fmt::Display for FrameError {
             }
             FrameErrorKind::SettingsAckWithPayload => f.write_str("SETTINGS ACK with a payload"),
             FrameErrorKind::ZeroPromisedStreamId => f.write_str("PUSH_PROMISE for stream 0"),
+            FrameErrorKind::ExpectedContinuation { stream_id } => {
+                write!(f, "expected CONTINUATION on stream {stream_id}")
+            }
+            FrameErrorKind::UnexpectedContinuation => {
+                f.write_str("CONTINUATION without an open field block")
+            }
+            FrameErrorKind::HeaderBlockTooLarge { max } => {
+                write!(f, "field block larger than {max} octets")
+            }
         }
     }
 }

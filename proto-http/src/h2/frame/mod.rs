@@ -5,9 +5,11 @@
 //! frame can violate on its own (length limits, fixed lengths, padding,
 //! stream identifier 0 or not, SETTINGS values, zero window increments) and
 //! says, through [`FrameError`], which RFC error code to send and whether it is
-//! a connection or a stream error. Rules that need connection state (header
-//! block sequencing with CONTINUATION, stream states, flow-control windows,
-//! whether push is enabled) belong to the connection.
+//! a connection or a stream error. [`HeaderBlockAssembler`] adds the one
+//! cross-frame rule that needs no stream state: HEADERS/PUSH_PROMISE plus
+//! CONTINUATION sequencing (§6.10) with a bound on the block size. Rules that
+//! need connection state (stream states, flow-control windows, whether push
+//! is enabled) belong to the connection.
 //!
 //! Encoding goes through [`Frame::encode`] or the frame structs' own
 //! `encode`, appending to a `BytesMut`; [`encode_settings`] and
@@ -38,6 +40,7 @@
 //! # Ok::<(), proto_http::h2::frame::FrameError>(())
 //! ```
 
+mod block;
 mod decode;
 mod encode;
 mod error;
@@ -46,6 +49,7 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+pub use block::{BlockStep, HeaderBlock, HeaderBlockAssembler, HeaderBlockKind};
 pub use decode::decode;
 pub use encode::{encode_header_block, encode_settings};
 pub use error::{FrameError, FrameErrorKind};
@@ -67,7 +71,8 @@ pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 ///
 /// Decodes frames from `data` until it ends or fails; every frame decoded
 /// must re-encode to bytes that decode to the same frame, and feeding the
-/// input one byte at a time must give the same frames and error. Panics when
+/// input one byte at a time must give the same frames and error. The frames
+/// also go through a [`HeaderBlockAssembler`]. Panics when
 /// the invariant breaks; never on malformed `data`.
 #[doc(hidden)]
 pub fn fuzz_decode_reencode(data: &[u8]) {
@@ -75,6 +80,7 @@ pub fn fuzz_decode_reencode(data: &[u8]) {
 
     let max = DEFAULT_MAX_FRAME_SIZE;
     let mut rest = data;
+    let mut blocks = Some(HeaderBlockAssembler::new(4096));
     loop {
         let whole = decode(rest, max);
         // Any prefix shorter than the frame is "incomplete", never an error
@@ -99,6 +105,18 @@ pub fn fuzz_decode_reencode(data: &[u8]) {
                 let (again, again_used) = again.expect("re-encoded frame is complete");
                 assert_eq!(again, frame);
                 assert_eq!(again_used, out.len());
+                // The assembler accepts or rejects any sequence without
+                // panicking; after an error the connection would be gone.
+                if let Some(assembler) = &mut blocks {
+                    match assembler.push(&frame) {
+                        Ok(BlockStep::Complete(b)) => assert!(b.block.len() <= 4096),
+                        Ok(_) => {}
+                        Err(e) => {
+                            assert!(e.is_connection_error());
+                            blocks = None;
+                        }
+                    }
+                }
                 rest = &rest[used..];
             }
             Ok(None) | Err(_) => return,
