@@ -81,3 +81,16 @@ fn ssl_request_answered_n_and_require_refused() {
     let e = proto_pg::Connection::new(Config::new("weft").ssl_mode(SslMode::Require)).unwrap_err();
     assert!(e.to_string().contains("TLS is not implemented"), "{e}");
 }
+
+#[test]
+fn protocol_3_2_request_negotiates_down() {
+    let Some((addr, db)) = server() else { return };
+    let mut cfg = Config::new("weft").database(db);
+    cfg.protocol_minor = 2;
+    // PostgreSQL before 18 answers NegotiateProtocolVersion and goes on
+    // with 3.0 (4-byte cancel key); 18+ accepts 3.2 (longer key).
+    let mut c = Client::connect_with(&addr, cfg).unwrap();
+    assert_eq!(c.simple("SELECT 1"), [[Some("1".to_owned())]]);
+    let key = c.conn.backend_key().unwrap();
+    assert!((4..=256).contains(&key.secret_key.len()));
+}
