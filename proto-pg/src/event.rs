@@ -127,6 +127,13 @@ pub enum Event {
         /// The request.
         id: ReqId,
     },
+    /// `FunctionCallResponse`: the result of a fast-path function call.
+    FunctionResult {
+        /// The request.
+        id: ReqId,
+        /// The result; `None` is NULL.
+        value: Option<Bytes>,
+    },
     /// The request finished successfully.
     Done {
         /// The request.
@@ -168,6 +175,7 @@ impl Event {
             | Event::CopyOut { id, .. }
             | Event::CopyData { id, .. }
             | Event::CopyDone { id }
+            | Event::FunctionResult { id, .. }
             | Event::Done { id, .. }
             | Event::Failed { id, .. } => Some(*id),
         }

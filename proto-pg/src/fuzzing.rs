@@ -67,6 +67,7 @@ fn run<'a>(ready: bool, chunks: impl Iterator<Item = &'a [u8]>) -> Run {
         ids.push(conn.close_portal("p").unwrap());
         ids.push(conn.sync().unwrap());
         ids.push(conn.simple_query("COPY t FROM STDIN").unwrap());
+        ids.push(conn.function_call(1, &[], &[None], Format::Binary).unwrap());
     }
     let mut buf = BytesMut::new();
     let mut error = None;

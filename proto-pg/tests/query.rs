@@ -444,3 +444,49 @@ fn extended_copy_in_error_mid_stream_recovers() {
         [[Some("0".to_owned())]]
     );
 }
+
+#[test]
+fn fast_path_function_call() {
+    let Some(mut c) = Client::connect() else {
+        return;
+    };
+    let oid: u32 = c.simple("SELECT 'int4abs'::regproc::oid")[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let id = c
+        .conn
+        .function_call(
+            oid,
+            &[Format::Binary],
+            &[Some(&(-42i32).to_be_bytes())],
+            Format::Binary,
+        )
+        .unwrap();
+    let ev = c.wait(id);
+    assert!(
+        matches!(&ev[..], [Event::FunctionResult { value: Some(v), .. }, Event::Done { .. }] if v[..] == 42i32.to_be_bytes()),
+        "{ev:?}"
+    );
+    // A strict function with a NULL argument returns NULL.
+    let id = c
+        .conn
+        .function_call(oid, &[], &[None], Format::Text)
+        .unwrap();
+    let ev = c.wait(id);
+    assert!(
+        matches!(
+            &ev[..],
+            [
+                Event::FunctionResult { value: None, .. },
+                Event::Done { .. }
+            ]
+        ),
+        "{ev:?}"
+    );
+    // Wrong argument count: an error, then the connection goes on.
+    let id = c.conn.function_call(oid, &[], &[], Format::Text).unwrap();
+    assert!(common::failed_code(&c.wait(id)).is_some());
+    assert_eq!(c.simple("SELECT 1"), [[Some("1".to_owned())]]);
+}

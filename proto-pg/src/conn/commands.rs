@@ -68,7 +68,10 @@ impl Connection {
         if ends_with_sync {
             self.open_block = false;
             self.block_failed = None;
-        } else if steps.iter().any(|e| !matches!(e, Expect::Query(_))) {
+        } else if steps
+            .iter()
+            .any(|e| !matches!(e, Expect::Query(_) | Expect::FunctionCall))
+        {
             self.open_block = true;
         }
         Ok(id)
@@ -283,6 +286,26 @@ impl Connection {
             |i, b| Ok(params[i].to_sql_checked(types[i], format, b)?),
             &[format],
         )
+    }
+
+    /// Calls function `function` (by OID) through the legacy fast-path
+    /// `FunctionCall` message. Events: `FunctionResult`, then `Done` (or
+    /// `Failed`). Like a simple query, not allowed inside an open
+    /// extended-query block.
+    pub fn function_call(
+        &mut self,
+        function: Oid,
+        arg_formats: &[Format],
+        args: &[Option<&[u8]>],
+        result_format: Format,
+    ) -> Result<ReqId, UsageError> {
+        self.check_ready()?;
+        if self.open_block {
+            return Err(UsageError::OpenSyncBlock);
+        }
+        self.request(&[Expect::FunctionCall], |b| {
+            frontend::function_call(b, function, arg_formats, args, result_format)
+        })
     }
 
     /// Sends a chunk of COPY FROM STDIN data.

@@ -275,7 +275,7 @@ impl Connection {
                 return Ok(());
             }
             let tag = buf[0];
-            if matches!(tag, b'D' | b'd' | b'T' | b't') {
+            if matches!(tag, b'D' | b'd' | b'T' | b't' | b'V') {
                 // Messages whose bodies reach the caller: split them off
                 // the read buffer so events hold slices, not copies.
                 let frame = buf.split_to(total).freeze();
@@ -603,6 +603,10 @@ impl Connection {
             (BackendMessage::CopyData(d), Some(f)) => Event::CopyData {
                 id,
                 data: f.slice_ref(d),
+            },
+            (BackendMessage::FunctionCallResponse(v), Some(f)) => Event::FunctionResult {
+                id,
+                value: v.map(|v| f.slice_ref(v)),
             },
             (BackendMessage::NoData, _) => Event::NoData { id },
             (BackendMessage::CommandComplete(t), _) => Event::CommandComplete {

@@ -131,6 +131,9 @@ pub(crate) enum Expect {
     Close,
     /// `Sync` -> `ReadyForQuery`.
     Sync,
+    /// `FunctionCall` -> `FunctionCallResponse` or `ErrorResponse`, then
+    /// `ReadyForQuery` ("Function Call", 55.2.9).
+    FunctionCall,
 }
 
 /// The outcome of a backend message for the front step.
@@ -179,6 +182,11 @@ pub(crate) fn step(expect: Expect, tag: u8) -> Outcome {
         (X::Execute(C::Out), b'd' | b'c') => O::Stay(X::Execute(C::Out)),
         (X::Execute(C::In | C::Out), b'C') => O::Complete,
         (X::Sync, b'Z') => O::Complete,
+
+        // Function call (55.2.9).
+        (X::FunctionCall, b'V') => O::Stay(X::FunctionCall),
+        (X::FunctionCall, b'E') => O::FailLater(X::FunctionCall),
+        (X::FunctionCall, b'Z') => O::Complete,
         // An error at Sync itself (e.g. the implicit commit failed).
         (X::Sync, b'E') => O::FailLater(X::Sync),
         (
@@ -216,6 +224,7 @@ impl Expect {
             Expect::Execute(_) => "executing a portal",
             Expect::Close => "waiting for CloseComplete",
             Expect::Sync => "waiting for ReadyForQuery",
+            Expect::FunctionCall => "calling a function",
         }
     }
 }
@@ -240,6 +249,7 @@ mod tests {
             Expect::Execute(CopyMode::Out),
             Expect::Close,
             Expect::Sync,
+            Expect::FunctionCall,
         ];
         for s in steps {
             let ok: Vec<u8> = all
@@ -260,6 +270,7 @@ mod tests {
                 Expect::Execute(CopyMode::Out) => b"CEcd",
                 Expect::Close => b"3E",
                 Expect::Sync => b"EZ",
+                Expect::FunctionCall => b"EVZ",
             };
             assert_eq!(ok, want, "{s:?}");
         }
