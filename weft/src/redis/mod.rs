@@ -1,1 +1,63 @@
-//! Redis driver (issue 5). Under construction.
+//! The Redis driver: multiplexed connections on the worker's own event loop,
+//! typed commands, pipelines, transactions, scripts, scans and streams.
+//!
+//! Built on [`proto_resp`]'s Sans-IO connection (handshake with `HELLO 3`
+//! and RESP2 fallback, `AUTH`, `SELECT`, FIFO reply matching, push
+//! routing). This module adds the I/O and the API:
+//!
+//! - [`Connection`]: one socket, owned by a task on the worker that opened
+//!   it, shared by any number of callers (clones of the handle). Concurrent
+//!   calls are pipelined: whatever was queued during one executor round
+//!   goes out in one write, and replies are matched first-in first-out.
+//! - [`Commands`]: typed commands (strings, keys and expiry, hashes, lists,
+//!   sets, sorted sets, scripting, scans, streams) plus
+//!   [`query_cmd`](Commands::query_cmd) for anything else, decoded through
+//!   [`FromResp`].
+//! - [`Pipeline`]: explicit batches and `MULTI`/`EXEC` transactions;
+//!   [`Script`]: `EVALSHA` with automatic `NOSCRIPT` recovery; [`Scan`]:
+//!   cursor iteration.
+//!
+//! # Cancellation and timeouts
+//!
+//! A reply is never handed to the wrong request. Dropping a command's
+//! future (or timing it out with [`rt::time::timeout`](crate::rt::time))
+//! abandons it: its reply is read and thrown away when it arrives. For a
+//! blocking command (`BLPOP`, `XREAD BLOCK`, ...) that would stall every
+//! later request, so abandoning one closes the connection instead.
+//!
+//! ```no_run
+//! use weft::redis::{Commands, Config, Connection};
+//! use weft::rt::DefaultBackend;
+//!
+//! weft::rt::block_on(async {
+//!     let config: Config = "redis://127.0.0.1:6379/0".parse()?;
+//!     let conn = Connection::connect::<DefaultBackend>(&config).await?;
+//!     conn.set("greeting", "hello").await?;
+//!     let v: Option<String> = conn.get("greeting").await?;
+//!     assert_eq!(v.as_deref(), Some("hello"));
+//!     Ok::<_, weft::redis::Error>(())
+//! })
+//! .unwrap();
+//! ```
+
+mod commands;
+mod config;
+mod conn;
+mod error;
+mod from_resp;
+mod pipeline;
+mod scan;
+mod script;
+
+pub use commands::{
+    Commands, Expiry, SetCondition, SetOptions, StreamEntry, StreamReadOptions, StreamReadReply,
+    cmd,
+};
+pub use config::{Config, InvalidationCallback};
+pub use conn::{BatchFuture, CmdFuture, Connection, PushHandler, ReplyFuture};
+pub use error::{Error, ServerError};
+pub use from_resp::FromResp;
+pub use pipeline::Pipeline;
+pub use proto_resp::{Cmd, CmdArg, Frame, Protocol};
+pub use scan::{Scan, ScanOptions};
+pub use script::Script;

@@ -1,0 +1,813 @@
+//! One multiplexed connection: a cheap handle ([`Connection`]) shared by any
+//! number of callers on one worker, and the task that owns the socket.
+//!
+//! # How requests and replies meet
+//!
+//! The handle and the task share one state (`Rc<Shared>`): the Sans-IO
+//! [`proto_resp::Connection`], a FIFO of pending requests and a slab of
+//! reply slots. Sending a command encodes it into the machine's transmit
+//! buffer at once (so commands go out in call order) and wakes the task if
+//! it was idle; everything callers queued during one executor round leaves
+//! in one `write`, which is how concurrent callers get pipelined. The task
+//! reads, feeds the machine, and completes slots in FIFO order, checking
+//! that the machine's request id matches the head of the queue: a reply is
+//! never handed to the wrong request; a mismatch fails the connection.
+//!
+//! # Cancellation
+//!
+//! A caller that stops waiting (its future dropped, its timeout fired)
+//! leaves its slot *abandoned*: the reply is read and discarded when it
+//! comes, and later requests still get their own replies. The exception is
+//! a blocking command (`BLPOP`, `XREAD ... BLOCK`, `WAIT`, ...): the server
+//! would hold every later request behind it, possibly forever, so
+//! abandoning one closes the connection (other waiters get
+//! [`Error::Closed`]); a pool then replaces it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::marker::PhantomData;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use proto_resp::{Cmd, Event, Frame, Protocol, ReqId};
+
+use super::config::Config;
+use super::error::Error;
+use super::from_resp::{FromResp, check};
+use crate::rt::{AsyncStream, Backend, spawn, time};
+
+/// Called with every out-of-band push (RESP3 `>` frames: pub/sub messages,
+/// client-side caching invalidations).
+pub type PushHandler = Box<dyn FnMut(Frame)>;
+
+enum Slot {
+    Free,
+    Waiting {
+        waker: Option<Waker>,
+        blocking: bool,
+    },
+    Done(Result<Frame, Error>),
+    Abandoned,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Session {
+    /// Connection state changed in a way a pool must not hand on (SELECT,
+    /// AUTH, HELLO, CLIENT TRACKING/REPLY, READONLY, subscriptions, ...).
+    dirty: bool,
+    /// `WATCH` without a following `EXEC`/`DISCARD`/`UNWATCH`.
+    watching: bool,
+    /// A raw `MULTI` without its `EXEC`/`DISCARD`.
+    in_multi: bool,
+}
+
+struct State {
+    proto: proto_resp::Connection,
+    /// Requests in wire order and the slot each answer goes to.
+    queue: VecDeque<(ReqId, usize)>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Sticky: once set nothing more is sent and every slot is failed.
+    error: Option<Error>,
+    ready: bool,
+    ready_waker: Option<Waker>,
+    task: Option<Waker>,
+    /// Bytes are waiting in the machine and the task has been woken.
+    tx_pending: bool,
+    push: Option<PushHandler>,
+    session: Session,
+}
+
+pub(crate) struct Shared {
+    state: RefCell<State>,
+    handles: Cell<usize>,
+}
+
+/// A connection to Redis, shared by every caller that holds a clone.
+///
+/// Cloning is cheap (a reference count). Calls from many tasks of one
+/// worker are pipelined on the one socket. The socket belongs to a task on
+/// the worker that connected; the handle is not `Send`. When the last clone
+/// (and the last pending reply future) is dropped, the socket is closed.
+///
+/// Typed commands come from the [`Commands`](super::Commands) trait.
+pub struct Connection {
+    shared: Rc<Shared>,
+}
+
+impl Clone for Connection {
+    fn clone(&self) -> Self {
+        self.shared.handles.set(self.shared.handles.get() + 1);
+        Connection {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let n = self.shared.handles.get() - 1;
+        self.shared.handles.set(n);
+        if n == 0 {
+            let task = self.shared.state.borrow_mut().task.take();
+            if let Some(w) = task {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.state.borrow();
+        f.debug_struct("Connection")
+            .field("protocol", &st.proto.protocol())
+            .field("pending", &st.queue.len())
+            .field("error", &st.error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Is this command one the server may hold indefinitely?
+fn is_blocking(cmd: &Cmd) -> bool {
+    let mut args = cmd.args();
+    let Some(name) = args.next() else {
+        return false;
+    };
+    const BLOCKING: [&[u8]; 11] = [
+        b"BLPOP",
+        b"BRPOP",
+        b"BLMOVE",
+        b"BRPOPLPUSH",
+        b"BLMPOP",
+        b"BZPOPMIN",
+        b"BZPOPMAX",
+        b"BZMPOP",
+        b"WAIT",
+        b"WAITAOF",
+        b"XREADGROUP",
+    ];
+    if name.eq_ignore_ascii_case(b"XREAD") || name.eq_ignore_ascii_case(b"XREADGROUP") {
+        return args.any(|a| a.eq_ignore_ascii_case(b"BLOCK"));
+    }
+    BLOCKING.iter().any(|b| name.eq_ignore_ascii_case(b))
+}
+
+/// Tracks connection-level state changes made through plain commands.
+fn track_session(s: &mut Session, cmd: &Cmd) {
+    let mut args = cmd.args();
+    let Some(name) = args.next() else { return };
+    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+    if is(b"WATCH") {
+        s.watching = true;
+    } else if is(b"UNWATCH") {
+        s.watching = false;
+    } else if is(b"MULTI") {
+        s.in_multi = true;
+    } else if is(b"EXEC") || is(b"DISCARD") {
+        s.in_multi = false;
+        s.watching = false;
+    } else if is(b"CLIENT") {
+        let sub = args.next().unwrap_or_default();
+        if sub.eq_ignore_ascii_case(b"TRACKING") || sub.eq_ignore_ascii_case(b"REPLY") {
+            s.dirty = true;
+        }
+    } else if [
+        &b"SELECT"[..],
+        b"AUTH",
+        b"HELLO",
+        b"RESET",
+        b"READONLY",
+        b"READWRITE",
+        b"SUBSCRIBE",
+        b"PSUBSCRIBE",
+        b"SSUBSCRIBE",
+        b"SWAPDB",
+    ]
+    .iter()
+    .any(|n| is(n))
+    {
+        s.dirty = true;
+    }
+}
+
+impl State {
+    fn alloc(&mut self, blocking: bool) -> usize {
+        let slot = Slot::Waiting {
+            waker: None,
+            blocking,
+        };
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn release(&mut self, i: usize) {
+        self.slots[i] = Slot::Free;
+        self.free.push(i);
+    }
+
+    /// Queues one command; the caller wakes the task.
+    fn enqueue(&mut self, cmd: &Cmd, track: bool) -> Result<usize, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let id = self.proto.send(cmd)?;
+        let slot = self.alloc(is_blocking(cmd));
+        self.queue.push_back((id, slot));
+        if track {
+            track_session(&mut self.session, cmd);
+        }
+        Ok(slot)
+    }
+
+    /// The task's waker if it must be woken to transmit.
+    fn kick(&mut self) -> Option<Waker> {
+        if self.tx_pending {
+            return None;
+        }
+        self.tx_pending = true;
+        self.task.clone()
+    }
+
+    /// Fails the connection: every waiting slot gets `e`, nothing more is
+    /// sent. Returns the wakers to wake.
+    fn fail(&mut self, e: Error, wakers: &mut Vec<Waker>) {
+        if self.error.is_none() {
+            self.error = Some(e.clone());
+        }
+        for (_, i) in std::mem::take(&mut self.queue) {
+            match std::mem::replace(&mut self.slots[i], Slot::Done(Err(e.clone()))) {
+                Slot::Waiting { waker, .. } => wakers.extend(waker),
+                _ => self.release(i),
+            }
+        }
+        wakers.extend(self.ready_waker.take());
+        wakers.extend(self.task.take());
+    }
+
+    /// Routes the machine's events; pushes are collected for the handler.
+    fn dispatch(&mut self, wakers: &mut Vec<Waker>, pushes: &mut Vec<Frame>) {
+        while let Some(ev) = self.proto.poll_event() {
+            match ev {
+                Event::Ready { .. } => {
+                    self.ready = true;
+                    wakers.extend(self.ready_waker.take());
+                }
+                Event::Reply { id, frame } => {
+                    let Some((want, i)) = self.queue.pop_front() else {
+                        self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
+                        return;
+                    };
+                    if want != id {
+                        // Cannot happen with a correct machine; never guess.
+                        self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
+                        return;
+                    }
+                    match std::mem::replace(&mut self.slots[i], Slot::Done(Ok(frame))) {
+                        Slot::Waiting { waker, .. } => wakers.extend(waker),
+                        _ => self.release(i), // abandoned: drained and dropped
+                    }
+                }
+                Event::Push { frame } => pushes.push(frame),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Shared {
+    fn new(proto: proto_resp::Connection) -> Rc<Shared> {
+        Rc::new(Shared {
+            state: RefCell::new(State {
+                proto,
+                queue: VecDeque::new(),
+                slots: Vec::new(),
+                free: Vec::new(),
+                error: None,
+                ready: false,
+                ready_waker: None,
+                task: None,
+                tx_pending: true,
+                push: None,
+                session: Session::default(),
+            }),
+            handles: Cell::new(0),
+        })
+    }
+
+    fn fail(&self, e: Error) {
+        let mut wakers = Vec::new();
+        self.state.borrow_mut().fail(e, &mut wakers);
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    fn deliver_pushes(&self, pushes: &mut Vec<Frame>) {
+        if pushes.is_empty() {
+            return;
+        }
+        // The handler may use the connection: call it outside the borrow.
+        let handler = self.state.borrow_mut().push.take();
+        match handler {
+            Some(mut h) => {
+                for f in pushes.drain(..) {
+                    h(f);
+                }
+                let mut st = self.state.borrow_mut();
+                if st.push.is_none() {
+                    st.push = Some(h);
+                }
+            }
+            None => pushes.clear(),
+        }
+    }
+}
+
+/// Owns the socket: writes what the machine has to send, reads and
+/// dispatches replies, until the connection fails or every handle is gone.
+async fn drive<S: AsyncStream>(stream: S, shared: Rc<Shared>) {
+    struct OnExit(Rc<Shared>);
+    impl Drop for OnExit {
+        fn drop(&mut self) {
+            // Task ended (or the runtime dropped it): nothing will be read
+            // any more, so fail whoever still waits.
+            self.0.fail(Error::Closed);
+        }
+    }
+    let _exit = OnExit(shared.clone());
+    let mut rbuf = Some(BytesMut::with_capacity(16 * 1024));
+    let mut wbuf = Some(BytesMut::with_capacity(16 * 1024));
+    let mut reading = pin!(None);
+    let mut writing = pin!(None);
+    let mut wakers: Vec<Waker> = Vec::new();
+    let mut pushes: Vec<Frame> = Vec::new();
+    poll_fn(|cx| {
+        loop {
+            let mut progress = false;
+            {
+                let mut st = shared.state.borrow_mut();
+                if st.error.is_some() || shared.handles.get() == 0 {
+                    return Poll::Ready(());
+                }
+                if !st.task.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    st.task = Some(cx.waker().clone());
+                }
+                // Collect everything queued since the last write.
+                if writing.is_none() {
+                    let mut buf = wbuf.take().expect("write buffer is home");
+                    st.tx_pending = false;
+                    if st.proto.poll_transmit(&mut buf) {
+                        drop(st);
+                        writing.set(Some(stream.write_all(buf)));
+                    } else {
+                        wbuf = Some(buf);
+                    }
+                }
+            }
+            if let Some(w) = writing.as_mut().as_pin_mut() {
+                if let Poll::Ready((res, mut buf)) = w.poll(cx) {
+                    writing.set(None);
+                    buf.clear();
+                    wbuf = Some(buf);
+                    if let Err(e) = res {
+                        shared.fail(Error::io(e));
+                        return Poll::Ready(());
+                    }
+                    progress = true;
+                }
+            }
+            if reading.is_none() {
+                let buf = rbuf.take().expect("read buffer is home");
+                reading.set(Some(stream.read(buf)));
+            }
+            let r = reading.as_mut().as_pin_mut().expect("set above");
+            if let Poll::Ready((res, buf)) = r.poll(cx) {
+                reading.set(None);
+                let buf = rbuf.insert(buf);
+                match res {
+                    Ok(0) => {
+                        let res = shared.state.borrow_mut().proto.handle_eof();
+                        shared.fail(match res {
+                            Ok(()) => Error::Closed,
+                            Err(e) => eof_error(e),
+                        });
+                        return Poll::Ready(());
+                    }
+                    Ok(_) => {
+                        let mut st = shared.state.borrow_mut();
+                        let res = st.proto.handle_input(Instant::now(), buf);
+                        st.dispatch(&mut wakers, &mut pushes);
+                        if let Err(e) = res {
+                            st.fail(Error::Protocol(e), &mut wakers);
+                        }
+                        drop(st);
+                        for w in wakers.drain(..) {
+                            w.wake();
+                        }
+                        shared.deliver_pushes(&mut pushes);
+                        progress = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
+                    Err(e) => {
+                        shared.fail(Error::io(e));
+                        return Poll::Ready(());
+                    }
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}
+
+fn eof_error(e: proto_resp::Error) -> Error {
+    match e {
+        proto_resp::Error::UnexpectedEof { pending } => Error::io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("server closed the connection with {pending} replies outstanding"),
+        )),
+        e => Error::Protocol(e),
+    }
+}
+
+impl Connection {
+    /// Connects to the server named by `config` with backend `B`, performs
+    /// the handshake (`HELLO 3`/RESP2 fallback, `AUTH`, `SELECT`) and
+    /// returns once the server accepted it, all within
+    /// [`Config::connect_timeout`].
+    ///
+    /// # Panics
+    ///
+    /// Outside of a Weft runtime.
+    pub async fn connect<B: Backend>(config: &Config) -> Result<Connection, Error> {
+        let addr = config.socket_addr()?;
+        let deadline = Instant::now() + config.connect_timeout;
+        let stream = match time::timeout_at(deadline, B::connect(addr)).await {
+            Ok(s) => s?,
+            Err(_) => return Err(Error::Timeout),
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Connection::handshake(stream, config);
+        match time::timeout_at(deadline, conn.ready()).await {
+            Ok(Ok(())) => Ok(conn),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::Timeout),
+        }
+    }
+
+    /// Starts a connection over an already connected stream: spawns the
+    /// task that owns it and queues the handshake. Commands may be sent at
+    /// once (they go out after the handshake); see [`ready`](Self::ready).
+    ///
+    /// # Panics
+    ///
+    /// Outside of a Weft runtime.
+    pub fn handshake<S: AsyncStream>(stream: S, config: &Config) -> Connection {
+        let proto = proto_resp::Connection::new(config.proto_config(), Instant::now());
+        let shared = Shared::new(proto);
+        let conn = Connection {
+            shared: shared.clone(),
+        };
+        shared.handles.set(1);
+        {
+            // A RESP2 connection with nothing to set up is ready at once.
+            let mut wakers = Vec::new();
+            let mut pushes = Vec::new();
+            shared.state.borrow_mut().dispatch(&mut wakers, &mut pushes);
+        }
+        spawn(drive(stream, shared));
+        conn
+    }
+
+    /// Waits until the handshake has succeeded (or fails with its error).
+    pub async fn ready(&self) -> Result<(), Error> {
+        poll_fn(|cx| {
+            let mut st = self.shared.state.borrow_mut();
+            if let Some(e) = &st.error {
+                Poll::Ready(Err(e.clone()))
+            } else if st.ready {
+                Poll::Ready(Ok(()))
+            } else {
+                st.ready_waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// Sends `cmd` and returns a future for its reply, decoded as `T`.
+    /// The command is queued for the socket before this returns.
+    pub fn query<T: FromResp>(&self, cmd: &Cmd) -> CmdFuture<T> {
+        CmdFuture {
+            reply: self.send(cmd, true),
+            _t: PhantomData,
+        }
+    }
+
+    /// Sends `cmd` and returns a future for its raw reply (error replies
+    /// included, as frames).
+    pub fn send_raw(&self, cmd: &Cmd) -> Result<ReplyFuture, Error> {
+        self.send(cmd, true)
+    }
+
+    fn send(&self, cmd: &Cmd, track: bool) -> Result<ReplyFuture, Error> {
+        let (slot, waker) = {
+            let mut st = self.shared.state.borrow_mut();
+            let slot = st.enqueue(cmd, track)?;
+            (slot, st.kick())
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(ReplyFuture {
+            conn: self.clone(),
+            slot: Some(slot),
+        })
+    }
+
+    /// Sends `cmds` back to back (nothing else can come between them on the
+    /// wire) and returns a future for all their replies, in order.
+    pub fn send_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> BatchFuture {
+        let mut slots = Vec::new();
+        let res = {
+            let mut st = self.shared.state.borrow_mut();
+            let mut res = Ok(());
+            for cmd in cmds {
+                match st.enqueue(cmd, true) {
+                    Ok(s) => slots.push(s),
+                    Err(e) => {
+                        res = Err(e);
+                        break;
+                    }
+                }
+            }
+            res.map(|()| st.kick())
+        };
+        let fut = BatchFuture {
+            conn: self.clone(),
+            slots,
+            error: None,
+        };
+        match res {
+            Ok(waker) => {
+                if let Some(w) = waker {
+                    w.wake();
+                }
+                fut
+            }
+            Err(e) => {
+                // A command of the batch was refused: abandon the others
+                // (they were queued and will be drained) and report why.
+                let mut fut = fut;
+                fut.abandon();
+                fut.error = Some(e);
+                fut
+            }
+        }
+    }
+
+    /// The protocol the handshake settled on.
+    pub fn protocol(&self) -> Protocol {
+        self.shared.state.borrow().proto.protocol()
+    }
+
+    /// The server's `HELLO` reply (RESP3 only).
+    pub fn hello(&self) -> Option<Frame> {
+        self.shared.state.borrow().proto.hello().cloned()
+    }
+
+    /// The error that closed the connection, if it is closed.
+    pub fn error(&self) -> Option<Error> {
+        self.shared.state.borrow().error.clone()
+    }
+
+    /// True once the connection has failed or was closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.borrow().error.is_some()
+    }
+
+    /// True if a pool may hand this connection to another user: open, and
+    /// no session state left behind (`WATCH`, `MULTI`, `SELECT`,
+    /// subscriptions, tracking, ...).
+    pub fn is_reusable(&self) -> bool {
+        let st = self.shared.state.borrow();
+        let s = st.session;
+        st.error.is_none() && !s.dirty && !s.watching && !s.in_multi
+    }
+
+    /// Requests sent and not yet answered (abandoned ones included).
+    pub fn pending(&self) -> usize {
+        self.shared.state.borrow().queue.len()
+    }
+
+    /// Sets the handler for out-of-band pushes (RESP3 pub/sub messages,
+    /// client-side caching invalidations). It runs on this worker, inside
+    /// the connection's task; it may send commands.
+    pub fn set_push_handler(&self, handler: impl FnMut(Frame) + 'static) {
+        let old = self
+            .shared
+            .state
+            .borrow_mut()
+            .push
+            .replace(Box::new(handler));
+        drop(old); // outside the borrow: it may hold a handle
+    }
+
+    /// Closes the connection now: pending requests fail with
+    /// [`Error::Closed`].
+    pub fn close(&self) {
+        self.shared.fail(Error::Closed);
+    }
+}
+
+/// The raw reply to one request. Dropping it before the reply arrives
+/// abandons the request (see the module docs on cancellation).
+pub struct ReplyFuture {
+    conn: Connection,
+    slot: Option<usize>,
+}
+
+impl fmt::Debug for ReplyFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyFuture")
+            .field("slot", &self.slot)
+            .finish()
+    }
+}
+
+impl Future for ReplyFuture {
+    type Output = Result<Frame, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(i) = self.slot else {
+            return Poll::Ready(Err(Error::Closed));
+        };
+        let mut st = self.conn.shared.state.borrow_mut();
+        match &mut st.slots[i] {
+            Slot::Waiting { waker, .. } => {
+                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            Slot::Done(_) => {
+                let Slot::Done(res) = std::mem::replace(&mut st.slots[i], Slot::Free) else {
+                    unreachable!("matched Done above")
+                };
+                st.free.push(i);
+                drop(st);
+                self.slot = None;
+                Poll::Ready(res)
+            }
+            Slot::Free | Slot::Abandoned => {
+                drop(st);
+                self.slot = None;
+                Poll::Ready(Err(Error::Closed))
+            }
+        }
+    }
+}
+
+impl Drop for ReplyFuture {
+    fn drop(&mut self) {
+        if let Some(i) = self.slot.take() {
+            abandon(&self.conn.shared, &[i]);
+        }
+    }
+}
+
+/// Abandons slots whose futures are gone: finished ones are freed, waiting
+/// ones are drained later, and a waiting blocking command closes the
+/// connection.
+fn abandon(shared: &Shared, slots: &[usize]) {
+    let mut poison = false;
+    {
+        let mut st = shared.state.borrow_mut();
+        for &i in slots {
+            match &st.slots[i] {
+                Slot::Waiting { blocking, .. } => {
+                    poison |= *blocking;
+                    st.slots[i] = Slot::Abandoned;
+                }
+                Slot::Done(_) => st.release(i),
+                Slot::Free | Slot::Abandoned => {}
+            }
+        }
+    }
+    if poison {
+        shared.fail(Error::Closed);
+    }
+}
+
+/// The replies to a batch of commands ([`Connection::send_batch`]), in
+/// order, each a frame or its error. Only a failure of the connection
+/// itself fails the whole batch.
+pub struct BatchFuture {
+    conn: Connection,
+    slots: Vec<usize>,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for BatchFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchFuture")
+            .field("len", &self.slots.len())
+            .finish()
+    }
+}
+
+impl BatchFuture {
+    fn abandon(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        abandon(&self.conn.shared, &slots);
+    }
+}
+
+impl Future for BatchFuture {
+    type Output = Result<Vec<Frame>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(e) = self.error.take() {
+            return Poll::Ready(Err(e));
+        }
+        let Some(&last) = self.slots.last() else {
+            return Poll::Ready(Ok(Vec::new()));
+        };
+        let this = &mut *self;
+        let mut st = this.conn.shared.state.borrow_mut();
+        // Replies arrive in order: once the last is in, all are.
+        if let Slot::Waiting { waker, .. } = &mut st.slots[last] {
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        let mut out = Vec::with_capacity(this.slots.len());
+        let mut failed = None;
+        for &i in &this.slots {
+            match std::mem::replace(&mut st.slots[i], Slot::Free) {
+                Slot::Done(Ok(f)) => out.push(f),
+                Slot::Done(Err(e)) => failed = Some(e),
+                _ => failed = Some(Error::Closed),
+            }
+            st.free.push(i);
+        }
+        this.slots.clear();
+        match failed {
+            Some(e) => Poll::Ready(Err(e)),
+            None => Poll::Ready(Ok(out)),
+        }
+    }
+}
+
+impl Drop for BatchFuture {
+    fn drop(&mut self) {
+        if !self.slots.is_empty() {
+            self.abandon();
+        }
+    }
+}
+
+/// A typed reply: the command's reply decoded with [`FromResp`]; an error
+/// reply is [`Error::Server`].
+pub struct CmdFuture<T> {
+    reply: Result<ReplyFuture, Error>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for CmdFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CmdFuture").finish_non_exhaustive()
+    }
+}
+
+impl<T: FromResp> Future for CmdFuture<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.reply {
+            Ok(r) => match Pin::new(r).poll(cx) {
+                Poll::Ready(res) => Poll::Ready(res.and_then(check).and_then(T::from_resp)),
+                Poll::Pending => Poll::Pending,
+            },
+            Err(e) => Poll::Ready(Err(std::mem::replace(e, Error::Closed))),
+        }
+    }
+}
