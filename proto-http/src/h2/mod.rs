@@ -1,7 +1,13 @@
-//! HTTP/2 (RFC 9113): the frame codec, HPACK field compression, SETTINGS
-//! parameters and error codes.
+//! HTTP/2 (RFC 9113) building blocks: the frame codec ([`frame`]), HPACK
+//! field compression ([`hpack`]), SETTINGS parameters ([`settings`]),
+//! flow-control windows ([`flow`]) and error codes ([`ErrorCode`]).
+//!
+//! These are the stateless and per-concern parts; the connection state
+//! machine that ties them together (stream states, the drain rule of the
+//! crate docs) is built on them.
 
 mod error_code;
+pub mod flow;
 pub mod frame;
 pub mod hpack;
 pub mod settings;
