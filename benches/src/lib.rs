@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub mod wrk;
+
 /// The median of `samples` (sorted in place).
 pub fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);

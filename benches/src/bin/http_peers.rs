@@ -1,0 +1,282 @@
+//! HTTP/1.1 plaintext: weft (epoll and std backends) against hyper and
+//! actix-web, loaded by wrk, in one run.
+//!
+//! ```sh
+//! cargo run --release -p weft-benches --features peers --bin http_peers -- [rounds] [secs]
+//! ```
+//!
+//! Every server runs 2 workers in this process and answers
+//! `GET /plaintext` with `Hello, World!` (`text/plain`), keep-alive:
+//!
+//! - weft: the demo's route on `weft::http::Server`, one run per backend;
+//! - hyper 1.x: `hyper::server::conn::http1` over `hyper-util`'s tokio I/O
+//!   adapter, a tokio multi-thread runtime with 2 workers, keep-alive and
+//!   `pipeline_flush` (its fastest pipelining setting) on;
+//! - actix-web 4: `HttpServer` with 2 workers.
+//!
+//! wrk (the external binary) loads each in three cells: `-t1 -c1` (latency
+//! bound), `-t2 -c64`, and `-t2 -c64` with a Lua script pipelining 16
+//! requests per write. Cells are interleaved over the rounds (round, cell,
+//! server) and the medians of Requests/sec and p99 latency are printed as a
+//! markdown table with weft's ratios to hyper and actix-web. wrk shares the
+//! machine's cores with the servers.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+use weft::http::{Request, Router, Server};
+use weft::rt::BackendKind;
+use weft_benches::{median, wrk};
+
+const WORKERS: usize = 2;
+const BODY: &str = "Hello, World!";
+const PIPELINE: usize = 16;
+
+/// The demo's plaintext route.
+fn weft_router() -> Router {
+    Router::new().get("/plaintext", |_req: Request| async { BODY })
+}
+
+mod hyper_server {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use hyper::header::{CONTENT_TYPE, HeaderValue};
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper::{Request, Response, StatusCode};
+    use hyper_util::rt::TokioIo;
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+
+    async fn plaintext(
+        req: Request<hyper::body::Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        let mut resp = if req.uri().path() == "/plaintext" {
+            Response::new(Full::new(Bytes::from_static(super::BODY.as_bytes())))
+        } else {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        };
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        Ok(resp)
+    }
+
+    /// Starts the server; it runs until the runtime is dropped.
+    pub fn start() -> (SocketAddr, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(super::WORKERS)
+            .enable_io()
+            .enable_time()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        rt.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .pipeline_flush(true)
+                        .serve_connection(TokioIo::new(stream), service_fn(plaintext))
+                        .await;
+                });
+            }
+        });
+        (addr, rt)
+    }
+}
+
+mod actix_server {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use std::net::SocketAddr;
+
+    async fn plaintext() -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/plain")
+            .body(super::BODY)
+    }
+
+    /// Starts the server on its own thread (an actix `System`).
+    pub fn start() -> (SocketAddr, actix_web::dev::ServerHandle) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server =
+                    HttpServer::new(|| App::new().route("/plaintext", web::get().to(plaintext)))
+                        .workers(super::WORKERS)
+                        .disable_signals()
+                        .listen(listener)
+                        .unwrap()
+                        .run();
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+            });
+        });
+        (addr, rx.recv().unwrap())
+    }
+}
+
+/// One `GET /plaintext`: checks the server answers 200 with the body.
+fn check(name: &str, addr: SocketAddr) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !got.ends_with(BODY.as_bytes()) {
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "{name} closed the connection: {got:?}");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{name}: {}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+struct Cell {
+    name: &'static str,
+    threads: usize,
+    connections: usize,
+    script: Option<PathBuf>,
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let secs: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3.0);
+    let dur = Duration::from_secs_f64(secs);
+
+    let script = std::env::temp_dir().join(format!("weft-pipeline-{}.lua", std::process::id()));
+    std::fs::write(&script, wrk::pipeline_script(PIPELINE, "/plaintext")).unwrap();
+    let cells = [
+        Cell {
+            name: "-t1 -c1",
+            threads: 1,
+            connections: 1,
+            script: None,
+        },
+        Cell {
+            name: "-t2 -c64",
+            threads: 2,
+            connections: 64,
+            script: None,
+        },
+        Cell {
+            name: "-t2 -c64, pipelined x16",
+            threads: 2,
+            connections: 64,
+            script: Some(script.clone()),
+        },
+    ];
+
+    let mut servers: Vec<(String, SocketAddr)> = Vec::new();
+    let mut weft_servers = Vec::new();
+    for kind in [BackendKind::Epoll, BackendKind::Std] {
+        let s = Server::bind("127.0.0.1:0".parse().unwrap())
+            .backend(kind)
+            .workers(WORKERS)
+            .serve(weft_router())
+            .unwrap();
+        servers.push((format!("weft-{kind}"), s.local_addr()));
+        weft_servers.push(s);
+    }
+    let (hyper_addr, hyper_rt) = hyper_server::start();
+    servers.push(("hyper".into(), hyper_addr));
+    let (actix_addr, actix_handle) = actix_server::start();
+    servers.push(("actix-web".into(), actix_addr));
+    for (name, addr) in &servers {
+        check(name, *addr);
+    }
+
+    // results[cell][server] = (req/s samples, p99 samples)
+    let mut results = vec![vec![(Vec::new(), Vec::new()); servers.len()]; cells.len()];
+    for round in 0..rounds {
+        for (c, cell) in cells.iter().enumerate() {
+            for (s, (name, addr)) in servers.iter().enumerate() {
+                let url = format!("http://{addr}/plaintext");
+                let r = wrk::run(
+                    &url,
+                    cell.threads,
+                    cell.connections,
+                    dur,
+                    cell.script.as_deref(),
+                )
+                .unwrap_or_else(|e| panic!("wrk against {name}: {e}"));
+                eprintln!(
+                    "round {round} [{}] {name}: {:.0} req/s, p99 {:.0} us{}",
+                    cell.name,
+                    r.requests_per_sec,
+                    r.p99_us,
+                    if r.errors > 0 {
+                        format!(", {} errors", r.errors)
+                    } else {
+                        String::new()
+                    }
+                );
+                results[c][s].0.push(r.requests_per_sec);
+                results[c][s].1.push(r.p99_us);
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&script);
+
+    let peer = |name: &str| servers.iter().position(|(n, _)| n == name).unwrap();
+    let (hyper_i, actix_i) = (peer("hyper"), peer("actix-web"));
+    println!(
+        "| wrk | server | Requests/sec (median) | p99 latency (median) | req/s vs hyper | req/s vs actix-web |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (c, cell) in cells.iter().enumerate() {
+        let rps: Vec<f64> = results[c]
+            .iter_mut()
+            .map(|(r, _)| median(&mut r.clone()))
+            .collect();
+        for (s, (name, _)) in servers.iter().enumerate() {
+            let p99 = median(&mut results[c][s].1.clone());
+            let ratios = if name.starts_with("weft") {
+                format!(
+                    "{:.2}x | {:.2}x",
+                    rps[s] / rps[hyper_i],
+                    rps[s] / rps[actix_i]
+                )
+            } else {
+                "- | -".to_string()
+            };
+            println!(
+                "| {} | {name} | {:.0} | {} | {ratios} |",
+                cell.name,
+                rps[s],
+                format_us(p99)
+            );
+        }
+    }
+
+    for s in weft_servers {
+        s.shutdown(Duration::from_secs(1)).unwrap();
+    }
+    actix_web::rt::System::new().block_on(actix_handle.stop(false));
+    drop(hyper_rt);
+}
+
+/// `812 us` or `1.25 ms`.
+fn format_us(us: f64) -> String {
+    if us < 1000.0 {
+        format!("{us:.0} us")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
