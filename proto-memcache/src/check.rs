@@ -237,6 +237,22 @@ mod tests {
         text_replies(b"VALUE k 0 5\r\n", &small);
         text_replies(b"STAT 0123456789\r\n", &small);
         meta_replies(b"VA 9\r\n", &small);
+        // Found by fuzzing: a line exactly at the limit must re-encode
+        // within it ("STAT name" must not grow a trailing space).
+        text_replies(
+            b"STAT 12345678\r\n",
+            &Limits {
+                max_line_len: 13,
+                ..Limits::default()
+            },
+        );
+        meta_replies(
+            b"ME 12345678\r\n",
+            &Limits {
+                max_line_len: 11,
+                ..Limits::default()
+            },
+        );
     }
 
     #[test]

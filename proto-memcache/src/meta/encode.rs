@@ -185,8 +185,10 @@ pub fn reply<B: AsRef<[u8]>>(buf: &mut BytesMut, reply: &Reply<B>) {
         Reply::Debug { key, info } => {
             buf.put_slice(b"ME ");
             buf.put_slice(key.as_ref());
-            buf.put_u8(b' ');
-            buf.put_slice(info.as_ref());
+            if !info.as_ref().is_empty() {
+                buf.put_u8(b' ');
+                buf.put_slice(info.as_ref());
+            }
         }
         Reply::Error(m) => msg(buf, b"ERROR", m.as_ref()),
         Reply::ClientError(m) => msg(buf, b"CLIENT_ERROR", m.as_ref()),

@@ -288,8 +288,12 @@ pub fn reply<B: AsRef<[u8]>>(buf: &mut BytesMut, reply: &Reply<B>) {
         Reply::Stat { name, value } => {
             buf.put_slice(b"STAT ");
             buf.put_slice(name.as_ref());
-            buf.put_u8(b' ');
-            buf.put_slice(value.as_ref());
+            // "STAT name" and "STAT name " both decode to an empty value;
+            // the shorter form keeps a re-encoded line within the limit.
+            if !value.as_ref().is_empty() {
+                buf.put_u8(b' ');
+                buf.put_slice(value.as_ref());
+            }
         }
         Reply::Version(v) => {
             buf.put_slice(b"VERSION ");
