@@ -216,9 +216,9 @@ impl Decoder {
                 } else {
                     let name = match name {
                         Ok(name) => name,
-                        Err(raw) => self.materialize(block, &raw)?,
+                        Err(raw) => self.materialize(block, &raw, indexing)?,
                     };
-                    let value = self.materialize(block, &value)?;
+                    let value = self.materialize(block, &value, indexing)?;
                     if indexing {
                         // §4.4: the table holds `Bytes` clones, so evicting
                         // the entry the name came from is harmless.
@@ -289,13 +289,27 @@ impl Decoder {
         Ok(raw)
     }
 
-    /// The string's value: a slice of the block for a raw literal, a new
-    /// buffer for a Huffman-coded one (bounded by the string limit).
-    fn materialize(&self, block: &Bytes, raw: &RawString) -> Result<Bytes, DecoderError> {
+    /// The string's value. A raw literal is a slice of the block (no copy)
+    /// unless it goes into the dynamic table (`for_table`): table entries
+    /// outlive the block, and a slice would pin the whole block in memory,
+    /// so that a 4 KiB table could hold many large blocks alive. A
+    /// Huffman-coded literal is a new buffer, trimmed when kept in the table.
+    fn materialize(
+        &self,
+        block: &Bytes,
+        raw: &RawString,
+        for_table: bool,
+    ) -> Result<Bytes, DecoderError> {
+        let octets = &block[raw.start..raw.end];
         if raw.huffman {
             let mut out = Vec::new();
-            huffman::decode(&block[raw.start..raw.end], self.max_string_len, &mut out)?;
+            huffman::decode(octets, self.max_string_len, &mut out)?;
+            if for_table {
+                out.shrink_to_fit();
+            }
             Ok(Bytes::from(out))
+        } else if for_table {
+            Ok(Bytes::copy_from_slice(octets))
         } else {
             Ok(block.slice(raw.start..raw.end))
         }

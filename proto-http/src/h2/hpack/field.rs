@@ -12,8 +12,9 @@ pub const ENTRY_OVERHEAD: usize = 32;
 /// Names and values are opaque octets here; HTTP-level validation (lowercase
 /// names, pseudo-header order, forbidden characters, RFC 9113 §8.2) belongs to
 /// the layer above. Decoded raw literals are slices of the header block
-/// (no copy); table hits share the table's `Bytes`; Huffman-coded literals are
-/// new buffers.
+/// (no copy) unless they were added to the dynamic table, whose entries own
+/// their octets; table hits share the table's `Bytes`; Huffman-coded
+/// literals are new buffers.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct HeaderField {
     /// Field name.

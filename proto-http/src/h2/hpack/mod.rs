@@ -37,8 +37,10 @@
 //! checked against [`DecoderConfig::max_string_len`] and the header list
 //! against [`DecoderConfig::max_header_list_size`] on lower bounds taken from
 //! the encoded lengths, before anything is copied or Huffman-decoded; Huffman
-//! output is capped while decoding. Raw literals are zero-copy slices of the
-//! block. Exceeding the header list limit still decodes the whole block, so
+//! output is capped while decoding. Raw literals not added to the dynamic
+//! table are zero-copy slices of the block; table entries own their octets,
+//! so the table never pins a block in memory beyond its accounted size.
+//! Exceeding the header list limit still decodes the whole block, so
 //! the table stays in sync and only the stream fails
 //! ([`DecoderError::is_connection_error`] is `false`).
 //!

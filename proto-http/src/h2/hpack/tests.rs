@@ -762,3 +762,40 @@ fn fuzz_invariant_on_rfc_blocks_and_noise() {
         fuzz_decode_reencode(&noise);
     }
 }
+
+/// The classic HPACK bomb: one large dynamic entry referenced many times
+/// costs one octet per reference on the wire. The list limit stops it, and
+/// the references share the entry's storage instead of copying it.
+#[test]
+fn repeated_references_to_a_large_entry_hit_the_list_limit() {
+    let config = DecoderConfig {
+        max_header_list_size: 64 * 1024,
+        ..Default::default()
+    };
+    let mut dec = Decoder::new(config);
+    let mut block = vec![0x40, 0x01, b'x', 0x7f, 0xa1, 0x1e]; // "x": 4000 octets (127 + 3873)
+    block.extend(std::iter::repeat_n(b'v', 4000));
+    let mut first = block.clone();
+    first.push(0xbe);
+    let fields = dec.decode(&Bytes::from(first)).unwrap();
+    assert_eq!(fields.len(), 2);
+    // Both fields point at the same storage: the table entry, which owns its
+    // octets rather than pinning the block.
+    assert_eq!(fields[0].value.as_ptr(), fields[1].value.as_ptr());
+    let entry = dec.table_entries().next().unwrap().1.as_ptr();
+    assert_eq!(fields[0].value.as_ptr(), entry);
+    assert!(!(block.as_ptr_range().contains(&entry)));
+
+    let bomb = Bytes::from(vec![0xbe; 10_000]); // 10 000 × 4033 octets
+    let mut out = Vec::new();
+    let err = dec.decode_into(&bomb, &mut out).unwrap_err();
+    assert_eq!(err, DecoderError::HeaderListTooLarge { max: 64 * 1024 });
+    assert!(out.is_empty() && out.capacity() < 64, "nothing accumulated");
+    // The table is intact; the connection goes on.
+    assert_eq!(
+        dec.decode(&Bytes::from_static(&[0xbe])).unwrap()[0]
+            .value
+            .len(),
+        4000
+    );
+}
