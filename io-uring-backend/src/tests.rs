@@ -321,7 +321,7 @@ fn dropped_write_future_keeps_its_buffer_until_completion() {
         let baseline = stats().map_or(0, |s| s.0);
         // Nobody reads `conn`, so a large write cannot finish: drop it while
         // the kernel owns the buffer.
-        let big = pattern(64 * 1024 * 1024, 3);
+        let big = vec![0x5a; 64 * 1024 * 1024];
         let res = timeout(Duration::from_millis(50), client.write(big)).await;
         match res {
             Err(_) => {
@@ -339,6 +339,35 @@ fn dropped_write_future_keeps_its_buffer_until_completion() {
         drop(conn);
         drop(listener);
         settle(0).await;
+    });
+}
+
+#[test]
+fn full_submission_queue_is_submitted_early() {
+    // More sends in one executor round than the submission queue holds.
+    const WRITES: usize = 3000;
+    Uring::block_on(async {
+        check_driver();
+        let listener = Uring::bind(local()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::rc::Rc::new(Uring::connect(addr).await.unwrap());
+        let (conn, _) = listener.accept().await.unwrap();
+        let tasks: Vec<_> = (0..WRITES)
+            .map(|_| {
+                let c = client.clone();
+                spawn(async move {
+                    let (res, _) = c.write_all(b"z".to_vec()).await;
+                    res.unwrap();
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let got = read_exact(&conn, WRITES).await.unwrap();
+        assert!(got.iter().all(|&b| b == b'z'));
+        drop(client);
+        assert_eq!(read_to_end(&conn).await.unwrap(), b"");
     });
 }
 
