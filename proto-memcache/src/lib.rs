@@ -13,7 +13,7 @@
 //!   `Reply<Bytes>` is what the connection hands out.
 //! - [`Connection`]: one connection speaks one [`Protocol`] flavour chosen at
 //!   construction. Commands (`get`, `store`, `delete`, `incr`, `touch`,
-//!   `flush_all`, `version`, `stats`, `verbosity`, `noop`, raw `meta`) return
+//!   `flush_all`, `version`, `stats`, `verbosity`, `noop`, `quit`, raw `meta`) return
 //!   a [`ReqId`]; each request completes with exactly one
 //!   [`Event::Response`] carrying a flavour-independent [`Response`], or an
 //!   [`Event::Aborted`] if the connection fails first.
@@ -109,7 +109,8 @@
 //! [`Connection`] pairs them (the rules live in one place, `conn/state.rs`):
 //!
 //! - Text: first in, first out. `noreply` requests get no answer from the
-//!   server, so they complete at once with [`Response::NoReply`]
+//!   server, so they complete at once with [`Response::NoReply`] (their
+//!   event can come before those of earlier requests)
 //!   (protocol.txt warns a malformed request may still be answered with an
 //!   error; this crate never sends one, since it validates first).
 //! - Meta: every `mg`/`ms`/`md`/`ma` carries an opaque `O<n>` the connection
