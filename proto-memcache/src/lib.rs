@@ -109,10 +109,10 @@
 //! [`Connection`] pairs them (the rules live in one place, `conn/state.rs`):
 //!
 //! - Text: first in, first out. `noreply` requests get no answer from the
-//!   server, so they complete at once with [`Response::NoReply`] (their
-//!   event can come before those of earlier requests)
-//!   (protocol.txt warns a malformed request may still be answered with an
-//!   error; this crate never sends one, since it validates first).
+//!   server, so they complete at once with [`Response::NoReply`]; their
+//!   event can come before those of earlier requests. (protocol.txt warns a
+//!   malformed request may still be answered with an error; this crate
+//!   never sends one, since it validates first.)
 //! - Meta: every `mg`/`ms`/`md`/`ma` carries an opaque `O<n>` the connection
 //!   assigns. A multi-get is `mg <key> v f k q O<n>` per key then `mn`: misses
 //!   are suppressed by `q`, hits come back tagged, and `MN` closes the
