@@ -1,6 +1,6 @@
 //! Header block encoding (RFC 7541 §6, with the indexing choices of §7.1).
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::field::{HeaderField, entry_size};
 use super::static_table::{self, Match};
@@ -126,6 +126,11 @@ impl Encoder {
         self.table.capacity()
     }
 
+    /// The dynamic table's entries, newest first (wire index 62 onwards).
+    pub fn table_entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.table.iter().map(|(n, v)| (n, v))
+    }
+
     /// Appends one header block holding `fields`, in order, to `dst`.
     pub fn encode<'a, I>(&mut self, fields: I, dst: &mut BytesMut)
     where
@@ -187,7 +192,21 @@ impl Encoder {
         }
         self.encode_string(value, dst);
         if index_it {
-            self.table.insert(field.name.clone(), field.value.clone());
+            // Copy rather than share: the caller's `Bytes` may be a slice of
+            // a much larger buffer (a received header block, when proxying),
+            // which the table would otherwise keep alive beyond its
+            // accounted size. Static names and names already in the table
+            // need no copy.
+            let name = match (static_match, name_index) {
+                (Some(Match::Name(i) | Match::Full(i)), _) => static_table::name_bytes(i),
+                // A dynamic name hit: share the entry's own (owned) copy.
+                (None, Some(i)) => self
+                    .table
+                    .get(i - FIRST_DYNAMIC)
+                    .map_or_else(|| Bytes::copy_from_slice(name), |(n, _)| n.clone()),
+                (None, None) => Bytes::copy_from_slice(name),
+            };
+            self.table.insert(name, Bytes::copy_from_slice(value));
         }
     }
 

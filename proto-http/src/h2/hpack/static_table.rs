@@ -5,7 +5,7 @@ pub(crate) const LEN: usize = 61;
 
 /// RFC 7541 Appendix A, in order: entry `i` (1-based on the wire) is
 /// `ENTRIES[i - 1]`.
-pub(crate) const ENTRIES: [(&[u8], &[u8]); LEN] = [
+pub(crate) static ENTRIES: [(&[u8], &[u8]); LEN] = [
     (b":authority", b""),
     (b":method", b"GET"),
     (b":method", b"POST"),
@@ -72,6 +72,12 @@ pub(crate) const ENTRIES: [(&[u8], &[u8]); LEN] = [
 /// The entry at 1-based wire index `index`, if it is a static index.
 pub(crate) fn get(index: usize) -> Option<(&'static [u8], &'static [u8])> {
     index.checked_sub(1).and_then(|i| ENTRIES.get(i)).copied()
+}
+
+/// The name at wire index `index` as static `Bytes` (no allocation); empty
+/// for an index outside the table.
+pub(crate) fn name_bytes(index: usize) -> bytes::Bytes {
+    bytes::Bytes::from_static(get(index).map_or(&b""[..], |(name, _)| name))
 }
 
 /// Result of looking a field up in the static table.

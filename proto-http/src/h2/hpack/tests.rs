@@ -799,3 +799,19 @@ fn repeated_references_to_a_large_entry_hit_the_list_limit() {
         4000
     );
 }
+
+#[test]
+fn encoder_table_owns_its_entries() {
+    let big = Bytes::from(vec![b'a'; 100_000]);
+    let field = HeaderField::new(big.slice(..10), big.slice(10..20));
+    let mut enc = Encoder::default();
+    let _ = encode(&mut enc, std::slice::from_ref(&field));
+    let (name, value) = enc.table_entries().next().unwrap();
+    assert_eq!((&name[..], &value[..]), (&field.name[..], &field.value[..]));
+    let range = big.as_ptr_range();
+    assert!(!range.contains(&name.as_ptr()) && !range.contains(&value.as_ptr()));
+    // A static name is shared, not copied.
+    let _ = encode(&mut enc, &fields(&[("content-type", "text/x")]));
+    let (name, _) = enc.table_entries().next().unwrap();
+    assert_eq!(name.as_ptr(), super::static_table::ENTRIES[30].0.as_ptr());
+}
