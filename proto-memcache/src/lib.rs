@@ -116,7 +116,8 @@
 //! - Meta: every `mg`/`ms`/`md`/`ma` carries an opaque `O<n>` the connection
 //!   assigns. A multi-get is `mg <key> v f k q O<n>` per key then `mn`: misses
 //!   are suppressed by `q`, hits come back tagged, and `MN` closes the
-//!   request. A `noreply` item command is sent with `q` and followed by its
+//!   request (a single key is a plain `mg`, answered `VA` or `EN`). A
+//!   `noreply` item command is sent with `q` and followed by its
 //!   own `mn`: it completes at the `MN` with [`Response::NoReply`] or with
 //!   the reply `q` let through (`NS`, `NF`, `EX`). Error lines
 //!   (`SERVER_ERROR object too large for cache`…) carry no opaque, even for
@@ -126,7 +127,7 @@
 //!   could belong to the quiet commands of more than one request fails the
 //!   connection with [`ProtocolError::AmbiguousError`] rather than guess.
 //! - Binary: every packet carries the opaque; multi-gets are `GetKQ` per key
-//!   then `Noop`. `noreply` uses the quiet opcodes (`SetQ`…); the connection
+//!   then `Noop` (a single key is a plain `GetK`). `noreply` uses the quiet opcodes (`SetQ`…); the connection
 //!   closes each run of them with one `Noop` at the next
 //!   [`Connection::poll_transmit`], whose answer settles them (errors carry
 //!   their opaque, so one `Noop` for many is safe).

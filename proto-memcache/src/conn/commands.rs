@@ -24,7 +24,8 @@ impl Connection {
     /// Any retrieval: `get`, `gets`, `gat`, `gats`, for one key or many.
     ///
     /// Text: one `get k1 k2…` line. Meta: `mg <k> v f k q O<n>` per key then
-    /// `mn`. Binary: `GetKQ` (or `GatKQ`) per key then `Noop`. Misses are
+    /// `mn` (one key: no `q`, no `mn`). Binary: `GetKQ` (or `GatKQ`) per key
+    /// then `Noop` (one key: `GetK`/`GatK`). Misses are
     /// simply absent from [`Response::Values`](crate::Response::Values).
     pub fn retrieve<K: AsRef<[u8]>>(
         &mut self,
@@ -42,48 +43,63 @@ impl Connection {
             }
             Protocol::Meta => {
                 check_keys(keys, limits)?;
+                // One key: a plain `mg` answered `VA` or `EN`. Several: quiet
+                // `mg`s (misses suppressed) closed by one `mn`.
+                let single = keys.len() == 1;
                 let id = self.id();
                 for k in keys {
                     let o = self.opaque();
                     let mut ob = itoa::Buffer::new();
-                    let mut flags = [
-                        Flag::ReturnValue,
-                        Flag::ReturnClientFlags,
-                        Flag::ReturnKey,
-                        Flag::Quiet,
-                        Flag::Opaque(ob.format(o).as_bytes()),
-                        Flag::ReturnCas,
-                        Flag::Ttl(0),
-                    ];
-                    let n = match mode {
-                        GetMode::Get => 5,
-                        GetMode::Gets => 6,
-                        GetMode::Gat(t) => {
-                            flags[5] = Flag::Ttl(t.into());
-                            6
-                        }
-                        GetMode::Gats(t) => {
-                            flags[6] = Flag::Ttl(t.into());
-                            7
-                        }
+                    let mut flags = [Flag::ReturnValue; 7];
+                    let mut n = 1;
+                    let mut add = |f| {
+                        flags[n] = f;
+                        n += 1;
                     };
+                    add(Flag::ReturnClientFlags);
+                    add(Flag::ReturnKey);
+                    if !single {
+                        add(Flag::Quiet);
+                    }
+                    add(Flag::Opaque(ob.format(o).as_bytes()));
+                    if let GetMode::Gets | GetMode::Gats(_) = mode {
+                        add(Flag::ReturnCas);
+                    }
+                    if let GetMode::Gat(t) | GetMode::Gats(t) = mode {
+                        add(Flag::Ttl(t.into()));
+                    }
                     let cmd = meta::Command::Get {
                         key: k.as_ref(),
                         flags: &flags[..n],
                     };
                     meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
-                    self.push(id, Op::Get { keys: 1 }, Some(o), true, false);
+                    self.push(id, Op::Get { keys: 1 }, Some(o), !single, single);
                 }
-                meta::encode::request(&mut self.out, &meta::Command::NoOp, &self.config.limits)?;
-                self.push(id, Op::GetEnd, None, false, true);
+                if !single {
+                    meta::encode::request(
+                        &mut self.out,
+                        &meta::Command::NoOp,
+                        &self.config.limits,
+                    )?;
+                    self.push(id, Op::GetEnd, None, false, true);
+                }
                 Ok(id)
             }
             Protocol::Binary => {
                 check_keys(keys, limits)?;
+                // One key: GetK/GatK (a miss answers "not found"). Several:
+                // the quiet forms (misses suppressed) closed by one Noop.
+                let single = keys.len() == 1;
                 let id = self.id();
-                let (opcode, extras) = match mode {
-                    GetMode::Get | GetMode::Gets => (Opcode::GetKQ, None),
-                    GetMode::Gat(t) | GetMode::Gats(t) => (Opcode::GatKQ, Some(t.to_be_bytes())),
+                let (opcode, extras) = match (mode, single) {
+                    (GetMode::Get | GetMode::Gets, true) => (Opcode::GetK, None),
+                    (GetMode::Get | GetMode::Gets, false) => (Opcode::GetKQ, None),
+                    (GetMode::Gat(t) | GetMode::Gats(t), true) => {
+                        (Opcode::GatK, Some(t.to_be_bytes()))
+                    }
+                    (GetMode::Gat(t) | GetMode::Gats(t), false) => {
+                        (Opcode::GatKQ, Some(t.to_be_bytes()))
+                    }
                 };
                 for k in keys {
                     let o = self.opaque();
@@ -93,15 +109,17 @@ impl Connection {
                         ..BinRequest::new(opcode, o)
                     };
                     benc::request(&mut self.out, &req, &self.config.limits)?;
-                    self.push(id, Op::Get { keys: 1 }, Some(o), true, false);
+                    self.push(id, Op::Get { keys: 1 }, Some(o), !single, single);
                 }
-                let o = self.opaque();
-                benc::request(
-                    &mut self.out,
-                    &BinRequest::new(Opcode::Noop, o),
-                    &self.config.limits,
-                )?;
-                self.push(id, Op::GetEnd, Some(o), false, true);
+                if !single {
+                    let o = self.opaque();
+                    benc::request(
+                        &mut self.out,
+                        &BinRequest::new(Opcode::Noop, o),
+                        &self.config.limits,
+                    )?;
+                    self.push(id, Op::GetEnd, Some(o), false, true);
+                }
                 Ok(id)
             }
         }

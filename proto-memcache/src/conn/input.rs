@@ -81,6 +81,17 @@ impl Connection {
         Ok(())
     }
 
+    /// One key of a retrieval answered (hit recorded by the caller, or a
+    /// miss). A single-key retrieval is then complete with what it collected.
+    fn get_part_done(&mut self, last: bool) {
+        let outcome = if last {
+            Outcome::Collected
+        } else {
+            Outcome::Reply(Response::NoReply)
+        };
+        self.pending.complete_front(outcome, &mut self.events);
+    }
+
     fn done(&mut self, r: Response) {
         self.pending
             .complete_front(Outcome::Reply(r), &mut self.events);
@@ -177,9 +188,13 @@ impl Connection {
                     value: data,
                 };
                 self.pending.push_value(front.id, item);
-                Response::NoReply
+                self.get_part_done(front.last);
+                return Ok(());
             }
-            (Op::Get { .. }, R::Miss(_)) => Response::NoReply,
+            (Op::Get { .. }, R::Miss(_)) => {
+                self.get_part_done(front.last);
+                return Ok(());
+            }
             (Op::GetEnd, R::NoOp) => {
                 self.pending
                     .complete_front(Outcome::Collected, &mut self.events);
@@ -247,9 +262,13 @@ impl Connection {
                     value: r.value,
                 };
                 self.pending.push_value(front.id, item);
-                Response::NoReply
+                self.get_part_done(front.last);
+                return Ok(());
             }
-            Op::Get { .. } if st == Status::KEY_NOT_FOUND => Response::NoReply,
+            Op::Get { .. } if st == Status::KEY_NOT_FOUND => {
+                self.get_part_done(front.last);
+                return Ok(());
+            }
             Op::GetEnd if st.is_ok() => {
                 self.pending
                     .complete_front(Outcome::Collected, &mut self.events);

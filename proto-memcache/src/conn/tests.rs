@@ -10,7 +10,7 @@ use crate::binary::{self, Status};
 use crate::error::DecodeError;
 use crate::event::{Item, ServerError, ServerErrorKind, Stat};
 use crate::meta::Flag;
-use crate::text::encode::StoreMode;
+use crate::text::encode::{GetMode, StoreMode};
 
 fn conn(p: Protocol) -> Connection {
     Connection::new(Config::new(p))
@@ -576,4 +576,47 @@ fn usage_errors_leave_no_trace() {
         assert_eq!(c.pending(), 0);
         assert!(events(&mut c).is_empty());
     }
+}
+
+#[test]
+fn single_key_gets_are_not_quiet() {
+    use binary::Opcode as O;
+    let mut c = conn(Protocol::Meta);
+    let hit = c.gets(&[b"a"]).unwrap();
+    let miss = c.retrieve(GetMode::Gat(5), &[b"b"]).unwrap();
+    assert_eq!(sent(&mut c), b"mg a v f k O1 c\r\nmg b v f k O2 T5\r\n");
+    feed(&mut c, b"VA 1 f2 ka O1 c9\r\nx\r\nEN O2\r\n").unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![
+            resp(hit, Response::Values(vec![item(b"a", 2, Some(9), b"x")])),
+            resp(miss, Response::Values(vec![])),
+        ]
+    );
+
+    let mut c = conn(Protocol::Binary);
+    let hit = c.get(&[b"a"]).unwrap();
+    let miss = c.get(&[b"b"]).unwrap();
+    let out = sent(&mut c);
+    assert_eq!(
+        (out.len(), out[1], out[25 + 1]),
+        (50, O::GetK as u8, O::GetK as u8)
+    );
+    let mut reply = bin(O::GetK, Status::NO_ERROR, 1, &[0, 0, 0, 0], b"a", b"x");
+    reply.extend(bin(
+        O::GetK,
+        Status::KEY_NOT_FOUND,
+        2,
+        b"",
+        b"",
+        b"Not found",
+    ));
+    feed(&mut c, &reply).unwrap();
+    assert_eq!(
+        events(&mut c),
+        vec![
+            resp(hit, Response::Values(vec![item(b"a", 0, Some(7), b"x")])),
+            resp(miss, Response::Values(vec![])),
+        ]
+    );
 }
