@@ -42,6 +42,27 @@
 //! same sync block gets `Failed` with the same error and `skipped: true`;
 //! requests after the `Sync` proceed normally.
 //!
+//! # Request lifecycle
+//!
+//! Every request ends with exactly one [`Event::Done`] or
+//! [`Event::Failed`], in the order the requests were made; its other
+//! events (`RowDescription`, `Row`, `CommandComplete`, ...) come before.
+//! `Notice`, `Notification` and `ParameterStatus` belong to no request.
+//! An `Err` from a `handle_*` method is fatal: the requests still listed by
+//! [`Connection::pending_requests`] will never complete, and the driver
+//! must fail them and drop the connection.
+//!
+//! # COPY
+//!
+//! After [`Event::CopyIn`], send data with [`Connection::copy_data`] and
+//! finish with [`Connection::copy_done`] or [`Connection::copy_fail`];
+//! other commands are refused meanwhile. The server ignores a `Sync`
+//! received in copy-in mode (55.2.6), so when an extended-query COPY had
+//! its `Sync` pipelined behind it, the connection sends another one after
+//! the copy ends. Do not pipeline further requests behind a COPY FROM
+//! STDIN: the server would read them as copy data and abort the copy.
+//! COPY TO STDOUT delivers [`Event::CopyData`] chunks, zero-copy.
+//!
 //! # Timers
 //!
 //! The protocol itself has no timers, so `poll_timeout` is always `None`
