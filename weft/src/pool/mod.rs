@@ -60,7 +60,7 @@
 //! });
 //! ```
 
-mod backoff;
+pub(crate) mod backoff;
 mod sub;
 #[cfg(test)]
 mod tests;

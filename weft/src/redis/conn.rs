@@ -77,6 +77,8 @@ struct State {
     error: Option<Error>,
     ready: bool,
     ready_waker: Option<Waker>,
+    /// Woken when the connection fails or closes.
+    close_wakers: Vec<Waker>,
     task: Option<Waker>,
     /// Bytes are waiting in the machine and the task has been woken.
     tx_pending: bool,
@@ -256,6 +258,7 @@ impl State {
             }
         }
         wakers.extend(self.ready_waker.take());
+        wakers.append(&mut self.close_wakers);
         wakers.extend(self.task.take());
     }
 
@@ -300,6 +303,7 @@ impl Shared {
                 error: None,
                 ready: false,
                 ready_waker: None,
+                close_wakers: Vec::new(),
                 task: None,
                 tx_pending: true,
                 push: None,
@@ -527,7 +531,7 @@ impl Connection {
         self.send(cmd, true)
     }
 
-    fn send(&self, cmd: &Cmd, track: bool) -> Result<ReplyFuture, Error> {
+    pub(crate) fn send(&self, cmd: &Cmd, track: bool) -> Result<ReplyFuture, Error> {
         let (slot, waker) = {
             let mut st = self.shared.state.borrow_mut();
             let slot = st.enqueue(cmd, track)?;
@@ -628,6 +632,23 @@ impl Connection {
             .push
             .replace(Box::new(handler));
         drop(old); // outside the borrow: it may hold a handle
+    }
+
+    /// Completes when the connection has failed or closed, with the reason.
+    pub async fn closed(&self) -> Error {
+        poll_fn(|cx| {
+            let mut st = self.shared.state.borrow_mut();
+            match &st.error {
+                Some(e) => Poll::Ready(e.clone()),
+                None => {
+                    if !st.close_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        st.close_wakers.push(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 
     /// Closes the connection now: pending requests fail with

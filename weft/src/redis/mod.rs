@@ -46,6 +46,7 @@ mod conn;
 mod error;
 mod from_resp;
 mod pipeline;
+mod pubsub;
 mod scan;
 mod script;
 
@@ -59,5 +60,6 @@ pub use error::{Error, ServerError};
 pub use from_resp::FromResp;
 pub use pipeline::Pipeline;
 pub use proto_resp::{Cmd, CmdArg, Frame, Protocol};
+pub use pubsub::{Message, MessageKind, PubSub};
 pub use scan::{Scan, ScanOptions};
 pub use script::Script;
