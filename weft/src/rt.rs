@@ -25,7 +25,7 @@ pub use io_epoll::Epoll;
 #[cfg(feature = "std")]
 pub use io_std::Std;
 #[cfg(feature = "uring")]
-pub use io_uring_backend::Uring;
+pub use io_uring_backend::{Uring, active_driver as uring_driver};
 
 use std::fmt;
 use std::future::Future;

@@ -322,5 +322,20 @@ macro_rules! suite {
 suite!("epoll", epoll, weft::rt::Epoll);
 #[cfg(feature = "uring")]
 suite!("uring", uring, weft::rt::Uring);
+
+/// The uring suite above must exercise io_uring itself, not the epoll
+/// fallback (this kernel supports io_uring), unless the fallback is forced.
+#[cfg(feature = "uring")]
+#[test]
+fn uring_suite_runs_on_io_uring() {
+    if std::env::var_os("WEFT_URING_FORCE_FALLBACK").is_some() {
+        return;
+    }
+    let driver = weft::rt::Uring::block_on(async { weft::rt::uring_driver() });
+    assert_eq!(
+        driver, "io_uring",
+        "the uring backend fell back to epoll on this kernel"
+    );
+}
 #[cfg(feature = "std")]
 suite!("std", std_backend, weft::rt::Std);
