@@ -23,10 +23,14 @@
 //!
 //! After any `handle_*` call or command (`send_response`, ...), drain the
 //! outputs until they are empty: `poll_event` (handling an event may issue
-//! commands), then `poll_transmit`, then `poll_timeout`. If the read buffer
-//! still holds bytes after you answered requests, call `handle_input` again:
-//! the server stops parsing ahead at [`h1::Config::max_pipelined`] requests
-//! and while a protocol switch is pending, and never buffers input itself.
+//! commands), then `poll_transmit`, then `poll_timeout`. The connection never
+//! buffers input itself and bounds the work of one `handle_input` call (a
+//! batch of events, at most [`h1::Config::max_pipelined`] requests ahead, a
+//! pause while a protocol switch is pending): while the read buffer still
+//! holds bytes and the last call consumed some, call `handle_input` again
+//! after draining; and call it again after answering a request whenever the
+//! buffer is not empty. [`h1::Connection::wants_input`] says whether reading
+//! more from the socket is useful.
 //!
 //! ```
 //! use std::time::Instant;
@@ -45,23 +49,29 @@
 //! loop {
 //!     let now = Instant::now(); // your loop's clock; read once per wake-up
 //!     conn.set_date_unix(1_700_000_000); // your cached wall clock, for `Date`
-//!     // Input: a read returned data, EOF, or the timer fired.
+//!     // Input: a read returned data, or EOF (or the timer fired:
+//!     // conn.handle_timeout(now)).
 //!     match incoming.pop() {
-//!         Some(bytes) => {
-//!             rbuf.extend_from_slice(bytes);
-//!             conn.handle_input(now, &mut rbuf);
-//!         }
+//!         Some(bytes) => rbuf.extend_from_slice(bytes),
 //!         None => conn.handle_eof(now),
 //!     }
-//!     // Drain: events first, since answering them queues output.
-//!     while let Some(event) = conn.poll_event() {
-//!         match event {
-//!             Event::Request { id, head } => {
-//!                 let body = Bytes::copy_from_slice(head.path());
-//!                 conn.send_response(id, ResponseHead::new(StatusCode::OK, &[]), Body::Full(body))?;
+//!     // Parse in bounded batches; drain events after each (answering them
+//!     // queues output), until the connection stops consuming.
+//!     loop {
+//!         let before = rbuf.len();
+//!         conn.handle_input(now, &mut rbuf);
+//!         while let Some(event) = conn.poll_event() {
+//!             match event {
+//!                 Event::Request { id, head } => {
+//!                     let body = Bytes::copy_from_slice(head.path());
+//!                     conn.send_response(id, ResponseHead::new(StatusCode::OK, &[]), Body::Full(body))?;
+//!                 }
+//!                 Event::Error { error, .. } => eprintln!("bad request: {error}"),
+//!                 _ => {}
 //!             }
-//!             Event::Error { error, .. } => eprintln!("bad request: {error}"),
-//!             _ => {}
+//!         }
+//!         if rbuf.is_empty() || rbuf.len() == before {
+//!             break;
 //!         }
 //!     }
 //!     if conn.poll_transmit(&mut wbuf) > 0 {

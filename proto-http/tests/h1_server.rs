@@ -692,3 +692,36 @@ fn declined_upgrade_keeps_serving_http1() {
     let ev = s.feed(b"");
     assert_eq!(req_id(&ev[0]).as_u64(), 1);
 }
+
+#[test]
+fn tiny_chunks_are_delivered_in_bounded_batches() {
+    let mut s = Server::default();
+    let mut input = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..1000 {
+        input.extend_from_slice(b"1\r\nz\r\n");
+    }
+    input.extend_from_slice(b"0\r\n\r\n");
+    let first = s.feed(&input);
+    assert!(first.len() <= 70, "{} events from one call", first.len());
+    assert!(!s.inbuf.is_empty());
+    let mut all = first;
+    loop {
+        let before = s.inbuf.len();
+        all.extend(s.feed(b""));
+        if s.inbuf.is_empty() || s.inbuf.len() == before {
+            break;
+        }
+    }
+    let body: usize = all
+        .iter()
+        .map(|e| {
+            if let Event::Body { chunk, .. } = e {
+                chunk.len()
+            } else {
+                0
+            }
+        })
+        .sum();
+    assert_eq!(body, 1000);
+    assert!(matches!(all.last(), Some(Event::BodyEnd { .. })));
+}

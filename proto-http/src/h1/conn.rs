@@ -23,6 +23,9 @@ const COPY_LIMIT: usize = 16 * 1024;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// `handle_input` returns once this many events are queued.
+const MAX_EVENTS_PER_CALL: usize = 64;
+
 /// A server-side HTTP/1.1 connection: parses requests, encodes responses,
 /// and enforces limits and timeouts. It performs no I/O; see the
 /// [crate docs](crate) for the run loop.
@@ -103,14 +106,18 @@ impl Connection {
     }
 
     /// Consumes whole messages (and body pieces) from the front of `buf`,
-    /// leaving a partial head in place. Call it whenever bytes arrive, and
-    /// again after sending responses if `buf` is not empty (parsing pauses
-    /// at [`Config::max_pipelined`] requests in flight and while a protocol
-    /// switch is pending). After [`wants_close`](Self::wants_close), input
-    /// is discarded.
+    /// leaving a partial head in place. Call it whenever bytes arrive.
+    ///
+    /// Work per call is bounded: it stops after queueing a batch of events
+    /// (so a body of one-byte chunks cannot turn one read into thousands of
+    /// queued events), at [`Config::max_pipelined`] requests in flight, and
+    /// while a protocol switch is pending. So after draining the events and
+    /// answering, call it again while `buf` is not empty and the previous
+    /// call consumed something. After [`wants_close`](Self::wants_close),
+    /// input is discarded.
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
         self.now = Some(now);
-        loop {
+        while self.events.len() < MAX_EVENTS_PER_CALL {
             match self.read {
                 ReadState::Head => {
                     if buf.is_empty() || self.slots.len() >= self.config.max_pipelined {
