@@ -177,9 +177,22 @@ impl<B: Backend> PubSub<B> {
         for n in names {
             c.arg(n);
         }
-        let reply = conn.send(&c, false)?.await?;
-        // One confirmation per channel, gathered into an array, or an error.
-        check(reply).map(drop)
+        let reply = match conn.send(&c, false) {
+            Ok(r) => r.await,
+            Err(e) => Err(e),
+        };
+        match reply {
+            // One confirmation per channel, gathered into an array, or an
+            // error.
+            Ok(frame) => check(frame).map(drop),
+            // The connection died: what was asked for is recorded and is
+            // re-applied when `next_message` reconnects.
+            Err(e) if e.is_fatal() => {
+                self.conn = None;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn names(items: &[impl CmdArg]) -> Vec<Bytes> {
@@ -194,7 +207,8 @@ impl<B: Backend> PubSub<B> {
             .collect()
     }
 
-    /// `SUBSCRIBE channel...`; returns once the server confirmed.
+    /// `SUBSCRIBE channel...`; returns once the server confirmed (or the
+    /// connection dropped: the subscription is then made on reconnect).
     pub async fn subscribe(&mut self, channels: &[impl CmdArg]) -> Result<(), Error> {
         let names = Self::names(channels);
         self.command("SUBSCRIBE", &names).await?;
@@ -316,13 +330,10 @@ impl<B: Backend> PubSub<B> {
                 if names.is_empty() {
                     continue;
                 }
-                match self.command(cmd, &names).await {
-                    Ok(()) => {}
-                    Err(e) if e.is_fatal() => {
-                        failed = Some(e);
-                        break;
-                    }
-                    Err(e) => return Err(e),
+                self.command(cmd, &names).await?;
+                if self.conn.is_none() {
+                    failed = Some(Error::Closed);
+                    break;
                 }
             }
             match failed {
