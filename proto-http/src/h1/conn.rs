@@ -11,7 +11,7 @@ use crate::header::StatusCode;
 use super::body::{BodyDecoder, BodyItem};
 use super::date::HttpDate;
 use super::encode::{self, Body, Header, HeaderFacts, OutFraming, ResponseHead};
-use super::event::{Event, RequestId};
+use super::event::{Event, Queued, RequestId};
 use super::head::{BodyKind, RequestHead};
 use super::limits::{Config, ContinuePolicy};
 use super::parse::{HeadKind, HeadParser};
@@ -39,7 +39,10 @@ pub struct Connection {
     head_started: bool,
     next_id: u64,
     slots: VecDeque<Slot>,
-    events: VecDeque<Event>,
+    /// Small queued events; request heads wait in `heads` so the queue's
+    /// memory stays small (a head is several hundred bytes inline).
+    events: VecDeque<Queued>,
+    heads: VecDeque<RequestHead>,
     /// Output ready for `poll_transmit`, after everything in `txq`.
     tx: BytesMut,
     txq: VecDeque<Bytes>,
@@ -72,6 +75,7 @@ impl Connection {
             next_id: 0,
             slots: VecDeque::with_capacity(config.max_pipelined.min(64)),
             events: VecDeque::with_capacity(8),
+            heads: VecDeque::with_capacity(1),
             tx: BytesMut::new(),
             txq: VecDeque::new(),
             timer: None,
@@ -153,7 +157,7 @@ impl Connection {
                             }
                         }
                         self.timer = self.config.body_timeout.map(|d| Timer::Body(now + d));
-                        self.events.push_back(Event::Body {
+                        self.events.push_back(Queued::Body {
                             id: RequestId(id),
                             chunk,
                         });
@@ -371,7 +375,16 @@ impl Connection {
     /// The next event, in order.
     #[must_use = "events must be handled"]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        Some(match self.events.pop_front()? {
+            Queued::Request { id } => Event::Request {
+                id,
+                head: self.heads.pop_front()?,
+            },
+            Queued::Body { id, chunk } => Event::Body { id, chunk },
+            Queued::BodyEnd { id, trailers } => Event::BodyEnd { id, trailers },
+            Queued::Switched { id } => Event::Switched { id },
+            Queued::Error { id, error } => Event::Error { id, error },
+        })
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
@@ -472,12 +485,10 @@ impl Connection {
         self.read = ReadState::on_head(&slot);
         let no_body = !slot.body_pending;
         self.slots.push_back(slot);
-        self.events.push_back(Event::Request {
-            id: RequestId(id),
-            head,
-        });
+        self.heads.push_back(head);
+        self.events.push_back(Queued::Request { id: RequestId(id) });
         if no_body {
-            self.events.push_back(Event::BodyEnd {
+            self.events.push_back(Queued::BodyEnd {
                 id: RequestId(id),
                 trailers: None,
             });
@@ -488,7 +499,7 @@ impl Connection {
 
     fn on_body_end(&mut self, id: u64, trailers: Option<Box<super::head::Headers>>) {
         self.timer = None;
-        self.events.push_back(Event::BodyEnd {
+        self.events.push_back(Queued::BodyEnd {
             id: RequestId(id),
             trailers,
         });
@@ -514,7 +525,7 @@ impl Connection {
 
     /// A protocol error (or timeout): report it, answer it, stop reading.
     fn fail(&mut self, id: Option<u64>, error: ProtoError) {
-        self.events.push_back(Event::Error {
+        self.events.push_back(Queued::Error {
             id: id.map(RequestId),
             error,
         });
@@ -583,7 +594,7 @@ impl Connection {
                 self.life = Lifecycle::Switched;
                 self.read = ReadState::Switched;
                 self.slots.clear();
-                self.events.push_back(Event::Switched {
+                self.events.push_back(Queued::Switched {
                     id: RequestId(slot.id),
                 });
                 break;

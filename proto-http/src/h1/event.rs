@@ -85,3 +85,37 @@ pub enum Event {
         error: ProtoError,
     },
 }
+
+/// [`Event`] as queued inside the connection: the same, minus the request
+/// head, which is queued separately.
+#[derive(Debug)]
+pub(crate) enum Queued {
+    Request {
+        id: RequestId,
+    },
+    Body {
+        id: RequestId,
+        chunk: Bytes,
+    },
+    BodyEnd {
+        id: RequestId,
+        trailers: Option<Box<Headers>>,
+    },
+    Switched {
+        id: RequestId,
+    },
+    Error {
+        id: Option<RequestId>,
+        error: ProtoError,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn queued_events_stay_small() {
+        // An idle keep-alive connection keeps its event queue's capacity;
+        // only the (few) heads are large.
+        assert!(std::mem::size_of::<super::Queued>() <= 64, "{}", std::mem::size_of::<super::Queued>());
+    }
+}
