@@ -25,10 +25,11 @@ commands:
       PostgreSQL, Redis and memcached the tests use. `down` stops only what
       runs from our state directory. `eval \"$(cargo xtask services env)\"`
       exports their addresses.
-  test [--no-lint] [--fuzz SECS] [-- CARGO_TEST_ARGS...]
+  test [--no-lint] [--fuzz SECS | --no-fuzz] [-- CARGO_TEST_ARGS...]
       services up; cargo test --no-fail-fast --workspace --all-targets; the
       same with --doc; cargo clippy --workspace --all-targets -- -D warnings; cargo fmt
-      --all -- --check; each fuzz target for SECS seconds when --fuzz is given;
+      --all -- --check; each fuzz target for SECS seconds when --fuzz is given
+      (10 s each by default when CI is set; --no-fuzz skips);
       then stops the services this run started. Arguments after `--` go to
       both `cargo test` runs (`-p NAME` there replaces --workspace).
   demo [--addr 127.0.0.1:8080] [--backend epoll|uring|std] [-- ARGS...]

@@ -24,17 +24,22 @@ struct Options {
     cargo_test_args: Vec<String>,
 }
 
+/// Seconds per fuzz target when `CI` is set and no `--fuzz` was given.
+const CI_FUZZ_SECS: u64 = 10;
+
 impl Options {
     fn parse(args: &[String]) -> Result<Options> {
         let mut options = Options {
             lint: true,
-            fuzz_secs: None,
+            // CI fuzzes every target briefly so a parser regression is caught.
+            fuzz_secs: std::env::var_os("CI").map(|_| CI_FUZZ_SECS),
             cargo_test_args: Vec::new(),
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--no-lint" => options.lint = false,
+                "--no-fuzz" => options.fuzz_secs = None,
                 "--fuzz" => {
                     let value = args.next().map(String::as_str).unwrap_or("");
                     options.fuzz_secs = match value.parse() {
@@ -48,7 +53,7 @@ impl Options {
                 }
                 other => bail!(
                     "unknown argument `{other}`; usage: cargo xtask test [--no-lint] \
-                     [--fuzz SECS] [-- CARGO_TEST_ARGS...]"
+                     [--fuzz SECS | --no-fuzz] [-- CARGO_TEST_ARGS...]"
                 ),
             }
         }
