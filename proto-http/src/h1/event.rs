@@ -116,6 +116,10 @@ mod tests {
     fn queued_events_stay_small() {
         // An idle keep-alive connection keeps its event queue's capacity;
         // only the (few) heads are large.
-        assert!(std::mem::size_of::<super::Queued>() <= 64, "{}", std::mem::size_of::<super::Queued>());
+        assert!(
+            std::mem::size_of::<super::Queued>() <= 64,
+            "{}",
+            std::mem::size_of::<super::Queued>()
+        );
     }
 }
