@@ -4,6 +4,7 @@
 //! come (issue 4).
 
 mod conn;
+pub mod middleware;
 mod request;
 mod response;
 mod router;

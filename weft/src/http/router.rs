@@ -138,6 +138,24 @@ impl Router {
         self.route(Method::Post, path, f)
     }
 
+    /// Wraps every route's handler in `layer` (see [`super::middleware`]).
+    /// Layers added later run first (outermost).
+    pub fn layer(mut self, layer: super::middleware::Layer) -> Self {
+        fn wrap(node: &mut Node, layer: &super::middleware::Layer) {
+            for (_, h) in &mut node.methods {
+                *h = layer(h.clone());
+            }
+            for (_, child) in &mut node.statics {
+                wrap(child, layer);
+            }
+            if let Some(p) = &mut node.param {
+                wrap(&mut p.1, layer);
+            }
+        }
+        wrap(&mut self.root, &layer);
+        self
+    }
+
     /// Finds the handler for `req`, setting its route parameters.
     pub fn route_request(&self, req: &mut Request) -> Route {
         let mut params = Params::default();
