@@ -23,6 +23,13 @@ pub fn median(samples: &mut [f64]) -> f64 {
     }
 }
 
+/// The smallest and largest of `samples` (NaN for none).
+pub fn min_max(samples: &[f64]) -> (f64, f64) {
+    samples
+        .iter()
+        .fold((f64::NAN, f64::NAN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
 /// Operations per second of `ops` done in `elapsed`.
 pub fn rate(ops: u64, elapsed: Duration) -> f64 {
     ops as f64 / elapsed.as_secs_f64()
@@ -34,5 +41,11 @@ mod tests {
     fn median_of_odd_and_even() {
         assert_eq!(super::median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(super::median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn min_max_of_samples() {
+        assert_eq!(super::min_max(&[3.0, 1.0, 2.0]), (1.0, 3.0));
+        assert!(super::min_max(&[]).0.is_nan());
     }
 }

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use weft::http::{Request, Router, Server};
 use weft::rt::BackendKind;
-use weft_benches::{median, wrk};
+use weft_benches::{median, min_max, wrk};
 
 const WORKERS: usize = 2;
 const BODY: &str = "Hello, World!";
@@ -237,9 +237,9 @@ fn main() {
     let peer = |name: &str| servers.iter().position(|(n, _)| n == name).unwrap();
     let (hyper_i, actix_i) = (peer("hyper"), peer("actix-web"));
     println!(
-        "| wrk | server | Requests/sec (median) | p99 latency (median) | req/s vs hyper | req/s vs actix-web |"
+        "| wrk | server | Requests/sec (median) | req/s min-max | p99 latency (median) | req/s vs hyper | req/s vs actix-web |"
     );
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (c, cell) in cells.iter().enumerate() {
         let rps: Vec<f64> = results[c]
             .iter_mut()
@@ -247,6 +247,7 @@ fn main() {
             .collect();
         for (s, (name, _)) in servers.iter().enumerate() {
             let p99 = median(&mut results[c][s].1.clone());
+            let (lo, hi) = min_max(&results[c][s].0);
             let ratios = if name.starts_with("weft") {
                 format!(
                     "{:.2}x | {:.2}x",
@@ -257,7 +258,7 @@ fn main() {
                 "- | -".to_string()
             };
             println!(
-                "| {} | {name} | {:.0} | {} | {ratios} |",
+                "| {} | {name} | {:.0} | {lo:.0}-{hi:.0} | {} | {ratios} |",
                 cell.name,
                 rps[s],
                 format_us(p99)
