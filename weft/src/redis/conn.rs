@@ -137,7 +137,7 @@ impl fmt::Debug for Connection {
 }
 
 /// Is this command one the server may hold indefinitely?
-fn is_blocking(cmd: &Cmd) -> bool {
+pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
     let mut args = cmd.args();
     let Some(name) = args.next() else {
         return false;
@@ -342,18 +342,23 @@ impl Shared {
     }
 }
 
+/// Fails the connection when its task ends (or the runtime drops it):
+/// nothing will be read any more, so whoever still waits must hear so.
+struct OnExit(Rc<Shared>);
+
+impl Drop for OnExit {
+    fn drop(&mut self) {
+        self.0.fail(Error::Closed);
+    }
+}
+
 /// Owns the socket: writes what the machine has to send, reads and
 /// dispatches replies, until the connection fails or every handle is gone.
-async fn drive<S: AsyncStream>(stream: S, shared: Rc<Shared>) {
-    struct OnExit(Rc<Shared>);
-    impl Drop for OnExit {
-        fn drop(&mut self) {
-            // Task ended (or the runtime dropped it): nothing will be read
-            // any more, so fail whoever still waits.
-            self.0.fail(Error::Closed);
-        }
-    }
-    let _exit = OnExit(shared.clone());
+///
+/// `exit` is made before the task is spawned so that it fails the
+/// connection even if the runtime ends before the task ever ran.
+async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
+    let shared = exit.0.clone();
     let mut rbuf = Some(BytesMut::with_capacity(16 * 1024));
     let mut wbuf = Some(BytesMut::with_capacity(16 * 1024));
     let mut reading = pin!(None);
@@ -496,7 +501,7 @@ impl Connection {
             let mut pushes = Vec::new();
             shared.state.borrow_mut().dispatch(&mut wakers, &mut pushes);
         }
-        spawn(drive(stream, shared));
+        spawn(drive(stream, OnExit(shared)));
         conn
     }
 

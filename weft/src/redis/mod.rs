@@ -40,6 +40,7 @@
 //! .unwrap();
 //! ```
 
+mod client;
 mod commands;
 mod config;
 mod conn;
@@ -50,6 +51,7 @@ mod pubsub;
 mod scan;
 mod script;
 
+pub use client::{Client, ClientBatchFuture, ClientFuture, Manager, PooledConnection};
 pub use commands::{
     Commands, Expiry, SetCondition, SetOptions, StreamEntry, StreamReadOptions, StreamReadReply,
     cmd,

@@ -1,0 +1,416 @@
+//! [`Client`]: the pool-backed entry point, one multiplexed connection per
+//! worker for ordinary commands plus exclusive connections on demand.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use proto_resp::{Cmd, Frame};
+
+use super::commands::Commands;
+use super::config::Config;
+use super::conn::{BatchFuture, CmdFuture, Connection, is_blocking};
+use super::error::Error;
+use super::from_resp::FromResp;
+use super::pubsub::PubSub;
+use crate::pool::{self, Pool, Pooled};
+use crate::rt::{Backend, DefaultBackend, time};
+
+/// Opens Redis connections for a [`Pool`]: connect and handshake, enable
+/// client-side caching if configured, `PING` as the health check, and
+/// refuse connections that are closed or carry session state.
+pub struct Manager<B: Backend = DefaultBackend> {
+    config: Config,
+    _b: PhantomData<fn() -> B>,
+}
+
+impl<B: Backend> Manager<B> {
+    /// A manager connecting with `config`.
+    pub fn new(config: Config) -> Self {
+        Manager {
+            config,
+            _b: PhantomData,
+        }
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+impl<B: Backend> fmt::Debug for Manager<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manager")
+            .field("config", &self.config)
+            .field("backend", &B::NAME)
+            .finish()
+    }
+}
+
+impl<B: Backend> pool::Manager for Manager<B> {
+    type Connection = Connection;
+    type Error = Error;
+
+    async fn connect(&self) -> Result<Connection, Error> {
+        let conn = Connection::connect::<B>(&self.config).await?;
+        if let Some(cb) = &self.config.on_invalidate {
+            conn.enable_tracking(cb.clone()).await?;
+        }
+        Ok(conn)
+    }
+
+    async fn check(&self, conn: &mut Connection) -> Result<(), Error> {
+        conn.ping().await.map(drop)
+    }
+
+    fn is_reusable(&self, conn: &Connection) -> bool {
+        conn.is_reusable()
+    }
+}
+
+/// A connection checked out of a [`Client`]'s pool for exclusive use.
+pub type PooledConnection<B = DefaultBackend> = Pooled<Manager<B>>;
+
+fn pool_error(e: pool::Error<Error>) -> Error {
+    match e {
+        pool::Error::Timeout => Error::PoolTimeout,
+        pool::Error::Backend(e) => e,
+    }
+}
+
+/// This worker's shared connection per client, or a connect in progress.
+enum SharedSlot<B: Backend> {
+    Ready(PooledConnection<B>),
+    Connecting(Rc<RefCell<Vec<Waker>>>),
+}
+
+thread_local! {
+    static SHARED: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A Redis client: `Clone + Send + Sync`, usable from every worker.
+///
+/// - Ordinary commands ([`Commands`]) go through one multiplexed
+///   connection per worker, opened lazily from the pool on first use and
+///   replaced when it breaks: all the handlers of a worker pipeline their
+///   requests on it, and replies come back to that worker.
+/// - Blocking commands (`BLPOP`, `XREAD BLOCK`, `WAIT`, ...) run on a
+///   connection checked out for the call, so they stall no one else.
+/// - [`acquire`](Client::acquire) checks out a connection for exclusive
+///   use (`WATCH`/`MULTI`/`EXEC`, long blocking loops); it returns to the
+///   pool when dropped, unless it was left in a state another user must
+///   not inherit.
+/// - [`pubsub`](Client::pubsub) opens a dedicated subscriber.
+///
+/// [`Config::response_timeout`] bounds each command; a timed-out request's
+/// reply is discarded when it arrives, so the shared connection stays in
+/// step.
+///
+/// ```no_run
+/// use weft::redis::{Client, Commands};
+///
+/// let client = Client::from_url("redis://127.0.0.1:6379")?;
+/// weft::rt::block_on(async {
+///     client.set("visits", 0).await?;
+///     let n = client.incr("visits").await?;
+///     assert_eq!(n, 1);
+///     Ok::<_, weft::redis::Error>(())
+/// })?;
+/// # Ok::<_, weft::redis::Error>(())
+/// ```
+pub struct Client<B: Backend = DefaultBackend> {
+    id: u64,
+    pool: Pool<Manager<B>>,
+}
+
+impl<B: Backend> Clone for Client<B> {
+    fn clone(&self) -> Self {
+        Client {
+            id: self.id,
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<B: Backend> fmt::Debug for Client<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("pool", &self.pool)
+            .finish()
+    }
+}
+
+impl Client<DefaultBackend> {
+    /// A client on the default backend. Connects lazily.
+    pub fn new(config: Config) -> Self {
+        Client::with_backend(config)
+    }
+
+    /// A client for `redis://...` on the default backend.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        Ok(Client::new(Config::from_url(url)?))
+    }
+}
+
+impl<B: Backend> Client<B> {
+    /// A client on backend `B`. Connects lazily.
+    pub fn with_backend(config: Config) -> Self {
+        let pool_config = config.pool.clone();
+        Client {
+            id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+            pool: Pool::new(Manager::new(config), pool_config),
+        }
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &Config {
+        self.pool.manager().config()
+    }
+
+    /// The current worker's pool counters.
+    pub fn pool_state(&self) -> pool::State {
+        self.pool.state()
+    }
+
+    /// A connection of this worker for exclusive use, within the pool's
+    /// acquire deadline ([`Error::PoolTimeout`]).
+    pub async fn acquire(&self) -> Result<PooledConnection<B>, Error> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// A dedicated subscriber (not pooled).
+    pub async fn pubsub(&self) -> Result<PubSub<B>, Error> {
+        PubSub::connect(self.config().clone()).await
+    }
+
+    /// This worker's shared connection if it is open, without waiting.
+    fn shared_now(&self) -> Option<Connection> {
+        let (conn, stale) = SHARED.with(|m| {
+            let m = m.borrow();
+            let slot = m.get(&self.id)?.clone();
+            Some(match slot.downcast_ref::<SharedSlot<B>>() {
+                Some(SharedSlot::Ready(c)) if !c.is_closed() => (Some((**c).clone()), None),
+                Some(SharedSlot::Ready(_)) => (None, Some(())),
+                _ => (None, None),
+            })
+        })?;
+        if stale.is_some() {
+            // Closed: forget it (dropped outside the map's borrow; the pool
+            // frees its slot).
+            let old = SHARED.with(|m| m.borrow_mut().remove(&self.id));
+            drop(old);
+        }
+        conn
+    }
+
+    /// This worker's multiplexed connection, opened (through the pool) if
+    /// there is none or it broke. Concurrent first callers wait for one
+    /// connect instead of racing.
+    pub async fn shared(&self) -> Result<Connection, Error> {
+        loop {
+            if let Some(c) = self.shared_now() {
+                return Ok(c);
+            }
+            let waiting = SHARED.with(|m| {
+                let m = m.borrow();
+                match m.get(&self.id).map(|s| s.downcast_ref::<SharedSlot<B>>()) {
+                    Some(Some(SharedSlot::Connecting(w))) => Some(w.clone()),
+                    _ => None,
+                }
+            });
+            if let Some(waiters) = waiting {
+                let mut registered = false;
+                poll_fn(|cx| {
+                    if registered {
+                        return Poll::Ready(());
+                    }
+                    registered = true;
+                    waiters.borrow_mut().push(cx.waker().clone());
+                    Poll::Pending
+                })
+                .await;
+                continue;
+            }
+            let waiters = Rc::new(RefCell::new(Vec::new()));
+            SHARED.with(|m| {
+                m.borrow_mut().insert(
+                    self.id,
+                    Rc::new(SharedSlot::<B>::Connecting(waiters.clone())) as Rc<dyn Any>,
+                )
+            });
+            // Clears the marker and wakes the waiters however this ends
+            // (success, failure, or this future being dropped).
+            struct Done<'a>(u64, &'a Rc<RefCell<Vec<Waker>>>, bool);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    if !self.2 {
+                        let old = SHARED.with(|m| m.borrow_mut().remove(&self.0));
+                        drop(old);
+                    }
+                    let wakers = std::mem::take(&mut *self.1.borrow_mut());
+                    for w in wakers {
+                        w.wake();
+                    }
+                }
+            }
+            let mut done = Done(self.id, &waiters, false);
+            let guard = self.pool.get().await.map_err(pool_error)?;
+            let conn = (*guard).clone();
+            let old = SHARED.with(|m| {
+                m.borrow_mut().insert(
+                    self.id,
+                    Rc::new(SharedSlot::<B>::Ready(guard)) as Rc<dyn Any>,
+                )
+            });
+            done.2 = true;
+            drop(done);
+            drop(old);
+            return Ok(conn);
+        }
+    }
+
+    fn with_timeout<T: 'static>(
+        &self,
+        f: impl Future<Output = Result<T, Error>> + 'static,
+    ) -> Pin<Box<dyn Future<Output = Result<T, Error>>>> {
+        match self.config().response_timeout {
+            Some(d) => {
+                Box::pin(async move { time::timeout(d, f).await.unwrap_or(Err(Error::Timeout)) })
+            }
+            None => Box::pin(f),
+        }
+    }
+}
+
+/// The future of a [`Client`] command: on the fast path (the worker's
+/// shared connection is open) the command was queued when it was called;
+/// otherwise it first waits for a connection.
+pub struct ClientFuture<T> {
+    inner: ClientInner<T>,
+    deadline: Option<time::Sleep>,
+}
+
+enum ClientInner<T> {
+    Ready(CmdFuture<T>),
+    Later(Pin<Box<dyn Future<Output = Result<T, Error>>>>),
+}
+
+impl<T> fmt::Debug for ClientFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientFuture").finish_non_exhaustive()
+    }
+}
+
+impl<T: FromResp> Future for ClientFuture<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let res = match &mut this.inner {
+            ClientInner::Ready(f) => Pin::new(f).poll(cx),
+            ClientInner::Later(f) => f.as_mut().poll(cx),
+        };
+        if res.is_ready() {
+            return res;
+        }
+        if let Some(d) = &mut this.deadline {
+            if Pin::new(d).poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Timeout));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// The future of a [`Client`] batch (pipeline).
+pub struct ClientBatchFuture {
+    inner: Pin<Box<dyn Future<Output = Result<Vec<Frame>, Error>>>>,
+}
+
+impl fmt::Debug for ClientBatchFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBatchFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for ClientBatchFuture {
+    type Output = Result<Vec<Frame>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<B: Backend> Commands for Client<B> {
+    type Fut<T: FromResp + 'static> = ClientFuture<T>;
+    type BatchFut = ClientBatchFuture;
+
+    fn query_cmd<T: FromResp + 'static>(&self, cmd: Cmd) -> ClientFuture<T> {
+        let deadline = self.config().response_timeout.map(time::sleep);
+        if is_blocking(&cmd) {
+            // A connection of its own, so nobody queues behind it. If the
+            // caller gives up, the connection is closed, not reused.
+            let pool = self.pool.clone();
+            return ClientFuture {
+                inner: ClientInner::Later(Box::pin(async move {
+                    let conn = pool.get().await.map_err(pool_error)?;
+                    conn.query::<T>(&cmd).await
+                })),
+                deadline,
+            };
+        }
+        if let Some(conn) = self.shared_now() {
+            return ClientFuture {
+                inner: ClientInner::Ready(conn.query(&cmd)),
+                deadline,
+            };
+        }
+        let client = self.clone();
+        ClientFuture {
+            inner: ClientInner::Later(Box::pin(async move {
+                client.shared().await?.query::<T>(&cmd).await
+            })),
+            deadline,
+        }
+    }
+
+    fn query_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> ClientBatchFuture {
+        let fut: Pin<Box<dyn Future<Output = Result<Vec<Frame>, Error>>>> = match self.shared_now()
+        {
+            Some(conn) => {
+                let batch: BatchFuture = conn.send_batch(cmds);
+                self.with_timeout(batch)
+            }
+            None => {
+                let cmds: Vec<Cmd> = cmds.into_iter().cloned().collect();
+                let client = self.clone();
+                self.with_timeout(async move { client.shared().await?.send_batch(&cmds).await })
+            }
+        };
+        ClientBatchFuture { inner: fut }
+    }
+}
+
+impl<B: Backend> Commands for Pooled<Manager<B>> {
+    type Fut<T: FromResp + 'static> = CmdFuture<T>;
+    type BatchFut = BatchFuture;
+
+    fn query_cmd<T: FromResp + 'static>(&self, cmd: Cmd) -> CmdFuture<T> {
+        self.query(&cmd)
+    }
+
+    fn query_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> BatchFuture {
+        self.send_batch(cmds)
+    }
+}

@@ -1,0 +1,325 @@
+//! The pool-backed [`Client`] against a real redis-server: one multiplexed
+//! connection per worker, blocking commands on their own connection,
+//! timeouts that keep connections in step, pool limits and the acquire
+//! deadline, reconnect after the server drops the connection.
+
+mod redis_support;
+
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use redis_support::{config, prefix};
+use weft::pool;
+use weft::redis::{Client, Commands, Config, Error, Pipeline, Protocol, cmd};
+use weft::rt::{Backend, Epoll, Std, spawn, time};
+
+fn client<B: Backend>(c: Config) -> Client<B> {
+    Client::with_backend(c)
+}
+
+/// A Lua script that keeps the server busy for `ms` milliseconds.
+fn busy(ms: u64) -> weft::redis::Cmd {
+    cmd("EVAL")
+        .with(
+            "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] \
+             repeat t = redis.call('TIME') until (t[1] * 1000000 + t[2]) - start > tonumber(ARGV[1]) * 1000 \
+             return 'done'",
+        )
+        .with(0)
+        .with(ms)
+}
+
+fn commands_share_one_connection_per_worker<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let p = prefix("client-shared");
+    let client = client::<B>(c);
+    B::block_on(async {
+        let p = Rc::new(p);
+        let mut tasks = Vec::new();
+        for t in 0..100 {
+            let client = client.clone();
+            let p = p.clone();
+            tasks.push(spawn(async move {
+                for i in 0..20 {
+                    let k = format!("{p}{t}");
+                    client.set(&k, i).await.unwrap();
+                    let v: i64 = client.get(&k).await.unwrap();
+                    assert_eq!(v, i);
+                }
+                client.client_id().await.unwrap()
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "every task used the worker's one connection");
+        let st = client.pool_state();
+        assert_eq!((st.open, st.idle), (1, 0), "{st:?}");
+
+        let mut pipe = Pipeline::new();
+        pipe.set(format!("{p}x"), 1).ignore().incr(format!("{p}x"));
+        let (n,): (i64,) = pipe.query(&client).await.unwrap();
+        assert_eq!(n, 2);
+    });
+}
+
+fn each_worker_has_its_own_connection() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let client = client::<Epoll>(c);
+    let ids: Vec<i64> = (0..2)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                Epoll::block_on(async {
+                    let a = client.client_id().await.unwrap();
+                    let b = client.client_id().await.unwrap();
+                    assert_eq!(a, b);
+                    a
+                })
+            })
+        })
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+}
+
+/// `BLPOP` with a short client-side timeout, then `GET`: the right value.
+fn timed_out_blocking_call_does_not_desynchronise<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let p = prefix("client-blpop");
+    let client = client::<B>(c);
+    B::block_on(async {
+        let k = format!("{p}k");
+        client.set(&k, "value").await.unwrap();
+        let list = format!("{p}empty");
+        let t0 = Instant::now();
+        let r = time::timeout(
+            Duration::from_millis(50),
+            client.blpop::<Option<(String, String)>>(&[&list], 10.0),
+        )
+        .await;
+        assert!(r.is_err());
+        assert!(t0.elapsed() < Duration::from_secs(2));
+        let v: String = client.get(&k).await.unwrap();
+        assert_eq!(v, "value");
+        // The abandoned blocking connection was closed, not pooled.
+        let st = client.pool_state();
+        assert_eq!((st.open, st.idle), (1, 0), "{st:?}");
+        // A blocking call that completes returns its connection to the pool.
+        client.rpush(&list, &["x"]).await.unwrap();
+        let got: Option<(String, String)> = client.blpop(&[&list], 1.0).await.unwrap();
+        assert_eq!(got, Some((list.clone(), "x".into())));
+        assert_eq!(client.pool_state().idle, 1);
+    });
+}
+
+fn response_timeout_keeps_the_shared_connection_in_step<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let p = prefix("client-timeout");
+    let client = client::<B>(c.response_timeout(Some(Duration::from_millis(30))));
+    B::block_on(async {
+        let k = format!("{p}k");
+        client.set(&k, "mine").await.unwrap();
+        let err = client.query_cmd::<String>(busy(150)).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout), "{err:?}");
+        // Queued behind the slow script on the same connection; its reply is
+        // discarded, so this one gets its own. Allow for the script.
+        let mut v = Err(Error::Timeout);
+        for _ in 0..20 {
+            v = client.get::<String>(&k).await;
+            if !matches!(v, Err(Error::Timeout)) {
+                break;
+            }
+        }
+        assert_eq!(v.unwrap(), "mine");
+    });
+}
+
+fn pool_limits_and_acquire_deadline<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let p = prefix("client-pool");
+    let c = c.pool(
+        pool::Config::default()
+            .max_open(2)
+            // Generous: other tests in this binary keep the server busy
+            // with slow scripts for up to 150 ms.
+            .acquire_timeout(Duration::from_millis(400)),
+    );
+    let client = client::<B>(c);
+    B::block_on(async {
+        client.ping().await.unwrap(); // the shared connection: 1 of 2
+        let exclusive = client.acquire().await.unwrap(); // 2 of 2
+        let t0 = Instant::now();
+        let err = client.acquire().await.unwrap_err();
+        assert!(matches!(err, Error::PoolTimeout), "{err:?}");
+        assert!(t0.elapsed() >= Duration::from_millis(400));
+        let io: std::io::Error = err.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+
+        // A waiter gets the connection as soon as it is returned.
+        let c2 = client.clone();
+        let waiter = spawn(async move { c2.acquire().await.map(|c| c.client_id()) });
+        time::sleep(Duration::from_millis(10)).await;
+        let held_id = exclusive.client_id().await.unwrap();
+        drop(exclusive);
+        let got = waiter.await.unwrap().unwrap().await.unwrap();
+        assert_eq!(got, held_id);
+
+        // WATCH/MULTI/EXEC on an exclusive connection.
+        let k = format!("{p}counter");
+        client.set(&k, 1).await.unwrap();
+        let conn = client.acquire().await.unwrap();
+        conn.query_cmd::<()>(cmd("WATCH").with(&k)).await.unwrap();
+        let v: i64 = conn.get(&k).await.unwrap();
+        let mut tx = Pipeline::new();
+        tx.atomic().set(&k, v + 1).ignore();
+        tx.query::<(), _>(&conn).await.unwrap();
+        drop(conn);
+        assert_eq!(client.get::<i64>(&k).await.unwrap(), 2);
+        // A connection left WATCHing is not handed on.
+        let conn = client.acquire().await.unwrap();
+        conn.query_cmd::<()>(cmd("WATCH").with(&k)).await.unwrap();
+        drop(conn);
+        assert_eq!(client.pool_state().idle, 0);
+    });
+}
+
+fn reconnects_after_the_server_drops_the_connection<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let client = client::<B>(c.clone());
+    B::block_on(async {
+        let id = client.client_id().await.unwrap();
+        let admin = weft::redis::Connection::connect::<B>(&c).await.unwrap();
+        let killed: i64 = admin
+            .query_cmd(cmd("CLIENT").with("KILL").with("ID").with(id))
+            .await
+            .unwrap();
+        assert_eq!(killed, 1);
+        // The next calls get a fresh shared connection (a call racing the
+        // kill may see the closed one).
+        let mut new_id = None;
+        for _ in 0..50 {
+            match client.client_id().await {
+                Ok(n) if n != id => {
+                    new_id = Some(n);
+                    break;
+                }
+                _ => time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+        assert!(new_id.is_some(), "no reconnect");
+        assert_eq!(client.pool_state().open, 1);
+    });
+}
+
+fn unreachable_server_fails_fast_with_io_error<B: Backend>() {
+    // A port nothing listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let c: Config = format!("redis://127.0.0.1:{port}").parse().unwrap();
+    let client = client::<B>(c);
+    B::block_on(async {
+        let err = client.ping().await.unwrap_err();
+        assert!(matches!(err, Error::Io(_)), "{err:?}");
+        assert_eq!(client.pool_state().failures, 1);
+    });
+}
+
+fn client_side_caching_callback<B: Backend>() {
+    let Some(c) = config(Protocol::Resp3) else {
+        return;
+    };
+    let p = prefix("client-tracking");
+    let seen: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+    let sink = seen.clone();
+    let client = client::<B>(c.clone().on_invalidate(move |keys| {
+        sink.lock().unwrap().extend(keys.unwrap_or_default());
+    }));
+    B::block_on(async {
+        let k = format!("{p}k");
+        client.set(&k, 1).await.unwrap();
+        let _: i64 = client.get(&k).await.unwrap();
+        let other = weft::redis::Connection::connect::<B>(&c).await.unwrap();
+        other.set(&k, 2).await.unwrap();
+        for _ in 0..200 {
+            if seen.lock().unwrap().iter().any(|x| x == k.as_bytes()) {
+                break;
+            }
+            time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(seen.lock().unwrap().iter().any(|x| x == k.as_bytes()));
+        assert_eq!(client.get::<i64>(&k).await.unwrap(), 2);
+    });
+}
+
+#[test]
+fn epoll_commands_share_one_connection_per_worker() {
+    commands_share_one_connection_per_worker::<Epoll>();
+}
+
+#[test]
+fn epoll_each_worker_has_its_own_connection() {
+    each_worker_has_its_own_connection();
+}
+
+#[test]
+fn epoll_timed_out_blocking_call_does_not_desynchronise() {
+    timed_out_blocking_call_does_not_desynchronise::<Epoll>();
+}
+
+#[test]
+fn epoll_response_timeout_keeps_the_shared_connection_in_step() {
+    response_timeout_keeps_the_shared_connection_in_step::<Epoll>();
+}
+
+#[test]
+fn epoll_pool_limits_and_acquire_deadline() {
+    pool_limits_and_acquire_deadline::<Epoll>();
+}
+
+#[test]
+fn epoll_reconnects_after_the_server_drops_the_connection() {
+    reconnects_after_the_server_drops_the_connection::<Epoll>();
+}
+
+#[test]
+fn epoll_unreachable_server_fails_fast_with_io_error() {
+    unreachable_server_fails_fast_with_io_error::<Epoll>();
+}
+
+#[test]
+fn epoll_client_side_caching_callback() {
+    client_side_caching_callback::<Epoll>();
+}
+
+#[test]
+fn std_commands_share_one_connection_per_worker() {
+    commands_share_one_connection_per_worker::<Std>();
+}
+
+#[test]
+fn std_timed_out_blocking_call_does_not_desynchronise() {
+    timed_out_blocking_call_does_not_desynchronise::<Std>();
+}
+
+#[test]
+fn std_pool_limits_and_acquire_deadline() {
+    pool_limits_and_acquire_deadline::<Std>();
+}
