@@ -15,7 +15,7 @@ use super::event::{Event, Queued, RequestId};
 use super::head::{BodyKind, RequestHead};
 use super::limits::{Config, ContinuePolicy};
 use super::parse::{HeadKind, HeadParser};
-use super::state::{Expect, Lifecycle, ReadState, RespState, Slot, Timer, TimerAction};
+use super::state::{Expect, Lifecycle, Phase, ReadState, RespState, Slot, Timer, TimerAction};
 
 /// Bodies at least this large are queued by reference instead of copied
 /// into the connection's own write buffer.
@@ -31,8 +31,7 @@ const MAX_EVENTS_PER_CALL: usize = 64;
 /// [crate docs](crate) for the run loop.
 pub struct Connection {
     config: Config,
-    read: ReadState,
-    life: Lifecycle,
+    phase: Phase,
     parser: HeadParser,
     body: BodyDecoder,
     /// Some byte of the next request head has been seen.
@@ -54,8 +53,8 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("read", &self.read)
-            .field("life", &self.life)
+            .field("read", &self.phase.read)
+            .field("life", &self.phase.life)
             .field("in_flight", &self.slots.len())
             .field("timer", &self.timer)
             .finish_non_exhaustive()
@@ -67,8 +66,7 @@ impl Connection {
     #[must_use]
     pub fn new(config: Config) -> Connection {
         Connection {
-            read: ReadState::Head,
-            life: Lifecycle::Open,
+            phase: Phase::new(),
             parser: HeadParser::new(HeadKind::Request),
             body: BodyDecoder::length(0),
             head_started: false,
@@ -122,7 +120,7 @@ impl Connection {
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
         self.now = Some(now);
         while self.events.len() < MAX_EVENTS_PER_CALL {
-            match self.read {
+            match self.phase.read {
                 ReadState::Head => {
                     if buf.is_empty() || self.slots.len() >= self.config.max_pipelined {
                         break;
@@ -149,12 +147,7 @@ impl Connection {
                     Ok(None) => break,
                     Ok(Some(BodyItem::Data(chunk))) => {
                         if let Some(slot) = self.slot_mut(id) {
-                            slot.body_started = true;
-                            if slot.expect == Expect::Pending {
-                                // RFC 9110 §10.1.1: the client sent the body
-                                // without waiting; no 100 is needed.
-                                slot.expect = Expect::None;
-                            }
+                            slot.on_body_data();
                         }
                         self.timer = self.config.body_timeout.map(|d| Timer::Body(now + d));
                         self.events.push_back(Queued::Body {
@@ -180,7 +173,7 @@ impl Connection {
     /// [`handle_input`](Self::handle_input).
     pub fn handle_eof(&mut self, now: Instant) {
         self.now = Some(now);
-        match self.read {
+        match self.phase.read {
             ReadState::Head if self.head_started => {
                 self.fail(None, ProtoErrorKind::UnexpectedEof.into())
             }
@@ -204,12 +197,9 @@ impl Connection {
         if let Some(t) = self.timer.filter(|t| t.deadline() <= now) {
             self.timer = None;
             match TimerAction::of(t) {
-                TimerAction::Close => {
-                    self.read = ReadState::Done;
-                    self.life = Lifecycle::Closing;
-                }
+                TimerAction::Close => self.stop_reading(),
                 TimerAction::Fail(e) => {
-                    let id = match self.read {
+                    let id = match self.phase.read {
                         ReadState::Body { id } => Some(id),
                         _ => None,
                     };
@@ -260,21 +250,7 @@ impl Connection {
         } else {
             b""
         };
-        // A refused 100-continue whose body never started: stop reading now.
-        if slot.expect == Expect::Refused
-            && !slot.body_started
-            && self.read == (ReadState::Body { id: id.0 })
-        {
-            self.read = ReadState::Done;
-        }
-        if !slot.switching && self.read == (ReadState::AwaitSwitch { id: id.0 }) {
-            // Upgrade declined: keep serving HTTP/1.1 on this connection.
-            self.read = if slot.close_after {
-                ReadState::Done
-            } else {
-                ReadState::Head
-            };
-        }
+        self.phase.on_response(slot);
         let date = self.date_bytes();
         let out = sink(&mut self.tx, &mut self.slots, i);
         write_head(
@@ -345,8 +321,7 @@ impl Connection {
         self.check_open()?;
         let i = self.slot_index(id.0).ok_or(UserError::UnknownRequest)?;
         let slot = &mut self.slots[i];
-        if slot.expect == Expect::Pending && slot.resp == RespState::Waiting {
-            slot.expect = Expect::None;
+        if slot.take_continue() {
             sink(&mut self.tx, &mut self.slots, i).extend_from_slice(CONTINUE);
             self.settle();
         }
@@ -397,21 +372,21 @@ impl Connection {
     /// (or keep reading and discarding, for a lingering close).
     #[must_use]
     pub fn wants_close(&self) -> bool {
-        matches!(self.life, Lifecycle::Closing | Lifecycle::Closed)
+        matches!(self.phase.life, Lifecycle::Closing | Lifecycle::Closed)
     }
 
     /// Everything is written and nothing more will happen: write what the
     /// last `poll_transmit` returned, then close the socket.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.life == Lifecycle::Closed
+        self.phase.life == Lifecycle::Closed
     }
 
     /// The protocol was switched ([`Event::Switched`]); the bytes left in
     /// the read buffer, and all later ones, belong to the new protocol.
     #[must_use]
     pub fn is_switched(&self) -> bool {
-        self.life == Lifecycle::Switched
+        self.phase.life == Lifecycle::Switched
     }
 
     /// Whether the connection would consume more input now. `false` while
@@ -421,7 +396,7 @@ impl Connection {
     /// read buffer stays bounded.
     #[must_use]
     pub fn wants_input(&self) -> bool {
-        match self.read {
+        match self.phase.read {
             ReadState::Head => self.slots.len() < self.config.max_pipelined,
             ReadState::Body { .. } => true,
             ReadState::AwaitSwitch { .. } | ReadState::Switched | ReadState::Done => false,
@@ -437,7 +412,7 @@ impl Connection {
     // ---- internals -------------------------------------------------------
 
     fn check_open(&self) -> Result<(), UserError> {
-        match self.life {
+        match self.phase.life {
             Lifecycle::Closed | Lifecycle::Switched => Err(UserError::Closed),
             _ => Ok(()),
         }
@@ -471,10 +446,7 @@ impl Connection {
             BodyKind::Length(n) => BodyDecoder::length(n),
             BodyKind::UntilEof => BodyDecoder::length(0),
         };
-        if slot.expect == Expect::Pending
-            && self.config.continue_policy == ContinuePolicy::Immediate
-        {
-            slot.expect = Expect::None;
+        if self.config.continue_policy == ContinuePolicy::Immediate && slot.take_continue() {
             let out = if self.slots.is_empty() {
                 &mut self.tx
             } else {
@@ -482,7 +454,7 @@ impl Connection {
             };
             out.extend_from_slice(CONTINUE);
         }
-        self.read = ReadState::on_head(&slot);
+        self.phase.on_head(&slot);
         let no_body = !slot.body_pending;
         self.slots.push_back(slot);
         self.heads.push_back(head);
@@ -503,24 +475,16 @@ impl Connection {
             id: RequestId(id),
             trailers,
         });
-        let open = self.life == Lifecycle::Open;
-        self.read = match self.slot_mut(id) {
-            Some(slot) => {
-                slot.body_pending = false;
-                ReadState::after_message(slot)
-            }
-            // Already answered and flushed; decide from what the response said.
-            None if open => ReadState::Head,
-            None => ReadState::Done,
-        };
+        let i = self.slot_index(id);
+        if let Some(i) = i {
+            self.slots[i].body_pending = false;
+        }
+        self.phase.on_body_end(i.map(|i| &self.slots[i]));
     }
 
     fn stop_reading(&mut self) {
-        self.read = ReadState::Done;
+        self.phase.stop_reading();
         self.head_started = false;
-        if self.life == Lifecycle::Open {
-            self.life = Lifecycle::Closing;
-        }
     }
 
     /// A protocol error (or timeout): report it, answer it, stop reading.
@@ -543,11 +507,7 @@ impl Connection {
             None => None,
         };
         if let Some(i) = i {
-            let slot = &mut self.slots[i];
-            slot.close_after = true;
-            slot.expect = Expect::None;
-            if slot.resp == RespState::Waiting && respond {
-                slot.resp = RespState::Complete;
+            if self.slots[i].on_fail(respond) {
                 let date = self.date_bytes();
                 let out = sink(&mut self.tx, &mut self.slots, i);
                 write_head(
@@ -583,26 +543,21 @@ impl Connection {
                 self.tx.extend_from_slice(&front.out);
                 front.out = BytesMut::new();
             }
-            let reading_its_body = self.read == (ReadState::Body { id: front.id });
+            let reading_its_body = self.phase.read == (ReadState::Body { id: front.id });
             if front.resp != RespState::Complete || reading_its_body {
                 break;
             }
             let Some(slot) = self.slots.pop_front() else {
                 break;
             };
-            if slot.switching {
-                self.life = Lifecycle::Switched;
-                self.read = ReadState::Switched;
+            if !self.phase.on_response_done(&slot) {
+                self.head_started = false;
                 self.slots.clear();
-                self.events.push_back(Queued::Switched {
-                    id: RequestId(slot.id),
-                });
-                break;
-            }
-            if slot.close_after {
-                // RFC 9112 §9.6: nothing after a response that closes.
-                self.stop_reading();
-                self.slots.clear();
+                if slot.switching {
+                    self.events.push_back(Queued::Switched {
+                        id: RequestId(slot.id),
+                    });
+                }
                 break;
             }
         }
@@ -611,13 +566,8 @@ impl Connection {
     }
 
     fn maybe_close(&mut self) {
-        if self.life == Lifecycle::Closing
-            && self.slots.is_empty()
-            && self.tx.is_empty()
-            && self.txq.is_empty()
-        {
-            self.life = Lifecycle::Closed;
-            self.read = ReadState::Done;
+        if self.slots.is_empty() && self.tx.is_empty() && self.txq.is_empty() {
+            self.phase.on_drained();
         }
     }
 
@@ -626,7 +576,7 @@ impl Connection {
     fn rearm(&mut self) {
         let Some(now) = self.now else { return };
         let c = &self.config;
-        self.timer = match (self.life, self.read) {
+        self.timer = match (self.phase.life, self.phase.read) {
             (Lifecycle::Open, ReadState::Head) if self.head_started => match self.timer {
                 Some(t @ Timer::Header(_)) => Some(t),
                 _ => c.header_timeout.map(|d| Timer::Header(now + d)),

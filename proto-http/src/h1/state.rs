@@ -1,6 +1,6 @@
 //! Every state of the server connection and every transition between them,
-//! in one place (as h11's `_state.py`). `conn.rs` moves bytes and calls
-//! these; it never assigns a state directly.
+//! in one place (as h11's `_state.py`). `conn.rs` moves bytes, encodes and
+//! keeps timers; it changes states only through the methods here.
 //!
 //! Read side (requests), one at a time:
 //!
@@ -215,6 +215,39 @@ impl Slot {
         }
     }
 
+    /// A piece of this request's body arrived. RFC 9110 §10.1.1: a client
+    /// that sends the body without waiting needs no 100.
+    pub(crate) fn on_body_data(&mut self) {
+        self.body_started = true;
+        if self.expect == Expect::Pending {
+            self.expect = Expect::None;
+        }
+    }
+
+    /// Whether `100 Continue` is owed now; if so it counts as sent.
+    pub(crate) fn take_continue(&mut self) -> bool {
+        if self.expect == Expect::Pending && self.resp == RespState::Waiting {
+            self.expect = Expect::None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The request failed (protocol error or timeout). Returns whether the
+    /// connection answers in the application's place (it does when no
+    /// response was started and there is someone to answer).
+    pub(crate) fn on_fail(&mut self, respond: bool) -> bool {
+        self.close_after = true;
+        self.expect = Expect::None;
+        if self.resp == RespState::Waiting && respond {
+            self.resp = RespState::Complete;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Decides framing and persistence for a response with `status`.
     /// `len` is the body length when known, `None` for a stream of unknown
     /// length. Returns the framing; updates `close_after` / `switching`.
@@ -278,6 +311,90 @@ pub(crate) enum Lifecycle {
     Switched,
     /// Finished.
     Closed,
+}
+
+/// The connection-wide state: read side and lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Phase {
+    pub(crate) read: ReadState,
+    pub(crate) life: Lifecycle,
+}
+
+impl Phase {
+    pub(crate) fn new() -> Phase {
+        Phase {
+            read: ReadState::Head,
+            life: Lifecycle::Open,
+        }
+    }
+
+    /// No more requests will be read: peer EOF, protocol error, idle
+    /// timeout, or a response that closes. Owed responses still go out.
+    pub(crate) fn stop_reading(&mut self) {
+        self.read = ReadState::Done;
+        if self.life == Lifecycle::Open {
+            self.life = Lifecycle::Closing;
+        }
+    }
+
+    /// The head of `req` was parsed.
+    pub(crate) fn on_head(&mut self, req: &Slot) {
+        self.read = ReadState::on_head(req);
+    }
+
+    /// The body being read ended; `req` is its slot if still queued
+    /// (otherwise its response already went out and did not close).
+    pub(crate) fn on_body_end(&mut self, req: Option<&Slot>) {
+        self.read = match req {
+            Some(slot) => ReadState::after_message(slot),
+            None if self.life == Lifecycle::Open => ReadState::Head,
+            None => ReadState::Done,
+        };
+    }
+
+    /// The application started the response for `slot`.
+    pub(crate) fn on_response(&mut self, slot: &Slot) {
+        // A refused 100-continue whose body never started: the body may
+        // never come, so read no further.
+        if slot.expect == Expect::Refused
+            && !slot.body_started
+            && self.read == (ReadState::Body { id: slot.id })
+        {
+            self.read = ReadState::Done;
+        }
+        // Upgrade declined: keep serving HTTP/1.1 (unless closing anyway).
+        if !slot.switching && self.read == (ReadState::AwaitSwitch { id: slot.id }) {
+            self.read = if slot.close_after {
+                ReadState::Done
+            } else {
+                ReadState::Head
+            };
+        }
+    }
+
+    /// A complete response left the queue (its bytes are in the transmit
+    /// buffer). Returns whether later responses may follow it.
+    pub(crate) fn on_response_done(&mut self, slot: &Slot) -> bool {
+        if slot.switching {
+            self.life = Lifecycle::Switched;
+            self.read = ReadState::Switched;
+            false
+        } else if slot.close_after {
+            // RFC 9112 §9.6: nothing after a response that closes.
+            self.stop_reading();
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Nothing is owed and everything was handed to `poll_transmit`.
+    pub(crate) fn on_drained(&mut self) {
+        if self.life == Lifecycle::Closing {
+            self.life = Lifecycle::Closed;
+            self.read = ReadState::Done;
+        }
+    }
 }
 
 /// Which timer is armed (at most one at a time).
