@@ -5,17 +5,39 @@
 //! and RESP2 fallback, `AUTH`, `SELECT`, FIFO reply matching, push
 //! routing). This module adds the I/O and the API:
 //!
+//! - [`Client`]: the entry point for handlers. `Clone + Send + Sync`;
+//!   built on a [`pool::Pool`](crate::pool::Pool) with one sub-pool per
+//!   worker. Ordinary commands go through one multiplexed connection per
+//!   worker (so every handler of a worker pipelines on it, and replies come
+//!   back to that worker); blocking commands and [`Client::acquire`] get a
+//!   connection of their own.
 //! - [`Connection`]: one socket, owned by a task on the worker that opened
 //!   it, shared by any number of callers (clones of the handle). Concurrent
 //!   calls are pipelined: whatever was queued during one executor round
 //!   goes out in one write, and replies are matched first-in first-out.
 //! - [`Commands`]: typed commands (strings, keys and expiry, hashes, lists,
-//!   sets, sorted sets, scripting, scans, streams) plus
+//!   sets, sorted sets, scripting, scans, streams, publish) plus
 //!   [`query_cmd`](Commands::query_cmd) for anything else, decoded through
-//!   [`FromResp`].
-//! - [`Pipeline`]: explicit batches and `MULTI`/`EXEC` transactions;
+//!   [`FromResp`] (`()`, `bool`, integers, floats, `String`, `Vec<u8>`,
+//!   `Bytes`, `Option`, `Vec`, `HashMap`, `HashSet`, tuples, raw
+//!   [`Frame`]).
+//! - [`Pipeline`]: explicit batches and `MULTI`/`EXEC` transactions
+//!   ([`Error::TransactionAborted`] when a `WATCH`ed key changed);
 //!   [`Script`]: `EVALSHA` with automatic `NOSCRIPT` recovery; [`Scan`]:
-//!   cursor iteration.
+//!   cursor iteration over `SCAN`/`HSCAN`/`SSCAN`/`ZSCAN`.
+//! - [`PubSub`]: `SUBSCRIBE`/`PSUBSCRIBE`/`SSUBSCRIBE` on a dedicated
+//!   connection that reconnects with backoff and re-subscribes;
+//!   [`Connection::enable_tracking`] / [`Config::on_invalidate`]:
+//!   client-side caching invalidations delivered to a callback (RESP3).
+//!
+//! # Why one shared connection per worker
+//!
+//! Redis executes commands one at a time, so throughput comes from keeping
+//! the socket full, not from more sockets: one pipelined connection per
+//! worker carries every handler's requests with one `write` and one `read`
+//! per executor round. Exclusive connections exist for what would disturb
+//! other users of a shared one: `WATCH` (connection state), and blocking
+//! commands (they hold every later request behind them).
 //!
 //! # Cancellation and timeouts
 //!
