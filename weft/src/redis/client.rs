@@ -199,15 +199,21 @@ impl<B: Backend> Client<B> {
         let (conn, stale) = SHARED.with(|m| {
             let m = m.borrow();
             let slot = m.get(&self.id)?.clone();
+            let max_age = self.pool.config().max_lifetime;
             Some(match slot.downcast_ref::<SharedSlot<B>>() {
-                Some(SharedSlot::Ready(c)) if !c.is_closed() => (Some((**c).clone()), None),
+                Some(SharedSlot::Ready(c))
+                    if !c.is_closed() && max_age.is_none_or(|m| Pooled::age(c) < m) =>
+                {
+                    (Some((**c).clone()), None)
+                }
                 Some(SharedSlot::Ready(_)) => (None, Some(())),
                 _ => (None, None),
             })
         })?;
         if stale.is_some() {
-            // Closed: forget it (dropped outside the map's borrow; the pool
-            // frees its slot).
+            // Closed, or older than the pool's `max_lifetime`: forget it
+            // (dropped outside the map's borrow; the pool frees its slot, and
+            // requests still in flight on it complete before it closes).
             let old = SHARED.with(|m| m.borrow_mut().remove(&self.id));
             drop(old);
         }
