@@ -136,6 +136,9 @@ pub(crate) struct Inner {
     /// Streams whose multishot receive ended with `ENOBUFS`; re-armed when a
     /// buffer comes back.
     pub(crate) starved: Vec<Rc<StreamShared>>,
+    /// Buffers emptied while a stream's state was borrowed, given back by
+    /// [`Inner::flush_recycles`] once it is released.
+    pub(crate) recycle_later: Vec<u16>,
     /// Completions reaped early (to make room in a full submission queue)
     /// and not yet dispatched.
     backlog: Vec<(u64, i32, u32)>,
@@ -203,6 +206,7 @@ impl Driver {
                 ops: Ops::default(),
                 bufs: ManuallyDrop::new(bufs),
                 starved: Vec::new(),
+                recycle_later: Vec::new(),
                 backlog: Vec::new(),
                 cqes: Vec::with_capacity(256),
                 to_wake: Vec::new(),
@@ -515,6 +519,13 @@ impl Inner {
             for shared in std::mem::take(&mut self.starved) {
                 stream::unstarve(self, &shared);
             }
+        }
+    }
+
+    /// Gives back the buffers queued in `recycle_later`.
+    pub(crate) fn flush_recycles(&mut self) {
+        while let Some(bid) = self.recycle_later.pop() {
+            self.recycle(bid);
         }
     }
 

@@ -292,6 +292,7 @@ impl UringStream {
                 if !st.chunks.is_empty() {
                     let n = copy_out(inner, &mut st, &mut buf);
                     drop(st);
+                    inner.flush_recycles();
                     maybe_arm(inner, &self.shared);
                     return Poll::Ready(Ok(n));
                 }
@@ -343,7 +344,8 @@ impl UringStream {
     }
 }
 
-/// Copies queued bytes into `buf`'s spare capacity; recycles emptied buffers.
+/// Copies queued bytes into `buf`'s spare capacity; queues emptied provided
+/// buffers in `recycle_later` (the caller flushes them).
 fn copy_out<B: IoBufMut>(inner: &mut Inner, st: &mut RecvState, buf: &mut B) -> usize {
     let spare = buf.spare();
     let mut n = 0;
@@ -362,12 +364,14 @@ fn copy_out<B: IoBufMut>(inner: &mut Inner, st: &mut RecvState, buf: &mut B) -> 
         n += take;
         chunk.start += take as u32;
         if chunk.start == chunk.end {
+            // Given back after the caller releases the stream's state: a
+            // recycle may re-arm starved streams, this one included.
             if let Some(Chunk {
                 data: ChunkData::Ring(bid),
                 ..
             }) = st.chunks.pop_front()
             {
-                inner.recycle(bid);
+                inner.recycle_later.push(bid);
             }
         }
     }

@@ -436,6 +436,52 @@ fn exhausted_buffer_ring_recovers() {
 }
 
 #[test]
+fn starved_stream_with_queued_data_reads_on() {
+    // Stream X holds one buffer, the others take the rest of the ring, then
+    // more data for X finds no buffer: X is starved with data queued, and
+    // reading it gives buffers back (re-arming X itself).
+    Uring::block_on(async {
+        check_driver();
+        let listener = Uring::bind(local()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let x_client = Uring::connect(addr).await.unwrap();
+        let (x, _) = listener.accept().await.unwrap();
+        let (res, _) = x_client.write_all(vec![1u8; 8192]).await;
+        res.unwrap();
+        sleep(Duration::from_millis(20)).await;
+        let mut hogs = Vec::new();
+        for _ in 0..70 {
+            let c = Uring::connect(addr).await.unwrap();
+            let (s, _) = listener.accept().await.unwrap();
+            let w = spawn(async move {
+                let (res, _) = c.write_all(vec![2u8; 80 * 1024]).await;
+                res.unwrap();
+                c.shutdown(Shutdown::Write).unwrap();
+                c
+            });
+            hogs.push((w, s));
+        }
+        sleep(Duration::from_millis(50)).await;
+        if let Some((_, free)) = stats() {
+            assert_eq!(free, 0, "the hogs did not exhaust the ring");
+        }
+        let (res, _) = x_client.write_all(vec![3u8; 8192]).await;
+        res.unwrap();
+        x_client.shutdown(Shutdown::Write).unwrap();
+        sleep(Duration::from_millis(20)).await;
+        let got = read_to_end(&x).await.unwrap();
+        assert_eq!(got.len(), 16384);
+        assert!(got[..8192].iter().all(|&b| b == 1) && got[8192..].iter().all(|&b| b == 3));
+        for (w, s) in hogs {
+            assert_eq!(read_to_end(&s).await.unwrap().len(), 80 * 1024);
+            drop(w.await.unwrap());
+        }
+        drop((x, x_client, listener));
+        settle(0).await;
+    });
+}
+
+#[test]
 fn dropped_connect_is_cancelled() {
     Uring::block_on(async {
         check_driver();
