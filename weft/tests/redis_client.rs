@@ -2,6 +2,7 @@
 //! connection per worker, blocking commands on their own connection,
 //! timeouts that keep connections in step, pool limits and the acquire
 //! deadline, reconnect after the server drops the connection.
+#![cfg(all(feature = "epoll", feature = "std"))]
 
 mod redis_support;
 

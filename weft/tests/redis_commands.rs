@@ -1,6 +1,7 @@
 //! The Redis driver against a real redis-server: typed command families,
 //! RESP2 and RESP3, authentication, concurrent callers on one connection,
 //! cancellation. Run on the epoll backend, with a smoke subset on std.
+#![cfg(all(feature = "epoll", feature = "std"))]
 
 mod redis_support;
 

@@ -1,6 +1,7 @@
 //! The driver against a scripted fake server, for what a real Redis never
 //! sends: malformed bytes, oversized frames, a connection cut mid-pipeline.
 //! No reply may ever reach the wrong request; every pending request fails.
+#![cfg(all(feature = "epoll", feature = "std"))]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

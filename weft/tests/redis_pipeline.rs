@@ -1,5 +1,6 @@
 //! Pipelines, transactions, scripts, scans and streams against a real
 //! redis-server.
+#![cfg(all(feature = "epoll", feature = "std"))]
 
 mod redis_support;
 

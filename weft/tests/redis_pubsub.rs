@@ -1,5 +1,6 @@
 //! Pub/sub (with reconnect after `CLIENT KILL TYPE pubsub`) and
 //! client-side caching invalidations, against a real redis-server.
+#![cfg(all(feature = "epoll", feature = "std"))]
 
 mod redis_support;
 
