@@ -19,7 +19,9 @@
 //! - **Writes** (`IORING_OP_SEND` / `IORING_OP_SENDMSG`, `MSG_NOSIGNAL`) and
 //!   connects own their buffers, iovecs and socket addresses while in
 //!   flight; a dropped future hands them to the operation table (and asks
-//!   the kernel to cancel) until the completion arrives.
+//!   the kernel to cancel) until the completion arrives. Part of such a
+//!   write may have gone out, so the stream's output is undefined after it,
+//!   as with any backend: poison the connection.
 //! - **Close**: dropping a socket cancels its operations and the descriptor
 //!   is closed once none is in flight, so no submission can name a reused
 //!   descriptor number.
@@ -29,10 +31,16 @@
 //! instead and one line on stderr says so; [`is_supported`] and
 //! [`active_driver`] tell which driver runs.
 //!
-//! Limits worth knowing: each worker registers 512 buffers of 8 KiB (4 MiB);
-//! with 64 KiB unread per paused stream, 64 streams whose readers stall at
-//! once exhaust them, after which the worker's other receives wait for a
-//! buffer to come back (they are re-armed as soon as one does).
+//! Buffer budget: each worker registers 512 buffers of 8 KiB (4 MiB). A
+//! stream holding 64 KiB unread has its receive paused, so a slow reader
+//! holds at most about that much; when many such streams exhaust the ring
+//! anyway, their receives wait for buffers to come back, and a reader that
+//! waits meanwhile receives once into a private 8 KiB buffer
+//! (`IORING_OP_RECV` without buffer selection) instead of depending on the
+//! other streams, which may be waiting on it.
+//!
+//! Sockets belong to the runtime (thread) that created them; their
+//! operations complete only while that runtime parks.
 //!
 //! ```
 //! use io_core::{AsyncListener, AsyncStream, Backend};

@@ -197,8 +197,8 @@ impl Driver {
                 "io_uring lacks IORING_FEAT_EXT_ARG / IORING_FEAT_NODROP",
             ));
         }
-        let bufs = BufRing::new(&ring.submitter(), BUF_COUNT, BUF_SIZE)?;
         let wake_fd = Arc::new(crate::sys::eventfd()?);
+        let bufs = BufRing::new(&ring.submitter(), BUF_COUNT, BUF_SIZE)?;
         let unpark = Arc::new(crate::park::EventfdUnpark::new(wake_fd.clone()));
         let driver = Rc::new(Driver {
             inner: RefCell::new(Inner {

@@ -10,7 +10,11 @@
 //! buffer comes back after `ENOBUFS`, and when the application drained a
 //! paused stream: a stream holding [`PAUSE_AT`] bytes unread has its receive
 //! cancelled, so one slow reader cannot take every buffer of the worker (TCP
-//! flow control then pushes back on the peer).
+//! flow control then pushes back on the peer). If the ring is exhausted
+//! anyway, a receive that ended with `ENOBUFS` waits for a buffer to come
+//! back; a reader waiting meanwhile gets one receive into a private buffer
+//! (`IORING_OP_RECV` without buffer selection, the buffer held by the
+//! operation's slot), so it never depends on other streams being read.
 //!
 //! Closing: dropping the stream returns its queued buffers, cancels every
 //! operation on its descriptor (`IORING_ASYNC_CANCEL_FD | ALL`), and the
