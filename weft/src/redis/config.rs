@@ -44,6 +44,8 @@ pub struct Config {
     /// Bound on each request of the [`Client`](super::Client); `None` (the
     /// default) waits as long as the server takes. A timed-out request's
     /// reply is discarded when it arrives, so the connection stays in step.
+    /// Blocking commands are bounded too (and their connection is then
+    /// closed): give them a server-side timeout shorter than this one.
     pub response_timeout: Option<Duration>,
     /// The per-worker pool behind a [`Client`](super::Client).
     pub pool: pool::Config,
