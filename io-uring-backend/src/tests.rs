@@ -586,6 +586,72 @@ fn adopted_std_stream_works() {
 }
 
 #[test]
+fn served_workers_echo_and_shut_down_with_open_connections() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let on_uring = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = on_uring.clone();
+    let config = io_core::ServeConfig::new(local()).workers(2);
+    let server = Uring::serve(config, move |conn, _| {
+        if conn.driver() != "io_uring" {
+            flag.store(false, Ordering::SeqCst);
+        }
+        async move {
+            let mut buf = Vec::with_capacity(256);
+            loop {
+                buf.clear();
+                let (res, b) = conn.read(buf).await;
+                match res {
+                    Ok(n) if n > 0 => {}
+                    _ => return,
+                }
+                let (res, b) = conn.write_all(b).await;
+                if res.is_err() {
+                    return;
+                }
+                buf = b;
+            }
+        }
+    })
+    .unwrap();
+    let addr = server.local_addr();
+    let mut clients: Vec<_> = (0..40)
+        .map(|i| {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.write_all(format!("hello {i:02}").as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut buf = [0u8; 8];
+        c.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, format!("hello {i:02}").as_bytes());
+    }
+    if is_supported() {
+        assert!(
+            on_uring.load(Ordering::SeqCst),
+            "a worker ran on the fallback"
+        );
+    }
+    // Connections still open: the grace period ends them.
+    let start = Instant::now();
+    server.shutdown(Duration::from_millis(100)).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "shutdown took {:?}",
+        start.elapsed()
+    );
+    for c in &mut clients {
+        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut rest = Vec::new();
+        assert_eq!(
+            c.read_to_end(&mut rest).unwrap(),
+            0,
+            "connection not closed"
+        );
+    }
+}
+
+#[test]
 fn streams_outside_a_runtime_are_refused() {
     let l = std::net::TcpListener::bind(local()).unwrap();
     assert!(TcpListener::from_std(l).is_err());
