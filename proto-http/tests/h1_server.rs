@@ -81,6 +81,11 @@ fn simple_get_and_keep_alive() {
     let ev = s.feed(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(ev.len(), 2);
     let id = req_id(&ev[0]);
+    if let Event::Request { head, .. } = &ev[0] {
+        assert_eq!(head.target_bytes(), "/hello");
+        assert_eq!(head.headers().get_bytes("HOST").unwrap(), "x");
+        assert_eq!(head.clone().into_headers().len(), 1);
+    }
     assert!(matches!(&ev[1], Event::BodyEnd { id: i, trailers: None } if *i == id));
     s.ok(id, "hi");
     assert_eq!(

@@ -302,6 +302,22 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
     }
 }
 
+impl RequestHead<Bytes> {
+    /// The request-target as a zero-copy `Bytes` slice.
+    #[must_use]
+    pub fn target_bytes(&self) -> Bytes {
+        self.headers
+            .buf
+            .slice(self.target.start as usize..self.target.end as usize)
+    }
+
+    /// The header section, dropping the request line.
+    #[must_use]
+    pub fn into_headers(self) -> Headers {
+        self.headers
+    }
+}
+
 impl<B: AsRef<[u8]>> fmt::Debug for RequestHead<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestHead")
