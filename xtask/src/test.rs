@@ -270,11 +270,13 @@ mod tests {
     }
 
     #[test]
-    fn defaults_lint_and_do_not_fuzz() {
+    fn defaults_lint_and_fuzz_only_under_ci() {
         let options = parse(&[]).unwrap();
         assert!(options.lint);
-        assert_eq!(options.fuzz_secs, None);
+        let expected = std::env::var_os("CI").map(|_| super::CI_FUZZ_SECS);
+        assert_eq!(options.fuzz_secs, expected);
         assert_eq!(options.package_selection(), ["--workspace"]);
+        assert_eq!(parse(&["--no-fuzz"]).unwrap().fuzz_secs, None);
     }
 
     #[test]
