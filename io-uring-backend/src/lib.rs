@@ -1,7 +1,8 @@
 //! The io_uring backend: a completion driver on the `io-uring` crate for
 //! Weft's [`io_core::Backend`] contract, with an epoll fallback.
 //!
-//! Each worker thread owns one ring, created by [`Uring::block_on`]:
+//! Each worker thread owns one ring, created by
+//! [`Backend::block_on`](io_core::Backend::block_on) on [`Uring`]:
 //!
 //! - **Batched submission, one submitter.** Operations push SQEs into the
 //!   ring's submission queue; the worker's park submits them all with the

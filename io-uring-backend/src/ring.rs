@@ -168,6 +168,11 @@ impl std::fmt::Debug for Driver {
     }
 }
 
+/// Drivers whose drop could not drain their operations (tests assert 0).
+#[cfg(test)]
+pub(crate) static DRAIN_FAILURES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
 }
@@ -570,6 +575,8 @@ impl Drop for Driver {
                 "weft io_uring: operations still in flight at shutdown; leaking their memory"
             );
             std::mem::forget(std::mem::take(&mut inner.ops));
+            #[cfg(test)]
+            DRAIN_FAILURES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 }

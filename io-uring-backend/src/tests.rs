@@ -652,6 +652,36 @@ fn served_workers_echo_and_shut_down_with_open_connections() {
 }
 
 #[test]
+fn sockets_outliving_their_runtime_drop_cleanly() {
+    // The driver lives until its last socket is gone, then drains.
+    let (listener, client, conn) = Uring::block_on(async {
+        check_driver();
+        let listener = Uring::bind(local()).unwrap();
+        let client = Uring::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (conn, _) = listener.accept().await.unwrap();
+        let (res, _) = client.write_all(b"unread".to_vec()).await;
+        res.unwrap();
+        sleep(Duration::from_millis(10)).await;
+        (listener, client, conn)
+    });
+    drop(conn);
+    drop(client);
+    drop(listener);
+    assert_eq!(
+        crate::ring::DRAIN_FAILURES.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a driver leaked operations at drop"
+    );
+    // A new runtime on the same thread starts from scratch.
+    Uring::block_on(async {
+        check_driver();
+        settle(0).await;
+    });
+}
+
+#[test]
 fn streams_outside_a_runtime_are_refused() {
     let l = std::net::TcpListener::bind(local()).unwrap();
     assert!(TcpListener::from_std(l).is_err());
