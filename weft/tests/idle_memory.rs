@@ -33,30 +33,31 @@ const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 /// Bound on RSS growth per idle connection (epoll), in bytes.
 ///
-/// Measured on 2026-11-24 (2-core dev VM, debug and release): 23.1 KiB
-/// (23,658 B) per connection, the live heap below plus allocator overhead.
-/// RSS also moves with page granularity and the allocator's per-thread
-/// arenas, so this bound is the looser one (about a third of headroom);
-/// the heap bound is the precise guard.
+/// Measured on 2026-11-24 (2-core dev VM, debug and release, at commit
+/// 1353d39): 20.1 KiB (20,603 B) per connection, the live heap below plus
+/// allocator overhead. RSS also moves with page granularity and the
+/// allocator's per-thread arenas, so this bound is the looser one; the heap
+/// bound is the precise guard.
 const MAX_RSS_PER_CONN: f64 = 32.0 * 1024.0;
 
 /// Bound on live heap bytes per idle connection (epoll), in bytes.
 ///
-/// Measured on 2026-11-24: 23,569 B per connection, all of it state that
-/// lives as long as the connection (sizes as this test prints them):
+/// Measured on 2026-11-24 (at commit 1353d39): 20,497 B per connection,
+/// all of it state that lives as long as the connection (sizes as this
+/// test prints them):
 ///
-/// - 9,696 B: the connection's task, i.e. the `serve_h1` future, allocated
+/// - 9,776 B: the connection's task, i.e. the `serve_h1` future, allocated
 ///   by `io_core::executor::spawn` (plus 16 + 72 + 2 x 40 B of task,
 ///   join-state and task-table entries);
 /// - 2 x 4,096 B: the read and write buffers `serve_h1` allocates up front
 ///   and keeps while idle;
-/// - 4,032 B: `proto_http::h1::Connection::new`'s pipelining slot queue,
-///   `VecDeque::with_capacity(min(max_pipelined, 64))`, reserved up front;
-/// - 1,280 B: the same constructor's event queue (`with_capacity(8)`).
+/// - 1,280 + 496 + 384 B: the queues `proto_http::h1::Connection::new`
+///   reserves up front (pipelining slots, events, request heads).
 ///
-/// The count is deterministic, so the bound leaves 10 %: one more 4 KiB
-/// buffer kept per connection (27.6 KiB) fails it.
-const MAX_HEAP_PER_CONN: f64 = 26.0 * 1024.0;
+/// The count is deterministic (it moved by under 50 B between runs), so
+/// the bound is set so that one more 4 KiB buffer kept per connection
+/// (20,497 + 4,096 = 24,593 B) fails it.
+const MAX_HEAP_PER_CONN: f64 = 24.0 * 1024.0;
 
 /// Live heap bytes (allocated minus freed), every thread.
 static LIVE: AtomicI64 = AtomicI64::new(0);
