@@ -61,7 +61,7 @@ pub(crate) fn on_accept(
     if res >= 0 {
         let fd = crate::sys::adopt_fd(res);
         if st.closed {
-            inner.to_drop.push(Box::new(fd));
+            drop(fd);
         } else {
             st.queue.push_back(Ok(fd));
         }
@@ -164,13 +164,11 @@ impl Drop for UringListener {
         self.driver.with(|inner| {
             let mut st = shared.st.borrow_mut();
             st.closed = true;
-            let queued: Vec<_> = st.queue.drain(..).collect();
-            if let Some(w) = st.waiter.take() {
-                inner.to_drop.push(Box::new(w));
-            }
+            // Queued connections close here (the peers see a reset or EOF).
+            st.queue.clear();
+            st.waiter = None;
             let arm = st.arm;
             drop(st);
-            inner.to_drop.push(Box::new(queued));
             if let Arm::Armed(key) = arm {
                 if !inner.closing {
                     op::cancel(inner, types::CancelBuilder::user_data(key));

@@ -66,7 +66,7 @@ pub(crate) enum OneshotState {
     Done(i32),
     /// The future was dropped: what the kernel may still read or write is
     /// kept here until the completion arrives.
-    Orphaned(#[allow(dead_code)] Box<dyn Any>),
+    Orphaned(Box<dyn Any>),
 }
 
 struct Slot {
@@ -286,9 +286,7 @@ impl Driver {
             match state {
                 OneshotState::Done(res) => {
                     let res = *res;
-                    if let Some(op) = inner.ops.remove(key) {
-                        inner.to_drop.push(Box::new(op));
-                    }
+                    inner.retire(key);
                     Poll::Ready(res)
                 }
                 OneshotState::Waiting(w) => {
@@ -317,9 +315,7 @@ impl Driver {
                 }
                 _ => {
                     // Completed already: nothing in flight, free it now.
-                    if let Some(op) = inner.ops.remove(key) {
-                        inner.to_drop.push(Box::new(op));
-                    }
+                    inner.retire(key);
                     inner.to_drop.push(data);
                 }
             }
@@ -349,6 +345,19 @@ impl Inner {
         // SAFETY: forwarded to the caller.
         unsafe { self.push_raw(entry.user_data(key)) };
         key
+    }
+
+    /// Frees the slot of a finished operation. Orphaned user data is dropped
+    /// after the borrow is released; the rest (socket `Rc`s, wakers) has no
+    /// code that could re-enter the driver and is dropped here.
+    pub(crate) fn retire(&mut self, key: u64) {
+        if let Some(Op::Oneshot {
+            state: OneshotState::Orphaned(data),
+            ..
+        }) = self.ops.remove(key)
+        {
+            self.to_drop.push(data);
+        }
     }
 
     /// Pushes an entry, submitting early when the queue is full.
@@ -479,18 +488,14 @@ impl Inner {
                     *state = OneshotState::Done(res);
                 }
                 OneshotState::Orphaned(_) => {
-                    if let Some(op) = self.ops.remove(key) {
-                        self.to_drop.push(Box::new(op));
-                    }
+                    self.retire(key);
                 }
                 OneshotState::Done(_) => {}
             },
             Op::Recv(shared) => {
                 let shared = shared.clone();
                 if terminal {
-                    if let Some(op) = self.ops.remove(key) {
-                        self.to_drop.push(Box::new(op));
-                    }
+                    self.retire(key);
                 }
                 stream::on_recv(self, &shared, key, res, flags);
             }
@@ -502,16 +507,12 @@ impl Inner {
             Op::Accept(shared) => {
                 let shared = shared.clone();
                 if terminal {
-                    if let Some(op) = self.ops.remove(key) {
-                        self.to_drop.push(Box::new(op));
-                    }
+                    self.retire(key);
                 }
                 listener::on_accept(self, &shared, key, res, flags);
             }
             Op::Cancel => {
-                if let Some(op) = self.ops.remove(key) {
-                    self.to_drop.push(Box::new(op));
-                }
+                self.retire(key);
             }
         }
     }

@@ -401,9 +401,7 @@ impl Drop for UringStream {
             let mut st = shared.st.borrow_mut();
             st.closed = true;
             st.queued = 0;
-            if let Some(w) = st.reader.take() {
-                inner.to_drop.push(Box::new(w));
-            }
+            st.reader = None;
             let bids: Vec<u16> = st
                 .chunks
                 .drain(..)
