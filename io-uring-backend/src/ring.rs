@@ -245,7 +245,7 @@ impl Driver {
     /// Runs `f` with the mutable state, then wakes the wakers and drops the
     /// values it queued (outside the borrow, so their code may re-enter).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        let (r, wakers, drops) = {
+        let (r, mut wakers, drops) = {
             let mut inner = self.inner.borrow_mut();
             let r = f(&mut inner);
             if inner.to_wake.is_empty() && inner.to_drop.is_empty() {
@@ -257,10 +257,15 @@ impl Driver {
                 std::mem::take(&mut inner.to_drop),
             )
         };
-        for w in wakers {
+        for w in wakers.drain(..) {
             w.wake();
         }
         drop(drops);
+        // Keep the list's capacity for the next round.
+        let mut inner = self.inner.borrow_mut();
+        if inner.to_wake.is_empty() {
+            inner.to_wake = wakers;
+        }
         r
     }
 
