@@ -58,3 +58,34 @@ pub fn sendv<B: IoBuf>(fd: RawFd, bufs: &[B]) -> io::Result<usize> {
     let ret = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
     check(ret)
 }
+
+/// Starts a non-blocking TCP connect to `addr`. Returns the socket (already
+/// non-blocking) and whether the connect is still in progress; a readiness
+/// backend then waits for writability and calls [`connect_finished`].
+pub fn start_connect(addr: std::net::SocketAddr) -> io::Result<(std::net::TcpStream, bool)> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM.nonblocking(),
+        Some(socket2::Protocol::TCP),
+    )?;
+    let in_progress = match socket.connect(&addr.into()) {
+        Ok(()) => false,
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
+        Err(e) => return Err(e),
+    };
+    Ok((socket.into(), in_progress))
+}
+
+/// Whether a connect started by [`start_connect`] has finished: `Ok(())`
+/// when connected, the connect's own error (e.g. `ConnectionRefused`), or
+/// `WouldBlock` while it is still in progress.
+pub fn connect_finished(stream: &std::net::TcpStream) -> io::Result<()> {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+        Err(e) => Err(e),
+    }
+}

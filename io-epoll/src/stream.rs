@@ -74,35 +74,12 @@ impl TcpStream {
 
     /// Connects to `addr` without blocking the worker.
     pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM.nonblocking(),
-            Some(socket2::Protocol::TCP),
-        )?;
-        let in_progress = match socket.connect(&addr.into()) {
-            Ok(()) => false,
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
-            Err(e) => return Err(e),
-        };
+        let (socket, in_progress) = sys::start_connect(addr)?;
         let stream = TcpStream {
-            source: Source::new(std::net::TcpStream::from(socket))?,
+            source: Source::new(socket)?,
         };
         if in_progress {
-            poll_fn(|cx| {
-                stream.source.poll_io(cx, Dir::Write, |s| {
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-            })
-            .await?;
+            poll_fn(|cx| stream.source.poll_io(cx, Dir::Write, sys::connect_finished)).await?;
         }
         Ok(stream)
     }
