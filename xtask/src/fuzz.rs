@@ -66,16 +66,59 @@ pub fn ensure_cargo_fuzz() -> Result {
     Ok(())
 }
 
-/// Fuzzes `target` for `secs` seconds; an error means a crash (or a build failure).
+/// Fuzzes `target` for `secs` seconds; an error means a crash (or a build
+/// failure) and names the newest crash input, escaped, so a CI log shows it.
+///
+/// The corpus is `fuzz/corpus/TARGET` (kept between local runs, ignored by
+/// git) plus, read first, `fuzz/regressions/TARGET`: committed inputs that
+/// once crashed, so every run re-checks them.
 pub fn run_target(target: &str, secs: u64) -> Result {
-    util::run(
-        util::cargo()
-            // cargo-fuzz passes -Z sanitizer flags to rustc; this lets a
-            // stable toolchain accept them.
-            .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", target, "--"])
-            .arg(format!("-max_total_time={secs}")),
-    )
+    let fuzz_dir = util::repo_root().join("fuzz");
+    let corpus = fuzz_dir.join("corpus").join(target);
+    std::fs::create_dir_all(&corpus)
+        .map_err(|e| util::Error::msg(format!("creating {}: {e}", corpus.display())))?;
+    let mut cmd = util::cargo();
+    // cargo-fuzz passes -Z sanitizer flags to rustc; this lets a stable
+    // toolchain accept them.
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", target])
+        .arg(&corpus);
+    let regressions = fuzz_dir.join("regressions").join(target);
+    if regressions.is_dir() {
+        cmd.arg(&regressions);
+    }
+    cmd.arg("--").arg(format!("-max_total_time={secs}"));
+    util::run(&mut cmd).map_err(|e| match newest_artifact(target) {
+        Some(found) => util::Error::msg(format!("{e}\n{found}")),
+        None => e,
+    })
+}
+
+/// The newest file under `fuzz/artifacts/TARGET`, described with its first
+/// bytes escaped.
+fn newest_artifact(target: &str) -> Option<String> {
+    let dir = util::repo_root()
+        .join("fuzz")
+        .join("artifacts")
+        .join(target);
+    let newest = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()?
+        .1;
+    let bytes = std::fs::read(&newest).ok()?;
+    let shown: String = bytes
+        .iter()
+        .take(512)
+        .flat_map(|b| std::ascii::escape_default(*b))
+        .map(char::from)
+        .collect();
+    Some(format!(
+        "crash input {} ({} bytes): \"{shown}\"",
+        newest.display(),
+        bytes.len()
+    ))
 }
 
 /// `cargo xtask fuzz [TARGET] [--time SECS] [--list]`.

@@ -102,7 +102,8 @@ struct Report {
 
 enum Outcome {
     Ok(Duration),
-    Failed(Duration),
+    /// How long it took, and the error's text.
+    Failed(Duration, String),
     Skipped,
 }
 
@@ -125,7 +126,7 @@ impl Report {
             }
             Err(e) => {
                 println!("<== {name}: FAILED in {}\n{e}", util::secs(took));
-                Outcome::Failed(took)
+                Outcome::Failed(took, e.to_string())
             }
         };
         let ok = matches!(outcome, Outcome::Ok(_));
@@ -137,7 +138,7 @@ impl Report {
     fn failures(&self) -> (usize, usize) {
         let count = |f: fn(&Outcome) -> bool| self.rows.iter().filter(|(_, o)| f(o)).count();
         (
-            count(|o| matches!(o, Outcome::Failed(_))),
+            count(|o| matches!(o, Outcome::Failed(..))),
             count(|o| matches!(o, Outcome::Skipped)),
         )
     }
@@ -147,10 +148,16 @@ impl Report {
         for (name, outcome) in &self.rows {
             let (word, took) = match outcome {
                 Outcome::Ok(d) => ("ok", util::secs(*d)),
-                Outcome::Failed(d) => ("FAILED", util::secs(*d)),
+                Outcome::Failed(d, _) => ("FAILED", util::secs(*d)),
                 Outcome::Skipped => ("skipped", String::new()),
             };
             println!("  {word:<8} {took:>8}  {name}");
+        }
+        // Repeat each failure's reason last, where a truncated log keeps it.
+        for (name, outcome) in &self.rows {
+            if let Outcome::Failed(_, why) = outcome {
+                println!("\nwhy `{name}` failed:\n{why}");
+            }
         }
     }
 }
