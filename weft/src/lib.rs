@@ -11,7 +11,9 @@
 //! time (benchmarks, `--backend`).
 
 pub mod http;
+pub mod memcache;
 pub mod net;
+pub mod pg;
 pub mod pool;
 pub mod redis;
 pub mod rt;
