@@ -84,7 +84,9 @@ pub fn command(args: &[String]) -> Result {
     let config = Config::from_env()?;
     util::catch_interrupts();
     let mut started = Started::default();
-    let result = services::up(&config, &mut started).and_then(|()| serve(&config, &options));
+    let result = services::up(&config, &mut started)
+        .and_then(|()| crate::seed::techempower(&config))
+        .and_then(|()| serve(&config, &options));
     let stopped = started.down(&config);
     result.and(stopped)
 }

@@ -10,6 +10,7 @@
 
 mod demo;
 mod fuzz;
+mod seed;
 mod services;
 mod test;
 mod util;
@@ -22,7 +23,8 @@ usage: cargo xtask <command>
 commands:
   services up|down|env|status
       Start (installing on Debian as root if missing), stop, describe the local
-      PostgreSQL, Redis and memcached the tests use. `down` stops only what
+      PostgreSQL, Redis and memcached the tests use (`up` also seeds the
+      TechEmpower `world` and `fortune` tables). `down` stops only what
       runs from our state directory. `eval \"$(cargo xtask services env)\"`
       exports their addresses.
   test [--no-lint] [--fuzz SECS | --no-fuzz] [-- CARGO_TEST_ARGS...]

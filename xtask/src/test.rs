@@ -251,7 +251,7 @@ pub fn command(args: &[String]) -> Result {
     let mut report = Report::default();
     let mut started = Started::default();
     if report.run("services up".into(), false, || {
-        services::up(&config, &mut started)
+        services::up(&config, &mut started).and_then(|()| crate::seed::techempower(&config))
     }) {
         for step in steps {
             report.run(step.name, false, step.run);

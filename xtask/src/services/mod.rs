@@ -12,7 +12,7 @@
 
 mod install;
 mod memcached;
-mod postgres;
+pub mod postgres;
 mod redis;
 
 use std::path::PathBuf;
@@ -333,6 +333,7 @@ pub fn command(args: &[String]) -> Result {
         [cmd] if cmd == "up" => {
             let mut started = Started::default();
             up(&config, &mut started)?;
+            crate::seed::techempower(&config)?;
             if started.is_empty() {
                 println!("nothing to start");
             }
