@@ -46,7 +46,11 @@ environment:
   WEFT_PG_PORT           PostgreSQL port (54329); WEFT_PG_DB database (weft)
   WEFT_REDIS_ADDR        127.0.0.1:63790 (no auth)
   WEFT_REDIS_AUTH_ADDR   127.0.0.1:63791 (requirepass, ACL user weft)
-  WEFT_MEMCACHED_ADDRS   127.0.0.1:11311,127.0.0.1:11312,127.0.0.1:11313";
+  WEFT_MEMCACHED_ADDRS   127.0.0.1:11311,127.0.0.1:11312,127.0.0.1:11313
+  WEFT_REDIS_CLUSTER_NODES        six cluster nodes, 127.0.0.1:7000 to :7005
+  WEFT_REDIS_SENTINEL_DATA_ADDRS  primary and replicas, 127.0.0.1:7100 to :7102
+  WEFT_REDIS_SENTINELS            sentinels, 127.0.0.1:7200 to :7202
+                                  (master name: WEFT_REDIS_SENTINEL_MASTER=weftmaster)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -14,6 +14,8 @@ mod install;
 mod memcached;
 pub mod postgres;
 mod redis;
+mod redis_cluster;
+mod redis_sentinel;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,15 +36,25 @@ pub struct Config {
     pub redis_auth_port: u16,
     /// The memcached instances.
     pub memcached_ports: Vec<u16>,
+    /// The six Redis Cluster nodes (three primaries, three replicas); empty
+    /// for none.
+    pub cluster_ports: Vec<u16>,
+    /// The Sentinel set-up's data nodes: the first starts as primary, the
+    /// other two as its replicas; empty (with `sentinel_ports`) for none.
+    pub sentinel_data_ports: Vec<u16>,
+    /// The three sentinels.
+    pub sentinel_ports: Vec<u16>,
 }
 
 const HOST: &str = "127.0.0.1";
 
 impl Config {
     /// Defaults, overridden by `WEFT_SERVICES_DIR`, `WEFT_PG_PORT`,
-    /// `WEFT_PG_DB`, `WEFT_REDIS_ADDR`, `WEFT_REDIS_AUTH_ADDR` and
-    /// `WEFT_MEMCACHED_ADDRS` (hosts must be 127.0.0.1: we only start
-    /// servers on loopback).
+    /// `WEFT_PG_DB`, `WEFT_REDIS_ADDR`, `WEFT_REDIS_AUTH_ADDR`,
+    /// `WEFT_MEMCACHED_ADDRS`, `WEFT_REDIS_CLUSTER_NODES` (six addresses),
+    /// `WEFT_REDIS_SENTINEL_DATA_ADDRS` (three: primary first) and
+    /// `WEFT_REDIS_SENTINELS` (three) (hosts must be 127.0.0.1: we only
+    /// start servers on loopback).
     pub fn from_env() -> Result<Config> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -83,13 +95,33 @@ impl Config {
         };
         let redis_port = addr_port("WEFT_REDIS_ADDR", 63790)?;
         let redis_auth_port = addr_port("WEFT_REDIS_AUTH_ADDR", 63791)?;
-        let memcached_ports = match var("WEFT_MEMCACHED_ADDRS") {
-            Some(list) => list
-                .split(',')
-                .map(|a| loopback_port("WEFT_MEMCACHED_ADDRS", a.trim()))
-                .collect::<Result<Vec<_>>>()?,
-            None => vec![11311, 11312, 11313],
+        let port_list = |name: &str, default: &[u16], len: Option<usize>| {
+            let ports = match var(name) {
+                Some(list) => list
+                    .split(',')
+                    .map(|a| loopback_port(name, a.trim()))
+                    .collect::<Result<Vec<_>>>()?,
+                None => default.to_vec(),
+            };
+            if let Some(len) = len {
+                if ports.len() != len {
+                    bail!("{name}: needs {len} addresses, got {}", ports.len());
+                }
+            }
+            Ok(ports)
         };
+        let memcached_ports = port_list("WEFT_MEMCACHED_ADDRS", &[11311, 11312, 11313], None)?;
+        let cluster_ports = port_list(
+            "WEFT_REDIS_CLUSTER_NODES",
+            &[7000, 7001, 7002, 7003, 7004, 7005],
+            Some(6),
+        )?;
+        let sentinel_data_ports = port_list(
+            "WEFT_REDIS_SENTINEL_DATA_ADDRS",
+            &[7100, 7101, 7102],
+            Some(3),
+        )?;
+        let sentinel_ports = port_list("WEFT_REDIS_SENTINELS", &[7200, 7201, 7202], Some(3))?;
         let config = Config {
             dir,
             pg_port,
@@ -97,6 +129,9 @@ impl Config {
             redis_port,
             redis_auth_port,
             memcached_ports,
+            cluster_ports,
+            sentinel_data_ports,
+            sentinel_ports,
         };
         config.check_distinct_ports()?;
         Ok(config)
@@ -105,6 +140,17 @@ impl Config {
     fn check_distinct_ports(&self) -> Result {
         let mut ports = vec![self.pg_port, self.redis_port, self.redis_auth_port];
         ports.extend(&self.memcached_ports);
+        ports.extend(&self.cluster_ports);
+        ports.extend(&self.sentinel_data_ports);
+        ports.extend(&self.sentinel_ports);
+        // A cluster node also listens on its bus port, port + 10000
+        // (cluster specification, "Cluster bus").
+        for &port in &self.cluster_ports {
+            if port > u16::MAX - 10000 {
+                bail!("cluster port {port}: its bus port (port + 10000) does not exist");
+            }
+            ports.push(port + 10000);
+        }
         let mut sorted = ports.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -116,12 +162,14 @@ impl Config {
 
     /// The variables the tests read, with their values.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
-        let memcached: Vec<String> = self
-            .memcached_ports
-            .iter()
-            .map(|p| format!("{HOST}:{p}"))
-            .collect();
-        vec![
+        let list = |ports: &[u16]| {
+            ports
+                .iter()
+                .map(|p| format!("{HOST}:{p}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut vars = vec![
             ("WEFT_PG_HOST", HOST.to_string()),
             ("WEFT_PG_PORT", self.pg_port.to_string()),
             ("WEFT_PG_DB", self.pg_db.clone()),
@@ -130,8 +178,23 @@ impl Config {
                 "WEFT_REDIS_AUTH_ADDR",
                 format!("{HOST}:{}", self.redis_auth_port),
             ),
-            ("WEFT_MEMCACHED_ADDRS", memcached.join(",")),
-        ]
+            ("WEFT_MEMCACHED_ADDRS", list(&self.memcached_ports)),
+        ];
+        if !self.cluster_ports.is_empty() {
+            vars.push(("WEFT_REDIS_CLUSTER_NODES", list(&self.cluster_ports)));
+        }
+        if !self.sentinel_ports.is_empty() {
+            vars.push((
+                "WEFT_REDIS_SENTINEL_DATA_ADDRS",
+                list(&self.sentinel_data_ports),
+            ));
+            vars.push(("WEFT_REDIS_SENTINELS", list(&self.sentinel_ports)));
+            vars.push((
+                "WEFT_REDIS_SENTINEL_MASTER",
+                redis_sentinel::MASTER_NAME.to_string(),
+            ));
+        }
+        vars
     }
 
     /// Every service instance of this configuration, in start order.
@@ -143,6 +206,12 @@ impl Config {
         ];
         for &port in &self.memcached_ports {
             all.push(Box::new(memcached::Memcached::new(self, port)));
+        }
+        if !self.cluster_ports.is_empty() {
+            all.push(Box::new(redis_cluster::Cluster::new(self)));
+        }
+        if !self.sentinel_ports.is_empty() {
+            all.push(Box::new(redis_sentinel::Sentinels::new(self)));
         }
         all
     }
@@ -384,6 +453,11 @@ mod tests {
                 "WEFT_REDIS_ADDR=127.0.0.1:63790",
                 "WEFT_REDIS_AUTH_ADDR=127.0.0.1:63791",
                 "WEFT_MEMCACHED_ADDRS=127.0.0.1:11311,127.0.0.1:11312,127.0.0.1:11313",
+                "WEFT_REDIS_CLUSTER_NODES=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,\
+                 127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005",
+                "WEFT_REDIS_SENTINEL_DATA_ADDRS=127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102",
+                "WEFT_REDIS_SENTINELS=127.0.0.1:7200,127.0.0.1:7201,127.0.0.1:7202",
+                "WEFT_REDIS_SENTINEL_MASTER=weftmaster",
             ]
         );
     }
@@ -420,6 +494,16 @@ mod tests {
             [("WEFT_REDIS_ADDR", "63790")],
             [("WEFT_MEMCACHED_ADDRS", "127.0.0.1:54329")],
             [("WEFT_PG_DB", "weft; DROP")],
+            [("WEFT_REDIS_CLUSTER_NODES", "127.0.0.1:7000")],
+            [("WEFT_REDIS_SENTINELS", "127.0.0.1:1,127.0.0.1:2")],
+            [(
+                "WEFT_REDIS_CLUSTER_NODES",
+                "127.0.0.1:63790,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,127.0.0.1:5,127.0.0.1:6",
+            )],
+            [(
+                "WEFT_REDIS_CLUSTER_NODES",
+                "127.0.0.1:60000,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,127.0.0.1:5,127.0.0.1:6",
+            )],
         ] {
             assert!(config(&vars).is_err(), "{vars:?} accepted");
         }
@@ -457,6 +541,9 @@ mod tests {
         config.redis_port = free_port();
         config.redis_auth_port = free_port();
         config.memcached_ports = vec![free_port()];
+        config.cluster_ports = (0..6).map(|_| free_cluster_port()).collect();
+        config.sentinel_data_ports = (0..3).map(|_| free_port()).collect();
+        config.sentinel_ports = (0..3).map(|_| free_port()).collect();
 
         let mut started = Started::default();
         let result = up(&config, &mut started);
@@ -471,6 +558,16 @@ mod tests {
         checks.unwrap();
         stopped.unwrap();
         assert!(after.iter().all(|&down| down), "still running: {after:?}");
+    }
+
+    /// A free port whose cluster bus port (port + 10000) is free too.
+    fn free_cluster_port() -> u16 {
+        loop {
+            let port = free_port();
+            if port <= u16::MAX - 10000 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
+                return port;
+            }
+        }
     }
 
     fn check_running(config: &Config) -> Result {

@@ -1,5 +1,8 @@
 //! Redis: one instance without authentication, one with `requirepass` and an
-//! ACL user, both in memory only (no RDB snapshots, no AOF).
+//! ACL user, both in memory only (no RDB snapshots, no AOF); and the members
+//! of the cluster and sentinel set-ups (`redis_cluster.rs`,
+//! `redis_sentinel.rs`), which are the same kind of process with more
+//! configuration.
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
@@ -19,6 +22,14 @@ pub struct Redis {
     dir: PathBuf,
     port: u16,
     auth: bool,
+    /// The name shown by `services status`.
+    name: String,
+    /// Configuration lines appended to the common ones.
+    extra: String,
+    /// Started with `--sentinel` (Redis Sentinel documentation, "Running
+    /// Sentinel"); its configuration file is rewritten by the sentinel
+    /// itself, so it is only written when missing.
+    sentinel: bool,
 }
 
 impl Redis {
@@ -28,6 +39,9 @@ impl Redis {
             dir: config.dir.clone(),
             port: config.redis_port,
             auth: false,
+            name: "redis".into(),
+            extra: String::new(),
+            sentinel: false,
         }
     }
 
@@ -37,10 +51,27 @@ impl Redis {
             dir: config.dir.clone(),
             port: config.redis_auth_port,
             auth: true,
+            name: "redis-auth".into(),
+            extra: String::new(),
+            sentinel: false,
         }
     }
 
-    fn file(&self, ext: &str) -> PathBuf {
+    /// A member of a set-up: a server on `port` named `name` with `extra`
+    /// configuration lines, or a sentinel.
+    pub fn member(config: &Config, port: u16, name: String, extra: String, sentinel: bool) -> Self {
+        Redis {
+            dir: config.dir.clone(),
+            port,
+            auth: false,
+            name,
+            extra,
+            sentinel,
+        }
+    }
+
+    /// The file `redis-<port>.<ext>` in the state directory.
+    pub fn file(&self, ext: &str) -> PathBuf {
         self.dir.join(format!("redis-{}.{ext}", self.port))
     }
 
@@ -76,13 +107,24 @@ impl Redis {
                  user {user} on >{password} ~* &* +@all\n"
             ));
         }
+        conf.push_str(&self.extra);
         conf
+    }
+
+    /// Whether this member runs from our state directory, and its pid.
+    pub fn ours(&self) -> Option<u32> {
+        util::read_pid(&self.file("pid")).filter(|&pid| util::pid_alive(pid, "redis-server"))
+    }
+
+    /// Whether something answers `PING` like Redis on its port.
+    pub fn answers(&self) -> bool {
+        matches!(util::probe(util::loopback(self.port), b"PING\r\n"), Probe::Reply(r) if answers(&r))
     }
 }
 
 impl Service for Redis {
     fn name(&self) -> String {
-        if self.auth { "redis-auth" } else { "redis" }.into()
+        self.name.clone()
     }
 
     fn port(&self) -> u16 {
@@ -105,16 +147,21 @@ impl Service for Redis {
     fn start(&self) -> Result {
         let _ = std::fs::remove_file(self.file("pid"));
         let conf = self.file("conf");
-        std::fs::write(&conf, self.config())?;
+        if !self.sentinel || !conf.exists() {
+            std::fs::write(&conf, self.config())?;
+        }
         // Errors before daemonizing go to stderr; keep them with the log.
         let log = OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.file("log"))?;
+        let mut cmd = Command::new("redis-server");
+        cmd.arg(&conf);
+        if self.sentinel {
+            cmd.arg("--sentinel");
+        }
         let status = util::spawn_status(
-            Command::new("redis-server")
-                .arg(&conf)
-                .stdin(Stdio::null())
+            cmd.stdin(Stdio::null())
                 .stdout(log.try_clone()?)
                 .stderr(log),
         )?;
