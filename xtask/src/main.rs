@@ -8,6 +8,7 @@
 //! - `demo`: the demo server with the services it needs;
 //! - `fuzz`: the cargo-fuzz targets under `fuzz/`.
 
+mod bench;
 mod demo;
 mod fuzz;
 mod seed;
@@ -37,6 +38,10 @@ commands:
   demo [--addr 127.0.0.1:8080] [--backend epoll|uring|std] [-- ARGS...]
       services up, then the weft `demo` example in release mode; Ctrl-C stops
       it and the services it started.
+  bench matrix [--rounds N] [--duration SECS] [--columns a,b] [--no-write]
+      services up, then the demo routes on weft (epoll, io_uring, std),
+      axum+tokio and actix-web, measured with wrk, cells interleaved; the
+      table goes into BENCHMARKS.md unless --no-write.
   fuzz [TARGET] [--time SECS] [--list]
       Run one fuzz target (or each in turn) for SECS seconds (default 30);
       installs cargo-fuzz if missing.
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         "test" => test::command(rest),
         "demo" => demo::command(rest),
         "fuzz" => fuzz::command(rest),
+        "bench" => bench::command(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
