@@ -7,4 +7,5 @@
 //! server or driver, so the benchmark matrix's axum and actix-web servers
 //! (in `weft-benches`) answer byte for byte what weft answers.
 
+pub mod app;
 pub mod techempower;
