@@ -1,0 +1,19 @@
+//! The suites, one module each, all built on [`crate::framework`].
+//!
+//! A new suite (the `h2` suite is next) is a module exposing a
+//! `pub const SUITE: Suite` whose `cases` function lists its [`Case`]s in
+//! section order, added to [`ALL`].
+//!
+//! [`Case`]: crate::framework::Case
+
+pub mod h1;
+
+use crate::framework::Suite;
+
+/// Every suite, in the order `--list` shows them.
+pub const ALL: &[Suite] = &[h1::SUITE];
+
+/// The suite called `name`.
+pub fn find(name: &str) -> Option<&'static Suite> {
+    ALL.iter().find(|s| s.name == name)
+}
