@@ -18,7 +18,7 @@ use super::commands::Commands;
 use super::config::Config;
 use super::conn::{BatchFuture, CmdFuture, Connection, is_blocking};
 use super::error::Error;
-use super::from_resp::FromResp;
+use super::from_resp::{FromResp, check};
 use super::pubsub::PubSub;
 use crate::pool::{self, Pool, Pooled};
 use crate::rt::{Backend, DefaultBackend, time};
@@ -61,6 +61,12 @@ impl<B: Backend> pool::Manager for Manager<B> {
 
     async fn connect(&self) -> Result<Connection, Error> {
         let conn = Connection::connect::<B>(&self.config).await?;
+        if self.config.readonly {
+            // Cluster replica reads (cluster specification, "Scaling reads
+            // using replica nodes"); not session state a pool must reset,
+            // as every connection of this pool carries it.
+            check(conn.send(&Cmd::new("READONLY"), false)?.await?)?;
+        }
         if let Some(cb) = &self.config.on_invalidate {
             conn.enable_tracking(cb.clone()).await?;
         }

@@ -55,6 +55,10 @@ pub struct Config {
     pub on_invalidate: Option<InvalidationCallback>,
     /// Limits on what the server may send.
     pub limits: proto_resp::Limits,
+    /// Send `READONLY` after the handshake: reads served by a cluster
+    /// replica (set by [`ClusterClient`](super::ClusterClient) for its
+    /// replica connections).
+    pub(crate) readonly: bool,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             pool: pool::Config::default().max_open(8),
             on_invalidate: None,
             limits: proto_resp::Limits::DEFAULT,
+            readonly: false,
         }
     }
 }
@@ -228,6 +233,17 @@ impl Config {
     }
 
     /// The Sans-IO connection settings.
+    /// This configuration aimed at `addr` (`host:port`, `[v6]:port`).
+    pub fn with_address(&self, addr: &str) -> Result<Config, Error> {
+        let bad = || Error::Config(format!("`{addr}` is not host:port"));
+        let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let mut c = self.clone();
+        c.host = host.to_owned();
+        c.port = port.parse().map_err(|_| bad())?;
+        Ok(c)
+    }
+
     pub(crate) fn proto_config(&self) -> proto_resp::Config {
         let mut c = proto_resp::Config::new()
             .protocol(self.protocol)

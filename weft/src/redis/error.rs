@@ -80,6 +80,21 @@ pub enum Error {
     Usage(proto_resp::UsageError),
     /// A malformed connection URL or configuration.
     Config(String),
+    /// A cluster command's keys fall into several hash slots and Redis
+    /// cannot run it split (cluster specification, "Multi-key operations";
+    /// use `{hash tags}` to keep keys together).
+    CrossSlot,
+    /// More `MOVED`/`ASK` redirects than
+    /// [`ClusterConfig::max_redirects`](super::ClusterConfig::max_redirects).
+    TooManyRedirects,
+    /// The cluster cannot serve the request: no reachable node knows the
+    /// slot map, or no node serves the slot.
+    Cluster(String),
+    /// The command has no meaning on this kind of client (`SCAN` or
+    /// `SELECT` on a cluster client); the text says what to use instead.
+    Unsupported(&'static str),
+    /// No sentinel answered, or none knows the monitored primary.
+    NoSentinel(String),
 }
 
 impl Error {
@@ -119,6 +134,13 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("redis connection closed"),
             Error::Usage(e) => write!(f, "redis usage error: {e}"),
             Error::Config(m) => write!(f, "redis configuration error: {m}"),
+            Error::CrossSlot => {
+                f.write_str("redis cluster: the keys of this command are in different slots")
+            }
+            Error::TooManyRedirects => f.write_str("redis cluster: too many MOVED/ASK redirects"),
+            Error::Cluster(m) => write!(f, "redis cluster unavailable: {m}"),
+            Error::Unsupported(m) => write!(f, "not supported here: {m}"),
+            Error::NoSentinel(m) => write!(f, "redis sentinel: {m}"),
         }
     }
 }
@@ -164,6 +186,10 @@ impl From<Error> for io::Error {
                 io::ErrorKind::Other
             }
             Error::Timeout | Error::PoolTimeout => io::ErrorKind::TimedOut,
+            Error::CrossSlot | Error::Unsupported(_) => io::ErrorKind::InvalidInput,
+            Error::TooManyRedirects | Error::Cluster(_) | Error::NoSentinel(_) => {
+                io::ErrorKind::NotConnected
+            }
             Error::Closed => io::ErrorKind::NotConnected,
             Error::Usage(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
         };

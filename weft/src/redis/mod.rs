@@ -25,6 +25,10 @@
 //!   ([`Error::TransactionAborted`] when a `WATCH`ed key changed);
 //!   [`Script`]: `EVALSHA` with automatic `NOSCRIPT` recovery; [`Scan`]:
 //!   cursor iteration over `SCAN`/`HSCAN`/`SSCAN`/`ZSCAN`.
+//! - [`ClusterClient`]: Redis Cluster (slot map, `MOVED`/`ASK`, per-slot
+//!   splitting, pipelines grouped per node, replica reads, sharded pub/sub
+//!   with [`ClusterPubSub`]); [`SentinelClient`]: a Sentinel-managed
+//!   primary followed across failovers. Both implement [`Commands`].
 //! - [`PubSub`]: `SUBSCRIBE`/`PSUBSCRIBE`/`SSUBSCRIBE` on a dedicated
 //!   connection that reconnects with backoff and re-subscribes;
 //!   [`Connection::enable_tracking`] / [`Config::on_invalidate`]:
@@ -63,6 +67,7 @@
 //! ```
 
 mod client;
+mod cluster;
 mod commands;
 mod config;
 mod conn;
@@ -72,8 +77,12 @@ mod pipeline;
 mod pubsub;
 mod scan;
 mod script;
+mod sentinel;
 
 pub use client::{Client, ClientBatchFuture, ClientFuture, Manager, PooledConnection};
+pub use cluster::{
+    ClusterClient, ClusterConfig, ClusterFuture, ClusterPubSub, ReadFrom, SLOTS, key_slot,
+};
 pub use commands::{
     Commands, Expiry, SetCondition, SetOptions, StreamEntry, StreamReadOptions, StreamReadReply,
     cmd,
@@ -87,3 +96,4 @@ pub use proto_resp::{Cmd, CmdArg, Frame, Protocol};
 pub use pubsub::{Message, MessageKind, PubSub};
 pub use scan::{Scan, ScanOptions};
 pub use script::Script;
+pub use sentinel::{SentinelClient, SentinelConfig};
