@@ -12,7 +12,9 @@
 //!   [`h1::client::ClientConnection`] (for tests and load generation), and the
 //!   stateless codec below them ([`h1::decode_request`],
 //!   [`h1::decode_response`]).
-//! - [`h2`]: HTTP/2 (RFC 9113) and HPACK (RFC 7541), in progress.
+//! - [`h2`]: HTTP/2 (RFC 9113) and HPACK (RFC 7541): a server
+//!   [`h2::ServerConnection`] (prior knowledge or h2c upgrade, see
+//!   [`h2::upgrade`]) over the frame codec and HPACK.
 //! - [`header`]: vocabulary both share ([`Method`], [`StatusCode`], token and
 //!   field-value character classes of RFC 9110).
 //! - [`error`]: the two error types. [`ProtoError`]: the peer broke the

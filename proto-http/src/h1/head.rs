@@ -106,6 +106,30 @@ impl Headers<Bytes> {
         }
     }
 
+    /// A section holding `fields` in order, copied into one buffer (HTTP/2
+    /// trailers, RFC 9113 §8.1).
+    pub(crate) fn from_pairs<'a>(
+        fields: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    ) -> Headers {
+        let len = fields
+            .clone()
+            .map(|(n, v)| n.len() + v.len())
+            .sum::<usize>();
+        let mut buf = bytes::BytesMut::with_capacity(len);
+        let mut index = FieldIndex::default();
+        for (n, v) in fields {
+            let ns = buf.len();
+            buf.extend_from_slice(n);
+            let vs = buf.len();
+            buf.extend_from_slice(v);
+            index.push(FieldSpan {
+                name: Span::new(ns, vs),
+                value: Span::new(vs, buf.len()),
+            });
+        }
+        Headers::new(buf.freeze(), index)
+    }
+
     /// The first value of field `name` as a zero-copy `Bytes` slice.
     #[must_use]
     pub fn get_bytes(&self, name: &str) -> Option<Bytes> {
@@ -191,6 +215,9 @@ pub enum Version {
     Http10,
     /// `HTTP/1.1` (and `HTTP/1.x` for x > 1, RFC 9110 §6.2).
     Http11,
+    /// HTTP/2 (RFC 9113): a head built by [`crate::h2::ServerConnection`]
+    /// from a decoded field block, not parsed from text.
+    H2,
 }
 
 /// How the length of a message body is determined (RFC 9112 §6.3).
@@ -303,6 +330,50 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
 }
 
 impl RequestHead<Bytes> {
+    /// Builds an HTTP/2 request head from its parts (RFC 9113 §8.3.1): one
+    /// buffer holding the method, the path and every field's name and
+    /// value, so that the head reads exactly like a parsed HTTP/1.1 one.
+    pub(crate) fn from_h2<'a>(
+        method: &[u8],
+        path: &[u8],
+        fields: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+        body: BodyKind,
+    ) -> RequestHead<Bytes> {
+        let len = method.len()
+            + path.len()
+            + fields
+                .clone()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>();
+        let mut buf = bytes::BytesMut::with_capacity(len);
+        buf.extend_from_slice(method);
+        let method_span = Span::new(0, method.len());
+        buf.extend_from_slice(path);
+        let target = Span::new(method.len(), buf.len());
+        let mut index = FieldIndex::default();
+        for (n, v) in fields {
+            let ns = buf.len();
+            buf.extend_from_slice(n);
+            let vs = buf.len();
+            buf.extend_from_slice(v);
+            index.push(FieldSpan {
+                name: Span::new(ns, vs),
+                value: Span::new(vs, buf.len()),
+            });
+        }
+        RequestHead {
+            headers: Headers::new(buf.freeze(), index),
+            method: Method::from_bytes(method),
+            method_span,
+            target,
+            version: Version::H2,
+            body,
+            keep_alive: true,
+            expect_continue: false,
+            upgrade: None,
+        }
+    }
+
     /// The request-target as a zero-copy `Bytes` slice.
     #[must_use]
     pub fn target_bytes(&self) -> Bytes {

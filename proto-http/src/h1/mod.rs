@@ -8,7 +8,7 @@ pub mod check;
 pub mod client;
 mod conn;
 mod date;
-mod encode;
+pub(crate) mod encode;
 mod event;
 mod head;
 mod limits;

@@ -191,7 +191,7 @@ impl HeadParser {
         let conn = ConnectionOptions::of(&headers);
         let keep_alive = match version {
             Version::Http10 => conn.keep_alive && !conn.close,
-            Version::Http11 => !conn.close,
+            Version::Http11 | Version::H2 => !conn.close,
         };
         Ok(ResponseHeadIn {
             headers,
@@ -545,7 +545,7 @@ impl RequestFraming {
         };
         let keep_alive = match version {
             Version::Http10 => conn.keep_alive && !conn.close,
-            Version::Http11 => !conn.close,
+            Version::Http11 | Version::H2 => !conn.close,
         };
         Ok(RequestFraming {
             body,
@@ -633,7 +633,7 @@ pub fn check_request_split_invariant(buf: &[u8], limits: &Limits) {
         out.extend_from_slice(head.target());
         out.extend_from_slice(match head.version() {
             Version::Http10 => b" HTTP/1.0\r\n",
-            Version::Http11 => b" HTTP/1.1\r\n",
+            Version::Http11 | Version::H2 => b" HTTP/1.1\r\n",
         });
         for (n, v) in head.headers().iter() {
             out.extend_from_slice(n);
