@@ -46,3 +46,26 @@ pub fn prefix(test: &str) -> String {
 
 /// Both protocols.
 pub const PROTOCOLS: [Protocol; 2] = [Protocol::Resp3, Protocol::Resp2];
+
+/// A comma-separated address list in `var` (skipped as [`addr`] says).
+pub fn addr_list(var: &str) -> Option<Vec<String>> {
+    Some(addr(var)?.split(',').map(|a| a.trim().to_owned()).collect())
+}
+
+/// Polls `check` every 50 ms until it is true or `secs` seconds passed;
+/// false on timeout. For waiting on a topology change, not for timing.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        weft::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -146,6 +146,8 @@ struct Inner<B: Backend> {
     nodes: Mutex<HashMap<String, NodeClients<B>>>,
     refreshing: AtomicBool,
     refreshes: AtomicU64,
+    moved: AtomicU64,
+    asked: AtomicU64,
     turn: AtomicUsize,
 }
 
@@ -268,6 +270,8 @@ impl<B: Backend> ClusterClient<B> {
                 nodes: Mutex::new(HashMap::new()),
                 refreshing: AtomicBool::new(false),
                 refreshes: AtomicU64::new(0),
+                moved: AtomicU64::new(0),
+                asked: AtomicU64::new(0),
                 turn: AtomicUsize::new(0),
             }),
         }
@@ -293,6 +297,14 @@ impl<B: Backend> ClusterClient<B> {
     /// How many times the slot map was read from the cluster.
     pub fn refreshes(&self) -> u64 {
         self.inner.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// How many `MOVED` and `ASK` redirects this client followed.
+    pub fn redirects(&self) -> (u64, u64) {
+        (
+            self.inner.moved.load(Ordering::Relaxed),
+            self.inner.asked.load(Ordering::Relaxed),
+        )
     }
 
     /// The client of the node at `addr` (`host:port`), created on first
@@ -338,6 +350,14 @@ impl<B: Backend> ClusterClient<B> {
         let map = self.loaded_map().await?;
         map.shard(slot)
             .map(|s| s.primary.clone())
+            .ok_or_else(|| Error::Cluster(format!("no node serves slot {slot}")))
+    }
+
+    /// The primary serving `slot` and its replicas, per the current map.
+    pub async fn shard_of(&self, slot: u16) -> Result<(String, Vec<String>), Error> {
+        let map = self.loaded_map().await?;
+        map.shard(slot)
+            .map(|s| (s.primary.clone(), s.replicas.clone()))
             .ok_or_else(|| Error::Cluster(format!("no node serves slot {slot}")))
     }
 
@@ -546,6 +566,7 @@ impl<B: Backend> ClusterClient<B> {
                 }
                 Some(Redirect::Moved(to)) => {
                     redirects += 1;
+                    self.inner.moved.fetch_add(1, Ordering::Relaxed);
                     if let Some(s) = slot {
                         let patched = self.map().with_moved(s, &to);
                         self.set_map(patched);
@@ -555,6 +576,7 @@ impl<B: Backend> ClusterClient<B> {
                 }
                 Some(Redirect::Ask(to)) => {
                     redirects += 1;
+                    self.inner.asked.fetch_add(1, Ordering::Relaxed);
                     target = Some((to, true));
                 }
                 Some(Redirect::Retry { refresh }) => {
