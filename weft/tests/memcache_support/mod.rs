@@ -119,6 +119,25 @@ impl OwnMemcached {
         }
     }
 
+    /// Freezes the process (SIGSTOP): connections stay open, nothing is
+    /// answered.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Thaws a paused process (SIGCONT).
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, sig: libc::c_int) {
+        let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child's pid has no memory-safety
+        // preconditions.
+        let rc = unsafe { libc::kill(pid, sig) };
+        assert_eq!(rc, 0, "kill({pid}, {sig})");
+    }
+
     /// Starts the process again on the same port and waits until it accepts
     /// connections.
     pub fn restart(&mut self) {
