@@ -49,7 +49,7 @@ fn usage() -> String {
 fn list(suite: &Suite, filter: &Filter) {
     for case in (suite.cases)().iter().filter(|c| filter.matches(c)) {
         println!(
-            "{:<9} {:<14} {:<6} {}",
+            "{:<9} {:<22} {:<6} {}",
             suite.name, case.section, case.level, case.title
         );
     }

@@ -72,7 +72,7 @@ impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}  {:<14} {}",
+            "{}  {:<22} {}",
             self.status.tag(),
             self.section,
             self.title

@@ -7,12 +7,13 @@
 //! [`Case`]: crate::framework::Case
 
 pub mod h1;
+pub mod memcache;
 pub mod resp;
 
 use crate::framework::Suite;
 
 /// Every suite, in the order `--list` shows them.
-pub const ALL: &[Suite] = &[h1::SUITE, resp::SUITE];
+pub const ALL: &[Suite] = &[h1::SUITE, resp::SUITE, memcache::SUITE];
 
 /// The suite called `name`.
 pub fn find(name: &str) -> Option<&'static Suite> {
