@@ -21,8 +21,9 @@ use crate::rt::{Backend, DefaultBackend};
 ///
 /// Reset on return: a connection still inside a transaction (or with
 /// abandoned requests in flight) gets `ROLLBACK`; one whose session
-/// changed (`SET`, `PREPARE`, `LISTEN`, a reported parameter differing
-/// from its start-up value...) gets `DISCARD ALL`, which also empties the
+/// changed (`SET`, `PREPARE`, `LISTEN`, `DECLARE`, a reported parameter
+/// differing from its start-up value, SQL mentioning temporary tables,
+/// `set_config` or session advisory locks) gets `DISCARD ALL`, which also empties the
 /// statement cache. Both are queued ahead of anything the next user
 /// sends, so FIFO order makes them take effect first. A connection that is
 /// closed or mid-COPY is discarded.

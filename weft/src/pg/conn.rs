@@ -92,6 +92,18 @@ impl Slot {
     }
 }
 
+/// Whether `sql` may leave session state behind that no command tag or
+/// `ParameterStatus` reveals: temporary tables, `set_config` of an
+/// unreported setting, session advisory locks. A heuristic on the text;
+/// a false positive only costs a `DISCARD ALL`.
+pub(crate) fn touches_session(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("set_config")
+        || lower.contains("pg_advisory_lock")
+        || lower.contains("pg_try_advisory_lock")
+        || (lower.contains("create") && lower.contains("temp"))
+}
+
 /// Connection state a pool must know about.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
@@ -744,6 +756,13 @@ impl Connection {
         .await
     }
 
+    /// Notes that `sql` may change session state (see [`touches_session`]).
+    pub(crate) fn note_sql(&self, sql: &str) {
+        if touches_session(sql) {
+            self.shared.state.borrow_mut().session.dirty = true;
+        }
+    }
+
     /// Queues one operation made of the protocol requests `f` issues (it
     /// pushes their ids). If `f` fails after issuing some, a `Sync` closes
     /// the block and the issued requests are drained and discarded.
@@ -1121,5 +1140,22 @@ impl Op {
 impl Drop for Op {
     fn drop(&mut self) {
         self.abandon(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::touches_session;
+
+    #[test]
+    fn session_heuristic() {
+        assert!(touches_session("CREATE TEMP TABLE t (x int)"));
+        assert!(touches_session("create temporary table t (x int)"));
+        assert!(touches_session(
+            "SELECT set_config('work_mem', '1MB', false)"
+        ));
+        assert!(touches_session("SELECT pg_advisory_lock(1)"));
+        assert!(!touches_session("SELECT 1"));
+        assert!(!touches_session("CREATE TABLE t (x int)"));
     }
 }

@@ -52,6 +52,7 @@ impl Connection {
 
     async fn prepare_typed_inner(&self, sql: &str, types: &[Oid]) -> Result<Statement, Error> {
         self.gate().await?;
+        self.note_sql(sql);
         let use_cache = types.is_empty();
         if use_cache && let Some(s) = self.shared.state.borrow_mut().cache.get(sql) {
             return Ok(s);
@@ -289,6 +290,7 @@ impl Connection {
     /// protocol (no parameters) and returns the rows of all of them, in
     /// text format.
     pub async fn simple_query(&self, sql: &str) -> Result<Vec<Row>, Error> {
+        self.note_sql(sql);
         self.timed(async {
             self.gate().await?;
             let op = self.submit(false, |p, ids| {
@@ -305,6 +307,7 @@ impl Connection {
     /// Runs one or more `;`-separated statements with the simple query
     /// protocol, discarding any rows.
     pub async fn batch_execute(&self, sql: &str) -> Result<(), Error> {
+        self.note_sql(sql);
         self.timed(async {
             self.gate().await?;
             let op = self.submit(false, |p, ids| {
