@@ -34,7 +34,7 @@ thread_local! {
     static DATE: Cell<Option<HttpDate>> = const { Cell::new(None) };
 }
 
-fn current_date() -> HttpDate {
+pub(super) fn current_date() -> HttpDate {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -57,7 +57,7 @@ struct Pending {
 
 /// A request body: one chunk kept as is (zero copy), several joined.
 #[derive(Default)]
-enum BodyBuf {
+pub(super) enum BodyBuf {
     #[default]
     Empty,
     One(Bytes),
@@ -65,7 +65,7 @@ enum BodyBuf {
 }
 
 impl BodyBuf {
-    fn push(&mut self, chunk: Bytes) {
+    pub(super) fn push(&mut self, chunk: Bytes) {
         *self = match std::mem::take(self) {
             BodyBuf::Empty => BodyBuf::One(chunk),
             BodyBuf::One(first) => {
@@ -81,7 +81,7 @@ impl BodyBuf {
         }
     }
 
-    fn into_bytes(self) -> Bytes {
+    pub(super) fn into_bytes(self) -> Bytes {
         match self {
             BodyBuf::Empty => Bytes::new(),
             BodyBuf::One(b) => b,
@@ -92,7 +92,7 @@ impl BodyBuf {
 
 /// Runs a handler future, turning a panic into `500 Internal Server Error`
 /// so one bad request cannot take the worker down.
-async fn run_caught<F: Future<Output = Response>>(make: impl FnOnce() -> F) -> Response {
+pub(super) async fn run_caught<F: Future<Output = Response>>(make: impl FnOnce() -> F) -> Response {
     let fut = match catch_unwind(AssertUnwindSafe(make)) {
         Ok(f) => f,
         Err(_) => return internal_error(),
@@ -107,7 +107,7 @@ async fn run_caught<F: Future<Output = Response>>(make: impl FnOnce() -> F) -> R
     .await
 }
 
-fn internal_error() -> Response {
+pub(super) fn internal_error() -> Response {
     tracing::error!("handler panicked; answering 500");
     Response::status(StatusCode::INTERNAL_SERVER_ERROR)
         .content_type("text/plain; charset=utf-8")
@@ -116,6 +116,25 @@ fn internal_error() -> Response {
 
 /// Hands `resp` to the protocol machine as the answer to `id`.
 fn send(conn: &mut Connection, id: RequestId, resp: Response) {
+    with_parts(&resp, |head, body| {
+        if let Err(e) = conn.send_response(id, head, body) {
+            // The handler produced something unsendable (a bad header, a body on
+            // a 204): answer 500 rather than nothing, so the client is not left
+            // waiting and later pipelined responses keep their order.
+            tracing::error!(error = %e, "invalid response from handler; answering 500");
+            let _ = conn.send_response(
+                id,
+                ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR, &[("server", b"weft")]),
+                Body::Empty,
+            );
+        }
+    });
+}
+
+/// Calls `f` with `resp` as a protocol head (plus `server` and
+/// `content-type`) and body, keeping up to [`INLINE_HEADERS`] headers on
+/// the stack.
+pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Body) -> R) -> R {
     let fixed: [Header<'_>; 2] = [
         ("server", b"weft"),
         ("content-type", resp.content_type.unwrap_or("").as_bytes()),
@@ -153,17 +172,7 @@ fn send(conn: &mut Connection, id: RequestId, resp: Response) {
     } else {
         Body::Full(resp.body.clone())
     };
-    if let Err(e) = conn.send_response(id, ResponseHead::new(resp.status, headers), body) {
-        // The handler produced something unsendable (a bad header, a body on
-        // a 204): answer 500 rather than nothing, so the client is not left
-        // waiting and later pipelined responses keep their order.
-        tracing::error!(error = %e, "invalid response from handler; answering 500");
-        let _ = conn.send_response(
-            id,
-            ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR, &[("server", b"weft")]),
-            Body::Empty,
-        );
-    }
+    f(ResponseHead::new(resp.status, headers), body)
 }
 
 /// Serves one HTTP/1.1 connection until it closes.
@@ -174,6 +183,12 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let mut wbuf = BytesMut::with_capacity(app.read_buffer);
     let mut pending: Option<Pending> = None;
     let shutdown = io_core::runtime::shutdown_signal();
+    // Until the first bytes rule it out, the client may speak HTTP/2 with
+    // prior knowledge (RFC 9113 §3.3).
+    let mut fresh = true;
+    // An accepted h2c upgrade: its settings and request, run on stream 1
+    // once the 101 is written.
+    let mut upgrade: Option<super::h2::Upgrade> = None;
     loop {
         // Run every complete request, in order.
         let mut progressed = false;
@@ -199,6 +214,25 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                     let Some(p) = pending.take().filter(|p| p.id == id) else {
                         continue;
                     };
+                    if p.head.upgrade().is_some() {
+                        if let Some(settings) = proto_http::h2::upgrade::h2c_settings(&p.head) {
+                            // RFC 7540 §3.2: 101, then HTTP/2 with this
+                            // request on stream 1.
+                            let is_head = p.head.method() == proto_http::Method::Head;
+                            let req = Request::new(p.head, p.body.into_bytes());
+                            upgrade = Some(super::h2::Upgrade {
+                                settings,
+                                req,
+                                is_head,
+                            });
+                            let switching: [Header<'_>; 2] =
+                                [("connection", b"Upgrade"), ("upgrade", b"h2c")];
+                            let head =
+                                ResponseHead::new(StatusCode::SWITCHING_PROTOCOLS, &switching);
+                            let _ = conn.send_response(id, head, Body::Empty);
+                            continue;
+                        }
+                    }
                     let req = Request::new(p.head, p.body.into_bytes());
                     let router = &app.router;
                     let resp = run_caught(|| router.dispatch(req)).await;
@@ -223,6 +257,13 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
             if res.is_err() {
                 return;
             }
+        }
+        if conn.is_switched() {
+            if let Some(up) = upgrade.take() {
+                let h2 = super::h2::serve_h2(&stream, app, rbuf, Some(up));
+                return Box::pin(h2).await;
+            }
+            return;
         }
         if conn.is_closed() {
             break;
@@ -264,6 +305,17 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
             }
             Some(Ok((Ok(_), buf))) => {
                 rbuf = buf;
+                if fresh {
+                    match proto_http::h1::is_h2_preface(&rbuf) {
+                        Some(true) => {
+                            let h2 = super::h2::serve_h2(&stream, app, rbuf, None);
+                            return Box::pin(h2).await;
+                        }
+                        // Too short to tell: read more first.
+                        None => continue,
+                        Some(false) => fresh = false,
+                    }
+                }
                 conn.handle_input(now, &mut rbuf);
             }
             Some(Ok((Err(_), _))) => return,

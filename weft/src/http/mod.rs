@@ -1,9 +1,14 @@
 //! The HTTP layer: [`Server`], [`Router`], [`Request`], [`Response`].
 //!
-//! Status: HTTP/1.1 is served (via `proto_http::h1`); HTTP/2 and h2c are to
-//! come (issue 4).
+//! HTTP/1.1 (via `proto_http::h1`) and HTTP/2 (via `proto_http::h2`) are
+//! served on the same port by the same [`Router`]: a connection starting
+//! with the HTTP/2 preface speaks HTTP/2 (prior knowledge), an HTTP/1.1
+//! request with a well-formed `Upgrade: h2c` is answered `101` and continues
+//! as HTTP/2 with that request on stream 1, anything else is HTTP/1.1. The
+//! streams of an HTTP/2 connection run their handlers concurrently.
 
 mod conn;
+mod h2;
 pub mod middleware;
 mod request;
 mod response;

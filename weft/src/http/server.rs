@@ -1,5 +1,6 @@
 //! [`Server`]: binds, spreads connections over the workers, and serves a
-//! [`Router`] on the backend of your choice.
+//! [`Router`] on the backend of your choice, over HTTP/1.1 and HTTP/2 on
+//! the same port (prior knowledge, or `Upgrade: h2c`).
 //!
 //! ```no_run
 //! use weft::http::{Request, Router, Server};
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub(crate) struct App {
     pub(crate) router: Router,
     pub(crate) h1: proto_http::h1::Config,
+    pub(crate) h2: proto_http::h2::Config,
     pub(crate) read_buffer: usize,
 }
 
@@ -34,6 +36,7 @@ pub struct Server {
     config: ServeConfig,
     backend: BackendKind,
     h1: proto_http::h1::Config,
+    h2: proto_http::h2::Config,
     read_buffer: usize,
 }
 
@@ -45,6 +48,7 @@ impl Server {
             config: ServeConfig::new(addr),
             backend: default_kind(),
             h1: proto_http::h1::Config::default(),
+            h2: proto_http::h2::Config::default(),
             read_buffer: 4096,
         }
     }
@@ -73,11 +77,18 @@ impl Server {
         self
     }
 
+    /// HTTP/2 limits, windows and timeouts (prior knowledge and h2c).
+    pub fn h2_config(mut self, config: proto_http::h2::Config) -> Self {
+        self.h2 = config;
+        self
+    }
+
     /// Starts serving `router`; returns once every worker listens.
     pub fn serve(self, router: Router) -> io::Result<RunningServer> {
         let app = Arc::new(App {
             router,
             h1: self.h1,
+            h2: self.h2,
             read_buffer: self.read_buffer,
         });
         let backend = self.backend;
@@ -128,7 +139,8 @@ impl RunningServer {
     }
 
     /// Stops accepting, lets in-flight requests finish within `grace`, closes
-    /// idle keep-alive connections, and joins the workers.
+    /// idle keep-alive connections (HTTP/2 ones with a graceful GOAWAY), and
+    /// joins the workers.
     pub fn shutdown(self, grace: Duration) -> io::Result<()> {
         self.handle.shutdown(grace)
     }

@@ -1,0 +1,240 @@
+//! One HTTP/2 connection: the loop that moves bytes between the socket and
+//! `proto_http::h2::ServerConnection`, running each stream's handler
+//! concurrently on the worker.
+//!
+//! The connection task owns every handler future of its streams and polls
+//! them itself, together with the socket read, the protocol timer and the
+//! shutdown latch, in one `poll_fn`: a handler that awaits nothing finishes
+//! on its first poll; one that awaits a driver parks the whole connection
+//! task until its socket (on the same worker) wakes it, while the other
+//! streams keep being served. Responses are handed to the protocol machine
+//! as they complete and written in one batch per wake-up. The read stays in
+//! flight across wake-ups (its buffer is owned by the operation), so no
+//! read is ever cancelled except when the connection ends.
+
+use super::conn::{BodyBuf, current_date, internal_error, run_caught, with_parts};
+use super::request::Request;
+use super::response::Response;
+use super::server::App;
+use bytes::BytesMut;
+use io_core::AsyncStream;
+use proto_http::h1::RequestHead;
+use proto_http::h2::frame::StreamId;
+use proto_http::h2::{ErrorCode, Event, ServerConnection};
+use std::future::Future;
+use std::net::Shutdown;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+/// An accepted h2c upgrade: the decoded `HTTP2-Settings` and the request,
+/// which becomes stream 1 (RFC 7540 §3.2).
+pub(super) struct Upgrade {
+    pub(super) settings: Vec<u8>,
+    pub(super) req: Request,
+    pub(super) is_head: bool,
+}
+
+/// A handler future of one stream.
+type Running<'a> = (StreamId, Pin<Box<dyn Future<Output = Response> + 'a>>);
+
+/// What woke the connection task.
+enum Wake {
+    Handlers,
+    Read(std::io::Result<usize>, BytesMut),
+    Timer,
+    Shutdown,
+}
+
+/// Serves HTTP/2 on `stream` until the connection closes. `rbuf` holds what
+/// was read already: the client preface (prior knowledge) or the bytes after
+/// the upgrade request.
+pub(super) async fn serve_h2<S: AsyncStream>(
+    stream: &S,
+    app: Arc<App>,
+    rbuf: BytesMut,
+    upgrade: Option<Upgrade>,
+) {
+    let router = &app.router;
+    let mut handlers: Vec<Running<'_>> = Vec::new();
+    let mut conn = match upgrade {
+        Some(up) => match ServerConnection::upgrade(app.h2.clone(), &up.settings, up.is_head) {
+            Ok(c) => {
+                let req = up.req;
+                handlers.push((
+                    StreamId::new(1),
+                    Box::pin(run_caught(move || router.dispatch(req))),
+                ));
+                c
+            }
+            Err(e) => {
+                tracing::debug!(%e, "invalid h2c upgrade settings");
+                return;
+            }
+        },
+        None => ServerConnection::new(app.h2.clone()),
+    };
+    let mut rbuf = Some(rbuf);
+    let mut wbuf = BytesMut::with_capacity(app.read_buffer);
+    // Requests whose body is still arriving.
+    let mut pending: Vec<(StreamId, RequestHead, BodyBuf)> = Vec::new();
+    let mut finished: Vec<(StreamId, Response)> = Vec::new();
+    let mut read = pin!(None);
+    let mut timer = io_core::time::sleep_until(Instant::now());
+    let shutdown = io_core::runtime::shutdown_signal();
+    let mut stop = pin!(async {
+        match &shutdown {
+            Some(s) => s.wait().await,
+            None => std::future::pending().await,
+        }
+    });
+    let mut stopping = false;
+    if let Some(buf) = rbuf.as_mut() {
+        conn.handle_input(Instant::now(), buf);
+    }
+    loop {
+        // Events: collect bodies, start handlers on complete requests.
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Request { stream, head } => pending.push((stream, head, BodyBuf::Empty)),
+                Event::Data { stream, data } => {
+                    if let Some(p) = pending.iter_mut().find(|p| p.0 == stream) {
+                        p.2.push(data);
+                    }
+                }
+                Event::End { stream, .. } => {
+                    let Some(i) = pending.iter().position(|p| p.0 == stream) else {
+                        continue;
+                    };
+                    let (_, head, body) = pending.swap_remove(i);
+                    let req = Request::new(head, body.into_bytes());
+                    handlers.push((stream, Box::pin(run_caught(move || router.dispatch(req)))));
+                }
+                Event::Reset { stream, code } => {
+                    tracing::trace!(%stream, %code, "h2 stream reset");
+                    pending.retain(|p| p.0 != stream);
+                    handlers.retain(|h| h.0 != stream);
+                }
+                Event::Error { error } => {
+                    tracing::debug!(%error, "HTTP/2 protocol error; closing after GOAWAY");
+                    pending.clear();
+                    handlers.clear();
+                }
+                _ => {}
+            }
+        }
+        // Input left over from a bounded `handle_input` call.
+        if let Some(buf) = rbuf.as_mut() {
+            if !buf.is_empty() && conn.wants_input() {
+                let before = buf.len();
+                conn.handle_input(Instant::now(), buf);
+                if buf.len() != before {
+                    continue;
+                }
+            }
+        }
+        if conn.poll_transmit(&mut wbuf) > 0 {
+            let (res, buf) = stream.write_all(wbuf).await;
+            wbuf = buf;
+            wbuf.clear();
+            if res.is_err() {
+                return;
+            }
+            // Draining output may have let the machine take more input.
+            continue;
+        }
+        if conn.is_closed() {
+            let _ = stream.shutdown(Shutdown::Write);
+            return;
+        }
+        // Keep one read in flight while the machine wants input.
+        if read.is_none() && conn.wants_input() {
+            if let Some(mut buf) = rbuf.take() {
+                if buf.capacity() - buf.len() < 4096 {
+                    buf.reserve(app.read_buffer.max(16 * 1024));
+                }
+                read.set(Some(stream.read(buf)));
+            }
+        }
+        let deadline = conn.poll_timeout();
+        if let Some(d) = deadline {
+            if timer.deadline() != d {
+                timer.reset(d);
+            }
+        }
+        let wake = std::future::poll_fn(|cx| {
+            let mut i = 0;
+            while i < handlers.len() {
+                if let Poll::Ready(resp) = handlers[i].1.as_mut().poll(cx) {
+                    let (id, _) = handlers.swap_remove(i);
+                    finished.push((id, resp));
+                } else {
+                    i += 1;
+                }
+            }
+            if !finished.is_empty() {
+                return Poll::Ready(Wake::Handlers);
+            }
+            if let Some(r) = read.as_mut().as_pin_mut() {
+                if let Poll::Ready((res, buf)) = r.poll(cx) {
+                    read.set(None);
+                    return Poll::Ready(Wake::Read(res, buf));
+                }
+            }
+            if deadline.is_some() && Pin::new(&mut timer).poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            if !stopping && stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Shutdown);
+            }
+            Poll::Pending
+        })
+        .await;
+        let now = Instant::now();
+        match wake {
+            Wake::Handlers => {
+                conn.set_date(&current_date());
+                for (id, resp) in finished.drain(..) {
+                    send(&mut conn, id, &resp);
+                }
+            }
+            Wake::Read(Ok(0), buf) => {
+                rbuf = Some(buf);
+                conn.handle_eof(now);
+            }
+            Wake::Read(Ok(_), mut buf) => {
+                conn.handle_input(now, &mut buf);
+                rbuf = Some(buf);
+            }
+            Wake::Read(Err(e), _) => {
+                tracing::debug!(%e, "h2 read failed");
+                return;
+            }
+            Wake::Timer => conn.handle_timeout(now),
+            Wake::Shutdown => {
+                // Graceful GOAWAY (RFC 9113 §6.8): open streams complete.
+                stopping = true;
+                conn.go_away();
+            }
+        }
+    }
+}
+
+/// Hands `resp` to the machine as the answer on `id`; a response it cannot
+/// send (bad header, body on 204) becomes a 500, and a stream that is gone
+/// is skipped.
+fn send(conn: &mut ServerConnection, id: StreamId, resp: &Response) {
+    let res = with_parts(resp, |head, body| conn.send_response(id, head, body));
+    match res {
+        Ok(()) | Err(proto_http::UserError::UnknownRequest) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "invalid response from handler; answering 500");
+            let fallback = internal_error();
+            let res = with_parts(&fallback, |head, body| conn.send_response(id, head, body));
+            if res.is_err() {
+                let _ = conn.send_reset(id, ErrorCode::InternalError);
+            }
+        }
+    }
+}
