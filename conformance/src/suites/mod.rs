@@ -8,12 +8,13 @@
 
 pub mod h1;
 pub mod memcache;
+pub mod pg;
 pub mod resp;
 
 use crate::framework::Suite;
 
 /// Every suite, in the order `--list` shows them.
-pub const ALL: &[Suite] = &[h1::SUITE, resp::SUITE, memcache::SUITE];
+pub const ALL: &[Suite] = &[h1::SUITE, resp::SUITE, memcache::SUITE, pg::SUITE];
 
 /// The suite called `name`.
 pub fn find(name: &str) -> Option<&'static Suite> {
