@@ -19,6 +19,7 @@
 pub mod backend;
 pub mod buf;
 pub mod executor;
+pub mod join_all;
 pub mod net;
 pub mod park;
 pub mod runtime;

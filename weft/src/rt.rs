@@ -17,6 +17,7 @@ pub use io_core::executor::{JoinError, JoinHandle, spawn, task_count, yield_now}
 pub use io_core::runtime::{
     ServeConfig, ServerHandle, available_cores, shutdown_signal, worker_index,
 };
+pub use io_core::join_all::join_all;
 pub use io_core::select::{Either, select};
 pub use io_core::{sync, time};
 
