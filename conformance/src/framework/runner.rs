@@ -178,12 +178,12 @@ mod tests {
                 Case::must("4", "skip", |_| Err(crate::framework::skip("n/a"))),
                 Case::must("5", "panic", |_| panic!("boom")),
                 Case::must("6", "hang", |_| {
-                    thread::sleep(std::time::Duration::from_secs(5));
+                    thread::sleep(std::time::Duration::from_secs(30));
                     Ok(crate::framework::Pass::ok())
                 }),
             ]
         });
-        let target = Target::new(&s).case_timeout(std::time::Duration::from_millis(200));
+        let target = Target::new(&s).case_timeout(std::time::Duration::from_secs(2));
         let mut out = Vec::new();
         let r = run(&s, &target, &Filter::all(), &mut out);
         let tags: Vec<_> = r.entries.iter().map(|e| e.status.tag()).collect();

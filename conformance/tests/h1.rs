@@ -1,0 +1,147 @@
+//! The `h1` suite against the weft server, started in-process with the
+//! demo's routes (`/`, `/plaintext`, `/json`, `POST /echo`), and the
+//! command line around it.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use weft::http::{Request, Response, Router, RunningServer, Server, StatusCode};
+
+fn demo() -> RunningServer {
+    let router = Router::new()
+        .get("/", |_r: Request| async { "Hello, World!" })
+        .get("/plaintext", |_r: Request| async { "Hello, World!" })
+        .get("/json", |_r: Request| async {
+            Response::json("{\"message\":\"Hello, World!\"}")
+        })
+        .post("/echo", |r: Request| async move {
+            Response::status(StatusCode::OK)
+                .content_type("application/octet-stream")
+                .body(r.into_body())
+        });
+    Server::bind("127.0.0.1:0".parse().unwrap())
+        .workers(2)
+        .serve(router)
+        .expect("server starts")
+}
+
+/// What the suite finds in weft today, each a MUST of RFC 9112/9110 the
+/// server does not meet yet. The test fails when this list is out of date
+/// in either direction: a new failure, or one fixed (then remove it here).
+const KNOWN_WEFT_FAILURES: &[(&str, &str)] = &[
+    // "Host: exa mple.com" is served (200): the Host value is not checked
+    // against uri-host [":" port].
+    ("9112-3.2", "a Host field with an invalid value gets 400"),
+    // "GET http://host/ HTTP/1.1" is routed on the whole target (404).
+    (
+        "9112-3.2.2",
+        "an absolute-form request-target is accepted like origin-form",
+    ),
+    // "Transfer-Encoding: gzip" (chunked not last) answers 501, where
+    // §6.3 rule 4 requires 400 and close.
+    (
+        "9112-6.3",
+        "Transfer-Encoding not ending in chunked: 400 and close",
+    ),
+    // Error responses the connection machine writes itself (400 for a
+    // request without Host) carry no Date.
+    (
+        "9110-6.6.1",
+        "Date in 2xx and 4xx responses, in IMF-fixdate",
+    ),
+];
+
+#[test]
+fn h1_suite_against_weft_finds_only_the_known_deviations() {
+    let server = demo();
+    let report = support::run_suite("h1", &server.local_addr().to_string());
+    server.shutdown(Duration::from_secs(2)).unwrap();
+    let failed = support::with_tag(&report, "FAIL");
+    let known: Vec<(String, String)> = KNOWN_WEFT_FAILURES
+        .iter()
+        .map(|(s, t)| (s.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(failed, known, "{}", report.summary());
+    // Every echo-based case ran: nothing skipped against the demo routes.
+    assert_eq!(report.skip_count(), 0, "{}", report.summary());
+    assert!(report.pass_count() >= 40, "{}", report.summary());
+}
+
+fn conformance(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn command_line_filters_lists_and_exit_codes() {
+    let server = demo();
+    let addr = server.local_addr().to_string();
+
+    // A passing section: exit 0, one line per case, the summary last.
+    let (code, out) = conformance(&["h1", "--addr", &addr, "--section", "9112-9.6"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("PASS  9112-9.6").count(), 2, "{out}");
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .contains("2 cases, 2 passed, 0 failed"),
+        "{out}"
+    );
+
+    // A failing section: exit 1, expected and seen printed.
+    let (code, out) = conformance(&["h1", "--addr", &addr, "--section", "9110-6.6.1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL") && out.contains("expected:") && out.contains("seen:"),
+        "{out}"
+    );
+    server.shutdown(Duration::from_secs(2)).unwrap();
+
+    // --list needs no server.
+    let (code, out) = conformance(&["--list"]);
+    assert_eq!(code, 0, "{out}");
+    for suite in ["h1 ", "resp ", "memcache ", "pg "] {
+        assert!(
+            out.lines().any(|l| l.starts_with(suite)),
+            "{suite} missing: {out}"
+        );
+    }
+    let (code, out) = conformance(&["pg", "--list", "--section", "55.2.6"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 4, "{out}");
+
+    // Usage errors: exit 2.
+    assert_eq!(conformance(&["nosuch"]).0, 2);
+    assert_eq!(conformance(&["h1", "--dsn", "x"]).0, 2);
+    assert_eq!(conformance(&["h1", "--timeout", "-1"]).0, 2);
+    assert_eq!(
+        conformance(&["h1", "--section", "99.99", "--addr", &addr]).0,
+        2
+    );
+
+    // Nothing listening: every case fails, quickly, exit 1.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, out) = conformance(&[
+        "memcache",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--section",
+        "text/other",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 failed"), "{out}");
+}

@@ -1,0 +1,67 @@
+//! Shared helpers for the suites' integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use conformance::framework::{Filter, Report, Status, Target, run};
+use conformance::suites;
+
+/// The value of `var`, or `None` (test skipped, with a printed line) when
+/// it is unset, unless `WEFT_REQUIRE_SERVICES=1`, which makes a missing
+/// server a failure.
+pub fn env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            if std::env::var("WEFT_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!("{var} is not set but WEFT_REQUIRE_SERVICES=1");
+            }
+            eprintln!("skipped: {var} unset");
+            None
+        }
+    }
+}
+
+/// Runs suite `name` against `endpoint`, printing its report.
+pub fn run_suite(name: &str, endpoint: &str) -> Report {
+    let suite = suites::find(name).expect("suite exists");
+    let target = Target::new(suite)
+        .addr(endpoint)
+        .io_timeout(Duration::from_secs(5))
+        .case_timeout(Duration::from_secs(30));
+    let mut out = Vec::new();
+    let report = run(suite, &target, &Filter::all(), &mut out);
+    println!("{}", String::from_utf8_lossy(&out));
+    report
+}
+
+/// Panics with every failure when a MUST-level case failed.
+pub fn assert_passed(report: &Report) {
+    let failures: Vec<String> = report.failures().map(|e| e.to_string()).collect();
+    assert!(
+        failures.is_empty(),
+        "{}\n{}",
+        report.summary(),
+        failures.join("\n")
+    );
+    assert!(
+        report.pass_count() > 0,
+        "nothing passed: {}",
+        report.summary()
+    );
+}
+
+/// The sections of cases that ended with `tag`, with their titles.
+pub fn with_tag(report: &Report, tag: &str) -> Vec<(String, String)> {
+    report
+        .entries
+        .iter()
+        .filter(|e| e.status.tag() == tag)
+        .map(|e| (e.section.to_string(), e.title.to_string()))
+        .collect()
+}
+
+/// Whether `s` is a pass.
+pub fn passed(s: &Status) -> bool {
+    matches!(s, Status::Pass(_))
+}
