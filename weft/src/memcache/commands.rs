@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use proto_memcache::{GetMode, Item, Response, StoreMode, StoreOptions, meta};
+use proto_memcache::{GetMode, Item, ProtocolError, Response, StoreMode, StoreOptions, meta};
 
 use super::conn::{BatchFuture, Connection, ReplyFuture};
 use super::error::Error;
@@ -45,11 +45,65 @@ pub enum StoreStatus {
 /// Server statistics, `name -> value`, from [`Connection::stats`].
 pub type Stats = HashMap<String, String>;
 
+/// The keys a retrieval asked for, as fingerprints, to check the hits
+/// against: a hit for a key nobody asked for means the reply stream is out
+/// of step, and is never handed to the caller.
+///
+/// memcached answers the keys of a multi-get in the order they were asked
+/// (text `get` walks its keys in order; meta and binary hits are matched by
+/// opaque, one per key, in order), so each hit must match a requested key
+/// after the previous hit's.
+enum KeyCheck {
+    None,
+    One(u64),
+    Many(Vec<u64>),
+}
+
+/// FNV-1a, 64 bits: a cheap fingerprint (the check guards against a
+/// desynchronised or confused server, not against forged collisions).
+fn fingerprint(key: &[u8]) -> u64 {
+    key.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl KeyCheck {
+    fn of<K: AsRef<[u8]>>(keys: &[K]) -> KeyCheck {
+        match keys {
+            [one] => KeyCheck::One(fingerprint(one.as_ref())),
+            many => KeyCheck::Many(many.iter().map(|k| fingerprint(k.as_ref())).collect()),
+        }
+    }
+
+    fn accepts(&self, r: &Response) -> bool {
+        let Response::Values(items) = r else {
+            return true;
+        };
+        let wanted: &[u64] = match self {
+            KeyCheck::None => return true,
+            KeyCheck::One(k) => std::slice::from_ref(k),
+            KeyCheck::Many(v) => v,
+        };
+        let mut next = 0;
+        items.iter().all(|it| {
+            let f = fingerprint(&it.key);
+            match wanted[next..].iter().position(|&w| w == f) {
+                Some(p) => {
+                    next += p + 1;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+}
+
 /// A command's typed result: the reply future and how to read it.
 #[must_use = "a command does nothing unless awaited (it is sent, but its reply is discarded)"]
 pub struct CmdFuture<T> {
     reply: Result<ReplyFuture, Option<Error>>,
     map: fn(Response) -> Result<T, Error>,
+    check: KeyCheck,
 }
 
 impl<T> fmt::Debug for CmdFuture<T> {
@@ -66,7 +120,15 @@ impl<T> CmdFuture<T> {
         CmdFuture {
             reply: reply.map_err(Some),
             map,
+            check: KeyCheck::None,
         }
+    }
+
+    fn checked<K: AsRef<[u8]>>(mut self, keys: &[K]) -> Self {
+        if self.reply.is_ok() {
+            self.check = KeyCheck::of(keys);
+        }
+        self
     }
 }
 
@@ -77,8 +139,15 @@ impl<T> Future for CmdFuture<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let map = self.map;
-        match &mut self.reply {
-            Ok(r) => match Pin::new(r).poll(cx) {
+        let this = &mut *self;
+        match &mut this.reply {
+            Ok(r) => match Pin::new(&mut *r).poll(cx) {
+                Poll::Ready(Ok(resp)) if !this.check.accepts(&resp) => {
+                    // The replies no longer line up with the requests:
+                    // nothing more from this connection can be trusted.
+                    r.connection().close();
+                    Poll::Ready(Err(Error::Protocol(ProtocolError::UnexpectedKey)))
+                }
                 Poll::Ready(res) => Poll::Ready(res.and_then(map)),
                 Poll::Pending => Poll::Pending,
             },
@@ -249,7 +318,7 @@ impl Connection {
     /// Any retrieval (`get`, `gets`, `gat`, `gats`) of one key or many; the
     /// hits in reply order (a miss is simply absent).
     pub fn retrieve<K: AsRef<[u8]>>(&self, mode: GetMode, keys: &[K]) -> CmdFuture<Vec<Item>> {
-        CmdFuture::new(self.send(|m| m.retrieve(mode, keys)), values)
+        CmdFuture::new(self.send(|m| m.retrieve(mode, keys)), values).checked(keys)
     }
 
     /// `get <key>`: the item, or `None` on a miss.
@@ -258,6 +327,7 @@ impl Connection {
             self.send(|m| m.retrieve(GetMode::Get, &[key.as_ref()])),
             one_value,
         )
+        .checked(&[key.as_ref()])
     }
 
     /// `gets <key>`: the item with its CAS unique ([`Item::cas`]).
@@ -266,6 +336,7 @@ impl Connection {
             self.send(|m| m.retrieve(GetMode::Gets, &[key.as_ref()])),
             one_value,
         )
+        .checked(&[key.as_ref()])
     }
 
     /// `gat <exptime> <key>`: fetch and set a new expiration time.
@@ -274,6 +345,7 @@ impl Connection {
             self.send(|m| m.retrieve(GetMode::Gat(exptime), &[key.as_ref()])),
             one_value,
         )
+        .checked(&[key.as_ref()])
     }
 
     /// `gats <exptime> <key>`: as [`gat`](Self::gat), with the CAS unique.
@@ -282,6 +354,7 @@ impl Connection {
             self.send(|m| m.retrieve(GetMode::Gats(exptime), &[key.as_ref()])),
             one_value,
         )
+        .checked(&[key.as_ref()])
     }
 
     /// A multi-get in one request (text `get k1 k2 …`, meta quiet `mg`s and
@@ -482,5 +555,39 @@ impl Connection {
             inner: res.map(|slots| BatchFuture::new(self, slots)).map_err(Some),
             len: cmds.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(keys: &[&str]) -> Response {
+        Response::Values(
+            keys.iter()
+                .map(|k| Item {
+                    key: Bytes::copy_from_slice(k.as_bytes()),
+                    flags: 0,
+                    cas: None,
+                    value: Bytes::new(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn hits_must_be_requested_keys_in_request_order() {
+        let c = KeyCheck::of(&["a", "b", "c"]);
+        assert!(c.accepts(&hits(&[])));
+        assert!(c.accepts(&hits(&["a", "c"])));
+        assert!(c.accepts(&hits(&["a", "b", "c"])));
+        assert!(!c.accepts(&hits(&["d"])));
+        assert!(!c.accepts(&hits(&["c", "a"])), "out of order");
+        assert!(!c.accepts(&hits(&["a", "a"])), "twice");
+        let one = KeyCheck::of(&["k"]);
+        assert!(one.accepts(&hits(&["k"])));
+        assert!(!one.accepts(&hits(&["x"])));
+        assert!(one.accepts(&Response::Stored));
+        assert!(KeyCheck::None.accepts(&hits(&["anything"])));
     }
 }

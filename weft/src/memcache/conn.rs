@@ -516,6 +516,13 @@ impl fmt::Debug for ReplyFuture {
     }
 }
 
+impl ReplyFuture {
+    /// The connection the request went out on.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
 impl Future for ReplyFuture {
     type Output = Result<Response, Error>;
 
