@@ -296,6 +296,16 @@ impl<B: Backend> Client<B> {
         self.inner.nodes[index].pool.state()
     }
 
+    /// A key's place on the ring (any value for a single server: every key
+    /// goes to it, so the MD5 is skipped, as libmemcached does).
+    fn hash(&self, key: &[u8]) -> u32 {
+        if self.inner.nodes.len() == 1 {
+            0
+        } else {
+            ketama::hash_key(key)
+        }
+    }
+
     /// The server a key with this hash goes to now: its ring server if up,
     /// else per the failover policy.
     fn route(&self, hash: u32) -> Result<usize, Error> {
@@ -437,7 +447,7 @@ impl<B: Backend> Client<B> {
 
     /// The connection of this worker that `key` is routed to now.
     pub async fn connection_for(&self, key: impl AsRef<[u8]>) -> Result<Connection, Error> {
-        let idx = self.route(ketama::hash_key(key.as_ref()))?;
+        let idx = self.route(self.hash(key.as_ref()))?;
         self.connection(idx).await
     }
 
@@ -464,7 +474,7 @@ impl<B: Backend> Client<B> {
                 limit: limits.max_value_len,
             });
         }
-        let hash = ketama::hash_key(key);
+        let hash = self.hash(key);
         let mut attempts = 0;
         loop {
             let idx = self.route(hash)?;
@@ -535,7 +545,7 @@ impl<B: Backend> Client<B> {
             validate_key(k.as_ref(), limits)?;
         }
         let n = self.inner.nodes.len();
-        let hashes: Vec<u32> = keys.iter().map(|k| ketama::hash_key(k.as_ref())).collect();
+        let hashes: Vec<u32> = keys.iter().map(|k| self.hash(k.as_ref())).collect();
         let mut todo: Vec<usize> = (0..keys.len()).collect();
         let mut out = HashMap::with_capacity(keys.len());
         let mut groups: Vec<Vec<&[u8]>> = vec![Vec::new(); n];
@@ -721,8 +731,7 @@ impl<B: Backend> Client<B> {
         {
             // The key is raw bytes the encoder base64-encodes; it is placed
             // by its raw bytes.
-            let hash = ketama::hash_key(key);
-            let conn = self.connection(self.route(hash)?).await?;
+            let conn = self.connection(self.route(self.hash(key))?).await?;
             return self.timed(conn.meta(cmd)).await;
         }
         self.keyed(key, value_len, |c| c.meta(cmd)).await
