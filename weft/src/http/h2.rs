@@ -135,7 +135,19 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             }
         }
         if conn.poll_transmit(&mut wbuf) > 0 {
-            let (res, buf) = stream.write_all(wbuf).await;
+            // A peer that stops reading stalls the write: bounded like a
+            // zero flow-control window.
+            let write = stream.write_all(wbuf);
+            let (res, buf) = match app.h2.send_stall_timeout {
+                Some(t) => match io_core::time::timeout(t, write).await {
+                    Ok(done) => done,
+                    Err(_) => {
+                        tracing::debug!("h2 write stalled; closing");
+                        return;
+                    }
+                },
+                None => write.await,
+            };
             wbuf = buf;
             wbuf.clear();
             if res.is_err() {

@@ -66,6 +66,7 @@
 //! # Ok::<(), proto_http::UserError>(())
 //! ```
 
+mod check;
 mod flood;
 mod stream;
 #[cfg(test)]
@@ -76,6 +77,8 @@ use std::time::{Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 
+#[doc(hidden)]
+pub use self::check::fuzz_server_conn;
 use self::flood::Counter;
 use self::stream::{End, Recent, SendState, Stream};
 use super::ErrorCode;
@@ -298,7 +301,9 @@ impl ServerConnection {
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
         self.now = Some(now);
         loop {
-            if self.state == State::Failed || self.closed {
+            if self.is_over() {
+                // Nothing more will be processed: discard, whatever the
+                // reads' boundaries were.
                 buf.clear();
                 break;
             }
@@ -1324,15 +1329,21 @@ impl ServerConnection {
         self.check_closed();
     }
 
+    /// The connection failed, or it is draining with no stream left (and no
+    /// field block half-received): only the output remains to be written.
+    fn is_over(&self) -> bool {
+        self.closed
+            || self.state == State::Failed
+            || (self.is_draining()
+                && self.streams.is_empty()
+                && self.assembler.expecting_continuation().is_none())
+    }
+
     fn check_closed(&mut self) {
         if self.closed || !self.tx.is_empty() {
             return;
         }
-        let over = self.state == State::Failed
-            || (self.is_draining()
-                && self.streams.is_empty()
-                && self.assembler.expecting_continuation().is_none());
-        if over {
+        if self.is_over() {
             self.closed = true;
             self.idle_deadline = None;
             self.settings_deadline = None;

@@ -1290,3 +1290,37 @@ fn outcome_is_independent_of_read_splits() {
         assert_eq!(run_split(&wire, cut), whole, "cut {cut}");
     }
 }
+
+#[test]
+fn fuzz_invariants_hold_on_sample_sessions() {
+    let mut enc = hpack::Encoder::default();
+    let mut wire = BytesMut::from(&PREFACE[..]);
+    frame::encode_settings(&[Setting::MaxFrameSize(20_000)], &mut wire);
+    let mut block = BytesMut::new();
+    for id in [1u32, 3, 5] {
+        block.clear();
+        enc.encode(&post("/p", &[]), &mut block);
+        frame::encode_header_block(StreamId::new(id), &block, id == 5, 16_384, &mut wire);
+    }
+    Data {
+        stream_id: StreamId::new(1),
+        data: &[1; 3000],
+        end_stream: true,
+        pad_len: Some(9),
+    }
+    .encode(&mut wire);
+    Ping {
+        ack: false,
+        payload: [1; 8],
+    }
+    .encode(&mut wire);
+    wire.extend_from_slice(&raw_frame(kind::WINDOW_UPDATE, 0, 0, &[0, 1, 0, 0]));
+    wire.extend_from_slice(&raw_frame(kind::RST_STREAM, 0, 3, &[0, 0, 0, 8]));
+    wire.extend_from_slice(&raw_frame(kind::GOAWAY, 0, 0, &[0; 8]));
+    let cuts: Vec<usize> = (0..wire.len()).step_by(7).collect();
+    fuzz_server_conn(&wire, &cuts);
+    fuzz_server_conn(&wire[..100], &[3, 30, 99]);
+    fuzz_server_conn(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0", &[5]);
+    fuzz_server_conn(b"garbage", &[1, 2]);
+    fuzz_server_conn(&[], &[]);
+}
