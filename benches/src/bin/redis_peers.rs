@@ -1,7 +1,389 @@
-//! Placeholder: the redis driver benchmark against its peer crate is not
-//! written yet (see BENCHMARKS.md). Exits with status 2.
+//! The weft Redis driver against redis-rs (0.32, tokio multiplexed
+//! connection and cluster-async client), same servers, same process run,
+//! cells interleaved over several rounds (the order of the two clients
+//! alternates per round); medians and their ratio.
+//!
+//! Cells (16-byte values, 1000 keys, each client on one thread: weft's
+//! epoll executor, tokio's current-thread runtime):
+//!
+//! - `sequential`: one task, SET and GET alternating, one at a time;
+//! - `pipeline-100`: one task, a pipeline of 100 commands (50 SET, 50 GET)
+//!   per round trip;
+//! - `concurrent-50`: 50 tasks on one client, SET/GET alternating;
+//! - `cluster-pipeline-100`: 100 commands (50 SET, 50 GET) over keys
+//!   spread across the cluster per batch. weft: one `Pipeline` on the
+//!   `ClusterClient` (grouped per node, sent in parallel). redis-rs: its
+//!   cluster-async pipelines must stay within one slot (a cross-slot pipe
+//!   is refused), so its way to batch across the cluster is 100 commands
+//!   issued at once on the multiplexed cluster connection (`join_all`).
+//!
+//! ```text
+//! cargo run --release -p weft-benches --features peers --bin redis_peers -- [ROUNDS] [SECS]
+//! ```
+//!
+//! Servers from `WEFT_REDIS_ADDR` and `WEFT_REDIS_CLUSTER_NODES` (`cargo
+//! xtask services up`); the cluster cell is skipped without the latter.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use weft::redis::{Client, ClusterClient, ClusterConfig, Commands, Frame, Pipeline};
+use weft::rt::{Backend, Epoll, spawn};
+use weft_benches::{median, min_max, rate};
+
+const KEYS: usize = 1000;
+const VALUE: &str = "0123456789abcdef";
+const DEPTH: usize = 100;
+const TASKS: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Sequential,
+    Pipeline,
+    Concurrent,
+    ClusterPipeline,
+}
+
+impl Work {
+    fn name(self) -> &'static str {
+        match self {
+            Work::Sequential => "sequential GET/SET",
+            Work::Pipeline => "pipeline-100",
+            Work::Concurrent => "concurrent-50",
+            Work::ClusterPipeline => "cluster-pipeline-100",
+        }
+    }
+}
+
+fn key(i: usize) -> String {
+    format!("bench:{i}")
+}
+
+/// The keys of one 100-command batch starting at `base`.
+fn batch_keys(base: usize) -> Vec<String> {
+    (0..DEPTH).map(|i| key((base + i * 7) % KEYS)).collect()
+}
+
+fn weft_pipeline(base: usize) -> Pipeline {
+    let mut p = Pipeline::with_capacity(DEPTH);
+    for (i, k) in batch_keys(base).into_iter().enumerate() {
+        if i % 2 == 0 {
+            p.set(k, VALUE);
+        } else {
+            p.get(k);
+        }
+    }
+    p
+}
+
+fn peer_pipeline(base: usize) -> redis::Pipeline {
+    let mut p = redis::pipe();
+    for (i, k) in batch_keys(base).into_iter().enumerate() {
+        if i % 2 == 0 {
+            p.cmd("SET").arg(k).arg(VALUE);
+        } else {
+            p.cmd("GET").arg(k);
+        }
+    }
+    p
+}
+
+fn peer_cmds(base: usize) -> Vec<redis::Cmd> {
+    batch_keys(base)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            if i % 2 == 0 {
+                redis::cmd("SET").arg(k).arg(VALUE).clone()
+            } else {
+                redis::cmd("GET").arg(k).clone()
+            }
+        })
+        .collect()
+}
+
+/// Commands per second for one weft cell of `secs`.
+fn weft_cell(
+    cell: Work,
+    client: &Client<Epoll>,
+    cluster: Option<&ClusterClient<Epoll>>,
+    secs: Duration,
+) -> f64 {
+    Epoll::block_on(async {
+        // Warm up: the worker's connection (a fresh runtime per cell).
+        client.ping().await.unwrap();
+        if let Some(c) = cluster {
+            weft_pipeline(0).run(c).await.unwrap();
+        }
+        let start = Instant::now();
+        let deadline = start + secs;
+        let ops = match cell {
+            Work::Sequential => {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    for _ in 0..50 {
+                        let k = key(n as usize % KEYS);
+                        if n % 2 == 0 {
+                            client.set(&k, VALUE).await.unwrap();
+                        } else {
+                            let _: Option<bytes::Bytes> = client.get(&k).await.unwrap();
+                        }
+                        n += 1;
+                    }
+                }
+                n
+            }
+            Work::Pipeline | Work::ClusterPipeline => {
+                let pipes: Vec<Pipeline> = (0..8).map(|b| weft_pipeline(b * 113)).collect();
+                let mut n = 0u64;
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    let p = &pipes[i % pipes.len()];
+                    i += 1;
+                    let replies: Vec<Frame> = match (cell, cluster) {
+                        (Work::ClusterPipeline, Some(c)) => c.query_batch(p_cmds(p)).await,
+                        _ => client.query_batch(p_cmds(p)).await,
+                    }
+                    .unwrap();
+                    assert_eq!(replies.len(), DEPTH);
+                    n += DEPTH as u64;
+                }
+                n
+            }
+            Work::Concurrent => {
+                let total = Rc::new(Cell::new(0u64));
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let client = client.clone();
+                        let total = total.clone();
+                        spawn(async move {
+                            let mut n = t as u64;
+                            while Instant::now() < deadline {
+                                let k = key(n as usize % KEYS);
+                                if n % 2 == 0 {
+                                    client.set(&k, VALUE).await.unwrap();
+                                } else {
+                                    let _: Option<bytes::Bytes> = client.get(&k).await.unwrap();
+                                }
+                                n += 1;
+                                total.set(total.get() + 1);
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                total.get()
+            }
+        };
+        rate(ops, start.elapsed())
+    })
+}
+
+/// The commands of a weft pipeline, for `query_batch`.
+fn p_cmds(p: &Pipeline) -> &[weft::redis::Cmd] {
+    p.commands()
+}
+
+/// Commands per second for one redis-rs cell of `secs`.
+fn peer_cell(
+    cell: Work,
+    rt: &tokio::runtime::Runtime,
+    con: &redis::aio::MultiplexedConnection,
+    cluster: Option<&redis::cluster_async::ClusterConnection>,
+    secs: Duration,
+) -> f64 {
+    rt.block_on(async {
+        let mut con = con.clone();
+        let start = Instant::now();
+        let deadline = start + secs;
+        let ops = match cell {
+            Work::Sequential => {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    for _ in 0..50 {
+                        let k = key(n as usize % KEYS);
+                        if n % 2 == 0 {
+                            redis::cmd("SET")
+                                .arg(&k)
+                                .arg(VALUE)
+                                .query_async::<()>(&mut con)
+                                .await
+                                .unwrap();
+                        } else {
+                            redis::cmd("GET")
+                                .arg(&k)
+                                .query_async::<Option<Vec<u8>>>(&mut con)
+                                .await
+                                .unwrap();
+                        }
+                        n += 1;
+                    }
+                }
+                n
+            }
+            Work::Pipeline => {
+                let pipes: Vec<redis::Pipeline> = (0..8).map(|b| peer_pipeline(b * 113)).collect();
+                let mut n = 0u64;
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    let p = &pipes[i % pipes.len()];
+                    i += 1;
+                    let replies: Vec<redis::Value> = p.query_async(&mut con).await.unwrap();
+                    assert_eq!(replies.len(), DEPTH);
+                    n += DEPTH as u64;
+                }
+                n
+            }
+            Work::ClusterPipeline => {
+                let cluster = cluster.expect("cluster connection");
+                let batches: Vec<Vec<redis::Cmd>> = (0..8).map(|b| peer_cmds(b * 113)).collect();
+                let mut n = 0u64;
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    let cmds = &batches[i % batches.len()];
+                    i += 1;
+                    let replies = join_all(cmds.iter().map(|c| {
+                        let mut con = cluster.clone();
+                        async move { c.query_async::<redis::Value>(&mut con).await }
+                    }))
+                    .await;
+                    for r in &replies {
+                        assert!(r.is_ok(), "{r:?}");
+                    }
+                    n += DEPTH as u64;
+                }
+                n
+            }
+            Work::Concurrent => {
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let mut con = con.clone();
+                        tokio::spawn(async move {
+                            let mut n = t as u64;
+                            let mut done = 0u64;
+                            while Instant::now() < deadline {
+                                let k = key(n as usize % KEYS);
+                                if n % 2 == 0 {
+                                    redis::cmd("SET")
+                                        .arg(&k)
+                                        .arg(VALUE)
+                                        .query_async::<()>(&mut con)
+                                        .await
+                                        .unwrap();
+                                } else {
+                                    redis::cmd("GET")
+                                        .arg(&k)
+                                        .query_async::<Option<Vec<u8>>>(&mut con)
+                                        .await
+                                        .unwrap();
+                                }
+                                n += 1;
+                                done += 1;
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                let mut total = 0;
+                for t in tasks {
+                    total += t.await.unwrap();
+                }
+                total
+            }
+        };
+        rate(ops, start.elapsed())
+    })
+}
 
 fn main() {
-    eprintln!("redis_peers: not written yet");
-    std::process::exit(2);
+    let mut args = std::env::args().skip(1);
+    let rounds: usize = args.next().map_or(5, |r| r.parse().unwrap());
+    let secs = Duration::from_secs_f64(args.next().map_or(1.0, |s| s.parse().unwrap()));
+    let addr = std::env::var("WEFT_REDIS_ADDR").unwrap_or_else(|_| "127.0.0.1:63790".into());
+    let nodes: Option<Vec<String>> = std::env::var("WEFT_REDIS_CLUSTER_NODES")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.split(',').map(str::to_owned).collect());
+
+    let client = Client::<Epoll>::with_backend(format!("redis://{addr}").parse().unwrap());
+    let cluster = nodes
+        .as_ref()
+        .map(|n| ClusterClient::<Epoll>::with_backend(ClusterConfig::new(n.clone())));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let peer = redis::Client::open(format!("redis://{addr}/")).unwrap();
+    let con = rt
+        .block_on(peer.get_multiplexed_async_connection())
+        .unwrap();
+    let peer_cluster = nodes.as_ref().map(|n| {
+        let urls: Vec<String> = n.iter().map(|a| format!("redis://{a}/")).collect();
+        let c = redis::cluster::ClusterClient::new(urls).unwrap();
+        rt.block_on(c.get_async_connection()).unwrap()
+    });
+
+    // Seed the keys on both deployments.
+    Epoll::block_on(async {
+        for i in 0..KEYS {
+            client.set(key(i), VALUE).await.unwrap();
+            if let Some(c) = &cluster {
+                c.set(key(i), VALUE).await.unwrap();
+            }
+        }
+    });
+
+    let mut cells = vec![Work::Sequential, Work::Pipeline, Work::Concurrent];
+    if cluster.is_some() {
+        cells.push(Work::ClusterPipeline);
+    }
+    let mut weft_rates = vec![Vec::new(); cells.len()];
+    let mut peer_rates = vec![Vec::new(); cells.len()];
+    for round in 0..rounds {
+        for (c, &cell) in cells.iter().enumerate() {
+            let run_weft = || weft_cell(cell, &client, cluster.as_ref(), secs);
+            let run_peer = || peer_cell(cell, &rt, &con, peer_cluster.as_ref(), secs);
+            let (w, p) = if round % 2 == 0 {
+                let w = run_weft();
+                (w, run_peer())
+            } else {
+                let p = run_peer();
+                (run_weft(), p)
+            };
+            eprintln!(
+                "round {round} {:<22} weft {:>10.0}/s  redis-rs {:>10.0}/s",
+                cell.name(),
+                w,
+                p
+            );
+            weft_rates[c].push(w);
+            peer_rates[c].push(p);
+        }
+    }
+    println!(
+        "| cell | weft (cmd/s, median) | redis-rs (cmd/s, median) | ratio | weft min-max | redis-rs min-max |"
+    );
+    println!("|---|---:|---:|---:|---|---|");
+    for (c, &cell) in cells.iter().enumerate() {
+        let (wl, wh) = min_max(&weft_rates[c]);
+        let (pl, ph) = min_max(&peer_rates[c]);
+        let w = median(&mut weft_rates[c]);
+        let p = median(&mut peer_rates[c]);
+        println!(
+            "| {} | {:.0} | {:.0} | {:.2}x | {:.0}-{:.0} | {:.0}-{:.0} |",
+            cell.name(),
+            w,
+            p,
+            w / p,
+            wl,
+            wh,
+            pl,
+            ph
+        );
+    }
 }

@@ -77,6 +77,11 @@ impl Pipeline {
         self
     }
 
+    /// The commands, in order (without `MULTI`/`EXEC`).
+    pub fn commands(&self) -> &[Cmd] {
+        &self.cmds
+    }
+
     /// Number of commands.
     pub fn len(&self) -> usize {
         self.cmds.len()
