@@ -188,7 +188,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let mut fresh = true;
     // An accepted h2c upgrade: its settings and request, run on stream 1
     // once the 101 is written.
-    let mut upgrade: Option<super::h2::Upgrade> = None;
+    let mut upgrade: Option<Box<super::h2::Upgrade>> = None;
     loop {
         // Run every complete request, in order.
         let mut progressed = false;
@@ -220,11 +220,11 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                             // request on stream 1.
                             let is_head = p.head.method() == proto_http::Method::Head;
                             let req = Request::new(p.head, p.body.into_bytes());
-                            upgrade = Some(super::h2::Upgrade {
+                            upgrade = Some(Box::new(super::h2::Upgrade {
                                 settings,
                                 req,
                                 is_head,
-                            });
+                            }));
                             let switching: [Header<'_>; 2] =
                                 [("connection", b"Upgrade"), ("upgrade", b"h2c")];
                             let head =
@@ -260,7 +260,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
         }
         if conn.is_switched() {
             if let Some(up) = upgrade.take() {
-                let h2 = super::h2::serve_h2(&stream, app, rbuf, Some(up));
+                let h2 = super::h2::serve_h2(&stream, app, rbuf, Some(*up));
                 return Box::pin(h2).await;
             }
             return;
