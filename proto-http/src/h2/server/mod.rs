@@ -895,7 +895,12 @@ impl ServerConnection {
             return self.reset_stream(id, ErrorCode::ProtocolError, true);
         }
         if s.received > self.config.max_request_body {
+            let answering = s.send != SendState::Idle;
             self.release(id, len);
+            if answering {
+                // Already answering: no room for a 413.
+                return self.reset_stream(id, ErrorCode::Cancel, true);
+            }
             self.events.push_back(Event::Reset {
                 stream: id,
                 code: ErrorCode::Cancel,
