@@ -400,18 +400,35 @@ impl Connection {
         res
     }
 
-    /// Queues one request; see [`send_with`](Self::send_with).
+    /// Queues one request; see [`send_with`](Self::send_with). The hot
+    /// path: no allocation besides the machine's own.
     pub(crate) fn send(
         &self,
         issue: impl FnOnce(&mut proto_memcache::Connection) -> Result<ReqId, UsageError>,
     ) -> Result<ReplyFuture, Error> {
-        let slots = self.send_with(|p, ids| {
-            ids.push(issue(p)?);
-            Ok(())
-        })?;
+        let mut wakers = Vec::new();
+        let slot = {
+            let mut st = self.shared.state.borrow_mut();
+            if let Some(e) = &st.error {
+                return Err(e.clone());
+            }
+            let id = issue(&mut st.proto)?;
+            let slot = st.alloc();
+            st.queue.push_back((id, slot));
+            // Text `noreply` requests complete at once.
+            st.dispatch(&mut wakers);
+            (slot, st.kick())
+        };
+        let (slot, kick) = slot;
+        for w in wakers {
+            w.wake();
+        }
+        if let Some(w) = kick {
+            w.wake();
+        }
         Ok(ReplyFuture {
             conn: self.clone(),
-            slot: Some(slots[0]),
+            slot: Some(slot),
         })
     }
 
