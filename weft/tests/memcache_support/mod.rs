@@ -123,6 +123,30 @@ impl OwnMemcached {
     /// answered.
     pub fn pause(&self) {
         self.signal(libc::SIGSTOP);
+        // The signal is delivered asynchronously: wait until every thread
+        // is stopped (state `T` in /proc), or a request sent right after
+        // could still be answered.
+        let pid = self.child.as_ref().expect("running").id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let all_stopped = std::fs::read_dir(format!("/proc/{pid}/task"))
+                .expect("procfs")
+                .filter_map(Result::ok)
+                .all(|t| {
+                    std::fs::read_to_string(t.path().join("stat")).is_ok_and(|st| {
+                        // "pid (comm) S ...": the state follows the last ')'.
+                        st.rsplit(')')
+                            .next()
+                            .and_then(|r| r.trim_start().chars().next())
+                            == Some('T')
+                    })
+                });
+            if all_stopped {
+                return;
+            }
+            assert!(Instant::now() < deadline, "memcached never stopped");
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Thaws a paused process (SIGCONT).
