@@ -256,6 +256,19 @@ async fn replica_reads(nodes: &[String]) {
         })
         .await
     );
+    // Round robin over the primary and its replica: every read is right
+    // once the replica caught up.
+    let rr =
+        Cluster::with_backend(ClusterConfig::new(nodes.to_vec()).read_from(ReadFrom::RoundRobin));
+    assert!(
+        eventually(10, || async {
+            reader.get::<Option<String>>(&key).await.unwrap().as_deref() == Some("v2")
+        })
+        .await
+    );
+    for _ in 0..20 {
+        assert_eq!(rr.get::<String>(&key).await.unwrap(), "v2");
+    }
 }
 
 /// Classic and sharded channels, the latter on several primaries.
@@ -372,6 +385,37 @@ async fn resharding_under_load(cluster: &Cluster) {
         })
     };
 
+    // Multi-key reads within each slot, alongside: `TRYAGAIN` while a
+    // slot's keys are split between the two nodes, retried with backoff.
+    let reader = {
+        let cluster = cluster.clone();
+        let tags = tags.clone();
+        let stop = stop.clone();
+        let p = p.clone();
+        spawn(async move {
+            let mut ok = 0u64;
+            let mut errors = Vec::new();
+            let mut n = 0u64;
+            while !*stop.borrow() {
+                n += 1;
+                let t = &tags[(n % 3) as usize];
+                let keys = [
+                    format!("{{{t}}}:{p}{}", n % 100),
+                    format!("{{{t}}}:{p}none"),
+                ];
+                match cluster.mget::<Vec<Option<String>>>(&keys).await {
+                    Ok(v) => {
+                        assert_eq!(v.len(), 2);
+                        assert!(v[0].is_some() && v[1].is_none(), "{v:?}");
+                        ok += 1;
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            (ok, errors)
+        })
+    };
+
     for &slot in &slots {
         dst.query::<()>(
             &cmd("CLUSTER")
@@ -429,8 +473,11 @@ async fn resharding_under_load(cluster: &Cluster) {
     }
     time::sleep(Duration::from_millis(200)).await;
     *stop.borrow_mut() = true;
-    let (written, ok, errors) = hammer.await.unwrap();
+    let (written, ok, mut errors) = hammer.await.unwrap();
     assert!(ok > 0, "the hammer made progress");
+    let (reads, read_errors) = reader.await.unwrap();
+    assert!(reads > 0, "the multi-key reader made progress");
+    errors.extend(read_errors);
     let (moved, asked) = cluster.redirects();
     // The hammer met the slots half-moved (ASK) and moved (MOVED).
     assert!(

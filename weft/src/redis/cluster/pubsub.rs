@@ -205,11 +205,10 @@ impl<B: Backend> ClusterPubSub<B> {
         let global_ok = self.global.as_ref().is_some_and(|c| !c.is_closed());
         let want_global = !self.channels.is_empty() || !self.patterns.is_empty();
         let stale_shards = self.shards.values().any(Option::is_none);
-        if (want_global && !global_ok) || stale_shards {
-            // Something must be re-made: read where things live now.
-            if self.global.is_some() || self.shards.values().any(Option::is_some) || stale_shards {
-                let _ = self.cluster.refresh().await;
-            }
+        if (want_global && !global_ok && self.global.is_some()) || stale_shards {
+            // Something broke or moved (or a channel is new): read where
+            // the slots live now. A failed refresh keeps the old map.
+            let _ = self.cluster.refresh().await;
         }
         if want_global && !global_ok {
             let map = self.cluster.loaded_map().await?;
