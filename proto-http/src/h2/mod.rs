@@ -27,4 +27,4 @@ pub use config::{Config, FloodLimit};
 pub use error::{ConnError, ConnErrorKind};
 pub use error_code::ErrorCode;
 pub use event::Event;
-pub use server::ServerConnection;
+pub use server::{ServerConnection, VECTORED_MIN};

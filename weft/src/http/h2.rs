@@ -16,7 +16,7 @@ use super::conn::{BodyBuf, current_date, internal_error, run_caught, with_parts}
 use super::request::Request;
 use super::response::Response;
 use super::server::App;
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use io_core::AsyncStream;
 use proto_http::h1::RequestHead;
 use proto_http::h2::frame::StreamId;
@@ -76,7 +76,7 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         None => ServerConnection::new(app.h2.clone()),
     };
     let mut rbuf = Some(rbuf);
-    let mut wbuf = BytesMut::with_capacity(app.read_buffer);
+    let mut wbufs: Vec<Bytes> = Vec::new();
     // Requests whose body is still arriving.
     let mut pending: Vec<(StreamId, RequestHead, BodyBuf)> = Vec::new();
     let mut finished: Vec<(StreamId, Response)> = Vec::new();
@@ -134,11 +134,11 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                 }
             }
         }
-        if conn.poll_transmit(&mut wbuf) > 0 {
+        if conn.poll_transmit_vectored(&mut wbufs) > 0 {
             // A peer that stops reading stalls the write: bounded like a
             // zero flow-control window.
-            let write = stream.write_all(wbuf);
-            let (res, buf) = match app.h2.send_stall_timeout {
+            let write = write_all_vectored(stream, wbufs);
+            let (res, bufs) = match app.h2.send_stall_timeout {
                 Some(t) => match io_core::time::timeout(t, write).await {
                     Ok(done) => done,
                     Err(_) => {
@@ -148,8 +148,8 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                 },
                 None => write.await,
             };
-            wbuf = buf;
-            wbuf.clear();
+            wbufs = bufs;
+            wbufs.clear();
             if res.is_err() {
                 return;
             }
@@ -249,4 +249,49 @@ fn send(conn: &mut ServerConnection, id: StreamId, resp: &Response) {
             }
         }
     }
+}
+
+/// Writes every buffer of `bufs`, in order: one `write` when there is a
+/// single buffer, vectored writes otherwise (response payloads are not
+/// copied), looping over short writes.
+async fn write_all_vectored<S: AsyncStream>(
+    stream: &S,
+    mut bufs: Vec<Bytes>,
+) -> (std::io::Result<()>, Vec<Bytes>) {
+    if bufs.len() == 1 {
+        let one = bufs.pop().unwrap_or_default();
+        let (res, _) = stream.write_all(one).await;
+        return (res, bufs);
+    }
+    while !bufs.is_empty() {
+        let (res, mut back) = stream.writev(bufs).await;
+        match res {
+            Ok(0) => {
+                let e = std::io::Error::new(std::io::ErrorKind::WriteZero, "wrote zero bytes");
+                return (Err(e), back);
+            }
+            Ok(mut n) => {
+                let full = back
+                    .iter()
+                    .take_while(|b| {
+                        let whole = n >= b.len();
+                        if whole {
+                            n -= b.len();
+                        }
+                        whole
+                    })
+                    .count();
+                back.drain(..full);
+                if n > 0 {
+                    if let Some(first) = back.first_mut() {
+                        first.advance(n);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), back),
+        }
+        bufs = back;
+    }
+    (Ok(()), bufs)
 }

@@ -77,7 +77,14 @@ fn run(input: &[u8], cuts: &[usize], config: &Config, answer: bool) -> (Vec<Stri
                     respond(&mut conn, e, n);
                 }
             }
-            while conn.poll_transmit(&mut out) > 0 {}
+            if answer {
+                // The vectored path, flattened.
+                let mut chunks = Vec::new();
+                while conn.poll_transmit_vectored(&mut chunks) > 0 {}
+                chunks.iter().for_each(|c| out.extend_from_slice(c));
+            } else {
+                while conn.poll_transmit(&mut out) > 0 {}
+            }
             if buf.is_empty() || buf.len() == before {
                 break;
             }

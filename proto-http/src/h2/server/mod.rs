@@ -102,6 +102,10 @@ use crate::header::{Method, StatusCode};
 /// `handle_input` returns once this many events are queued.
 const MAX_EVENTS_PER_CALL: usize = 64;
 
+/// Smallest DATA payload that [`ServerConnection::poll_transmit_vectored`]
+/// hands out by reference instead of copying.
+pub const VECTORED_MIN: usize = 1024;
+
 /// The protocol's initial window (RFC 9113 §6.9.2).
 const DEFAULT_WINDOW: u32 = 65_535;
 
@@ -565,10 +569,34 @@ impl ServerConnection {
             self.tx.clear();
         }
         if self.state != State::Failed {
-            self.flush_data(out);
+            self.flush_data(out, None);
         }
         self.check_closed();
         out.len() - before
+    }
+
+    /// Like [`poll_transmit`](Self::poll_transmit), for vectored writes:
+    /// appends the output to `out` as a list of buffers, in order, where
+    /// each response DATA payload of at least [`VECTORED_MIN`] octets is a
+    /// slice of the application's own `Bytes` rather than a copy. Returns
+    /// how many bytes.
+    #[must_use = "the bytes must be written to the peer"]
+    pub fn poll_transmit_vectored(&mut self, out: &mut Vec<Bytes>) -> usize {
+        let mut buf = std::mem::take(&mut self.tx);
+        let mut total = 0;
+        if self.state != State::Failed {
+            total += self.flush_data(&mut buf, Some(out));
+        }
+        if !buf.is_empty() {
+            total += buf.len();
+            out.push(buf.split().freeze());
+        }
+        // Keep the spare capacity for the next control frames.
+        if self.tx.is_empty() {
+            self.tx = buf;
+        }
+        self.check_closed();
+        total
     }
 
     /// The next event, in order. Taking a [`Event::Data`] gives its
@@ -1219,7 +1247,11 @@ impl ServerConnection {
 
     /// Frames queued response data into `out`, one frame per stream per
     /// round, while the windows allow (§6.9); then ends and trailers.
-    fn flush_data(&mut self, out: &mut BytesMut) {
+    /// With `chunks`, large payloads go there as they are, after what
+    /// `out` holds so far (which then goes there too); returns the octets
+    /// moved to `chunks`.
+    fn flush_data(&mut self, out: &mut BytesMut, mut chunks: Option<&mut Vec<Bytes>>) -> usize {
+        let mut moved = 0;
         let mut progressed_any = false;
         let mut done: Vec<StreamId> = Vec::new();
         loop {
@@ -1246,13 +1278,27 @@ impl ServerConnection {
                     let last = s.queue.is_empty()
                         && s.send == SendState::Ending
                         && matches!(s.end, End::Plain);
-                    Data {
-                        stream_id: s.id,
-                        data: &chunk,
-                        end_stream: last,
-                        pad_len: None,
+                    match chunks.as_deref_mut() {
+                        Some(list) if chunk.len() >= VECTORED_MIN => {
+                            FrameHeader {
+                                length: take as u32,
+                                kind: frame::kind::DATA,
+                                flags: if last { frame::flags::END_STREAM } else { 0 },
+                                stream_id: s.id,
+                            }
+                            .encode(out);
+                            moved += out.len() + chunk.len();
+                            list.push(out.split().freeze());
+                            list.push(chunk);
+                        }
+                        _ => Data {
+                            stream_id: s.id,
+                            data: &chunk,
+                            end_stream: last,
+                            pad_len: None,
+                        }
+                        .encode(out),
                     }
-                    .encode(out);
                     let _ = s.send_window.consume(take as u32);
                     let _ = self.send_window.consume(take as u32);
                     progressed = true;
@@ -1311,6 +1357,7 @@ impl ServerConnection {
                 self.stall_deadline = Some(now + t);
             }
         }
+        moved
     }
 
     /// Re-arms timers after any input or command.

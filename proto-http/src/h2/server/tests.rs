@@ -1324,3 +1324,42 @@ fn fuzz_invariants_hold_on_sample_sessions() {
     fuzz_server_conn(b"garbage", &[1, 2]);
     fuzz_server_conn(&[], &[]);
 }
+
+#[test]
+fn vectored_output_matches_flat_output() {
+    let session = |vectored: bool| {
+        let mut p = Peer::ready(Config::default());
+        p.headers(1, &req("/"), true);
+        p.headers(3, &req("/"), true);
+        let id = StreamId::new(1);
+        p.conn
+            .send_response(
+                id,
+                ResponseHead::new(StatusCode::OK, &[]),
+                Body::Full(Bytes::from(vec![5u8; 40_000])),
+            )
+            .unwrap();
+        p.conn
+            .send_response(
+                StreamId::new(3),
+                ResponseHead::new(StatusCode::OK, &[]),
+                Body::Full(Bytes::from_static(b"small")),
+            )
+            .unwrap();
+        let mut flat = BytesMut::new();
+        if vectored {
+            let mut chunks = Vec::new();
+            let n = p.conn.poll_transmit_vectored(&mut chunks);
+            for c in &chunks {
+                flat.extend_from_slice(c);
+            }
+            assert_eq!(n, flat.len());
+            // The large payloads were not copied.
+            assert!(chunks.iter().filter(|c| c.len() >= VECTORED_MIN).count() >= 3);
+        } else {
+            while p.conn.poll_transmit(&mut flat) > 0 {}
+        }
+        flat
+    };
+    assert_eq!(session(true), session(false));
+}
