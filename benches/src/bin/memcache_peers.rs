@@ -19,7 +19,10 @@
 //! Each weft flavour (text, meta, binary) is compared with the `memcache`
 //! crate speaking the same wire protocol (meta against its ASCII
 //! protocol, the nearest). Cells are interleaved over the rounds; medians
-//! and the ratio weft / memcache are printed, as a markdown table.
+//! and the ratio weft / memcache are printed, as a markdown table, with
+//! the client's CPU time per operation (all threads, from /proc/self/stat;
+//! less sensitive than throughput to other load on a shared machine; ratio
+//! memcache / weft, higher is better for weft).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -46,6 +49,29 @@ enum Peer {
     Binary,
 }
 
+/// CPU time this process has used (all threads, user + system), from
+/// /proc/self/stat (clock ticks, 100 per second on Linux).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // After "pid (comm)": state is field 0, utime 11, stime 12.
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Runs `cell` and returns (operations per second, client CPU microseconds
+/// per operation).
+fn measure(cell: impl FnOnce() -> (f64, f64)) -> (f64, f64) {
+    let cpu0 = cpu_time();
+    let (rate, secs) = cell();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    (rate, cpu * 1e6 / (rate * secs))
+}
+
 fn weft_client(addr: &str, p: Protocol) -> Client<Epoll> {
     let cfg = Config::from_addrs(addr).unwrap().protocol(p);
     Client::with_backend(cfg).unwrap()
@@ -56,7 +82,7 @@ fn multi_keys() -> Vec<String> {
 }
 
 /// Runs one weft cell for `secs`: operations per second.
-fn weft_cell(client: &Client<Epoll>, work: Work, secs: Duration) -> f64 {
+fn weft_cell(client: &Client<Epoll>, work: Work, secs: Duration) -> (f64, f64) {
     Epoll::block_on(async {
         let opts = StoreOptions::default();
         // Warm up: connect outside the clock.
@@ -74,7 +100,8 @@ fn weft_cell(client: &Client<Epoll>, work: Work, secs: Duration) -> f64 {
                     }
                     ops += 200;
                 }
-                rate(ops, start.elapsed())
+                let e = start.elapsed();
+                (rate(ops, e), e.as_secs_f64())
             }
             Work::Multi => {
                 let keys = multi_keys();
@@ -87,7 +114,8 @@ fn weft_cell(client: &Client<Epoll>, work: Work, secs: Duration) -> f64 {
                     }
                     ops += 10;
                 }
-                rate(ops, start.elapsed())
+                let e = start.elapsed();
+                (rate(ops, e), e.as_secs_f64())
             }
             Work::Concurrent => {
                 let ops = Rc::new(std::cell::Cell::new(0u64));
@@ -115,7 +143,7 @@ fn weft_cell(client: &Client<Epoll>, work: Work, secs: Duration) -> f64 {
                 for t in tasks {
                     t.await.unwrap();
                 }
-                rate(done, elapsed)
+                (rate(done, elapsed), elapsed.as_secs_f64())
             }
         }
     })
@@ -131,7 +159,7 @@ fn peer_client(addr: &str, p: Peer, pool: u32) -> memcache::Client {
 }
 
 /// Runs one `memcache` crate cell for `secs`: operations per second.
-fn peer_cell(client: &memcache::Client, work: Work, secs: Duration) -> f64 {
+fn peer_cell(client: &memcache::Client, work: Work, secs: Duration) -> (f64, f64) {
     client.set("bench:warm", &VALUE[..], 0).unwrap();
     match work {
         Work::Seq => {
@@ -146,7 +174,8 @@ fn peer_cell(client: &memcache::Client, work: Work, secs: Duration) -> f64 {
                 }
                 ops += 200;
             }
-            rate(ops, start.elapsed())
+            let e = start.elapsed();
+            (rate(ops, e), e.as_secs_f64())
         }
         Work::Multi => {
             let keys = multi_keys();
@@ -161,7 +190,8 @@ fn peer_cell(client: &memcache::Client, work: Work, secs: Duration) -> f64 {
                 }
                 ops += 10;
             }
-            rate(ops, start.elapsed())
+            let e = start.elapsed();
+            (rate(ops, e), e.as_secs_f64())
         }
         Work::Concurrent => {
             let ops = Arc::new(AtomicU64::new(0));
@@ -185,7 +215,8 @@ fn peer_cell(client: &memcache::Client, work: Work, secs: Duration) -> f64 {
             });
             // Counted up to the stop; the few ops finishing after it are
             // counted too, over the time they took.
-            rate(ops.load(Ordering::Relaxed), start.elapsed())
+            let e = start.elapsed();
+            (rate(ops.load(Ordering::Relaxed), e), e.as_secs_f64())
         }
     }
 }
@@ -223,48 +254,58 @@ fn main() {
     }
 
     let works = [Work::Seq, Work::Multi, Work::Concurrent];
-    // samples[work][pair] = (weft, peer)
-    let mut samples = vec![vec![(Vec::new(), Vec::new()); pairs.len()]; works.len()];
+    // samples[work][pair] = (weft rate, peer rate, weft cpu/op, peer cpu/op)
+    let mut samples =
+        vec![vec![(Vec::new(), Vec::new(), Vec::new(), Vec::new()); pairs.len()]; works.len()];
     for round in 0..rounds {
         for (w, &work) in works.iter().enumerate() {
             for (i, &(_, peer)) in pairs.iter().enumerate() {
-                // Alternate which side goes first, round by round.
                 let peer_client = if work == Work::Concurrent {
                     &peers_conc[peer_idx(peer)]
                 } else {
                     &peers_seq[peer_idx(peer)]
                 };
+                let run_weft = || measure(|| weft_cell(&weft[i], work, secs));
+                let run_peer = || measure(|| peer_cell(peer_client, work, secs));
+                // Alternate which side goes first, round by round.
                 let (a, b) = if round % 2 == 0 {
-                    let a = weft_cell(&weft[i], work, secs);
-                    (a, peer_cell(peer_client, work, secs))
+                    let a = run_weft();
+                    (a, run_peer())
                 } else {
-                    let b = peer_cell(peer_client, work, secs);
-                    (weft_cell(&weft[i], work, secs), b)
+                    let b = run_peer();
+                    (run_weft(), b)
                 };
-                samples[w][i].0.push(a);
-                samples[w][i].1.push(b);
+                let s = &mut samples[w][i];
+                s.0.push(a.0);
+                s.1.push(b.0);
+                s.2.push(a.1);
+                s.3.push(b.1);
             }
         }
         eprintln!("round {} of {rounds} done", round + 1);
     }
 
     println!("memcached at {addr}, {rounds} rounds of {secs:?} per cell, medians (min-max)\n");
-    println!("| workload | weft protocol | weft | memcache crate | ratio |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!(
+        "| workload | weft vs memcache protocol | weft | memcache crate | ratio | client CPU us/op weft | memcache | ratio |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (w, &work) in works.iter().enumerate() {
         for (i, &(p, peer)) in pairs.iter().enumerate() {
-            let (a, b) = &mut samples[w][i];
+            let (a, b, ca, cb) = &mut samples[w][i];
             let (alo, ahi) = min_max(a);
             let (blo, bhi) = min_max(b);
             let (ma, mb) = (median(a), median(b));
+            let (mca, mcb) = (median(ca), median(cb));
             let name = match work {
                 Work::Seq => "seq set+get (ops/s)",
                 Work::Multi => "multi-get 100 keys (calls/s)",
                 Work::Concurrent => "50 concurrent set+get (ops/s)",
             };
             println!(
-                "| {name} | {p:?} vs {peer:?} | {ma:.0} ({alo:.0}-{ahi:.0}) | {mb:.0} ({blo:.0}-{bhi:.0}) | {:.2}x |",
-                ma / mb
+                "| {name} | {p:?} vs {peer:?} | {ma:.0} ({alo:.0}-{ahi:.0}) | {mb:.0} ({blo:.0}-{bhi:.0}) | {:.2}x | {mca:.2} | {mcb:.2} | {:.2}x |",
+                ma / mb,
+                mcb / mca
             );
         }
     }
