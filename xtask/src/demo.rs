@@ -1,5 +1,5 @@
-//! `cargo xtask demo`: the demo server (the `weft` crate's `demo` example)
-//! with the services its handlers talk to.
+//! `cargo xtask demo`: the demo server (the `weft-demo` crate) with the
+//! services its handlers talk to.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -53,34 +53,9 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
-/// Whether the `demo` example exists (a file under weft/examples/, or an
-/// `[[example]]` named demo in weft/Cargo.toml).
-fn demo_exists() -> bool {
-    let weft = util::repo_root().join("weft");
-    let file = weft.join("examples").join("demo.rs").exists()
-        || weft.join("examples").join("demo").join("main.rs").exists();
-    let declared =
-        std::fs::read_to_string(weft.join("Cargo.toml")).is_ok_and(|m| declares_demo(&m));
-    file || declared
-}
-
-/// Whether a manifest has an `[[example]]` table named `demo`.
-fn declares_demo(manifest: &str) -> bool {
-    manifest.split("[[example]]").skip(1).any(|table| {
-        table
-            .lines()
-            .skip(1)
-            .take_while(|l| !l.trim_start().starts_with('['))
-            .any(|l| l.replace(' ', "") == "name=\"demo\"")
-    })
-}
-
 /// `cargo xtask demo [--addr A] [--backend B] [-- ARGS...]`.
 pub fn command(args: &[String]) -> Result {
     let options = parse(args)?;
-    if !demo_exists() {
-        bail!("demo server not built yet: there is no `demo` example in weft/examples/");
-    }
     let config = Config::from_env()?;
     util::catch_interrupts();
     let mut started = Started::default();
@@ -94,12 +69,8 @@ pub fn command(args: &[String]) -> Result {
 /// Builds and runs the demo until it exits or we are interrupted.
 fn serve(config: &Config, options: &Options) -> Result {
     let mut cmd = util::cargo();
-    cmd.args(["run", "--release", "-p", "weft", "--example", "demo"]);
-    // epoll is weft's default feature; the other backends are opt-in features.
-    if options.backend != "epoll" {
-        cmd.args(["--features", &options.backend]);
-    }
-    cmd.arg("--")
+    // Every backend is compiled in; --backend picks one at run time.
+    cmd.args(["run", "--release", "-p", "weft-demo", "--"])
         .arg("--addr")
         .arg(options.addr.to_string())
         .arg("--backend")
@@ -139,21 +110,5 @@ fn serve(config: &Config, options: &Options) -> Result {
             }
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::declares_demo;
-
-    #[test]
-    fn finds_a_demo_example_table_only() {
-        assert!(declares_demo(
-            "[[example]]\nname = \"demo\"\npath = \"x.rs\"\n"
-        ));
-        assert!(!declares_demo(
-            "[[example]]\nname = \"echo\"\n[[bin]]\nname = \"demo\"\n"
-        ));
-        assert!(!declares_demo("[package]\nname = \"demo\"\n"));
     }
 }

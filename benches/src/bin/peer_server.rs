@@ -12,7 +12,7 @@
 //! Services come from the same variables as the tests (`WEFT_PG_HOST`,
 //! `WEFT_PG_PORT`, `WEFT_PG_DB`, `WEFT_REDIS_ADDR`, `WEFT_MEMCACHED_ADDRS`;
 //! the first memcached address is used). The routes and their answers are
-//! those of `weft/examples/demo.rs`, described in `weft_benches::techempower`.
+//! those of the `weft-demo` crate, computed by `weft_demo::techempower`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
