@@ -173,6 +173,11 @@ impl Config {
             ("WEFT_PG_HOST", HOST.to_string()),
             ("WEFT_PG_PORT", self.pg_port.to_string()),
             ("WEFT_PG_DB", self.pg_db.clone()),
+            // For tests that restart the server (`pg_ctl restart -D`).
+            (
+                "WEFT_PG_DATA",
+                self.dir.join("postgres").join("data").display().to_string(),
+            ),
             ("WEFT_REDIS_ADDR", format!("{HOST}:{}", self.redis_port)),
             (
                 "WEFT_REDIS_AUTH_ADDR",
@@ -450,6 +455,12 @@ mod tests {
                 "WEFT_PG_HOST=127.0.0.1",
                 "WEFT_PG_PORT=54329",
                 "WEFT_PG_DB=weft",
+                &format!(
+                    "WEFT_PG_DATA={}",
+                    util::repo_root()
+                        .join(".weft/services/postgres/data")
+                        .display()
+                ),
                 "WEFT_REDIS_ADDR=127.0.0.1:63790",
                 "WEFT_REDIS_AUTH_ADDR=127.0.0.1:63791",
                 "WEFT_MEMCACHED_ADDRS=127.0.0.1:11311,127.0.0.1:11312,127.0.0.1:11313",
