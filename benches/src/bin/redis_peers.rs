@@ -366,20 +366,29 @@ fn main() {
         }
     }
     println!(
-        "| cell | weft (cmd/s, median) | redis-rs (cmd/s, median) | ratio | weft min-max | redis-rs min-max |"
+        "| cell | weft (cmd/s, median) | redis-rs (cmd/s, median) | ratio of medians | median of per-round ratios | weft min-max | redis-rs min-max |"
     );
-    println!("|---|---:|---:|---:|---|---|");
+    println!("|---|---:|---:|---:|---:|---|---|");
     for (c, &cell) in cells.iter().enumerate() {
         let (wl, wh) = min_max(&weft_rates[c]);
         let (pl, ph) = min_max(&peer_rates[c]);
+        // Paired: each round's two runs are back to back, so their ratio
+        // is less exposed to load that drifts between rounds.
+        let mut paired: Vec<f64> = weft_rates[c]
+            .iter()
+            .zip(&peer_rates[c])
+            .map(|(w, p)| w / p)
+            .collect();
+        let paired = median(&mut paired);
         let w = median(&mut weft_rates[c]);
         let p = median(&mut peer_rates[c]);
         println!(
-            "| {} | {:.0} | {:.0} | {:.2}x | {:.0}-{:.0} | {:.0}-{:.0} |",
+            "| {} | {:.0} | {:.0} | {:.2}x | {:.2}x | {:.0}-{:.0} | {:.0}-{:.0} |",
             cell.name(),
             w,
             p,
             w / p,
+            paired,
             wl,
             wh,
             pl,
