@@ -93,6 +93,21 @@ impl<B: Backend> Drivers<B> {
             mc: memcache::Client::with_backend(mc).map_err(|e| err("memcached", &e))?,
         })
     }
+
+    /// The PostgreSQL client.
+    pub fn pg(&self) -> &pg::Client<B> {
+        &self.pg
+    }
+
+    /// The Redis client.
+    pub fn redis(&self) -> &redis::Client<B> {
+        &self.redis
+    }
+
+    /// The memcached client.
+    pub fn memcache(&self) -> &memcache::Client<B> {
+        &self.mc
+    }
 }
 
 /// What a failed driver call answers: `503` and which service failed.
