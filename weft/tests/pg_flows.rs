@@ -206,7 +206,7 @@ async fn transactions<B: Backend>() {
         .await
         .unwrap();
     let _ = tx.query("SELECT 1/0", &[]).await;
-    let _ = tx.commit().await;
+    assert!(matches!(tx.commit().await, Err(Error::RolledBack)));
     assert_eq!(count(&conn).await, 3);
     assert_eq!(conn.transaction_status(), TransactionStatus::Idle);
 }

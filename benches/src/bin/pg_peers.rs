@@ -1,7 +1,406 @@
-//! Placeholder: the pg driver benchmark against its peer crate is not
-//! written yet (see BENCHMARKS.md). Exits with status 2.
+//! PostgreSQL driver benchmark: weft's `pg::Connection` against
+//! `tokio-postgres` (0.7, on a current-thread tokio runtime), same server,
+//! same run, cells interleaved over the rounds; medians, min-max and the
+//! ratio weft / tokio-postgres are printed as a markdown table.
+//!
+//! `cargo run --release -p weft-benches --features peers --bin pg_peers -- [dsn] [rounds] [secs] [copy_rows]`
+//!
+//! `dsn` defaults to `host=$WEFT_PG_HOST port=$WEFT_PG_PORT user=weft
+//! dbname=$WEFT_PG_DB` (127.0.0.1:54329/weft). Both sides use one
+//! connection on one thread. Workloads:
+//!
+//! - `SELECT 1 (query_one(&str))`: one caller, round trips one at a time,
+//!   each library's plain `query_one` with SQL text. weft serves it from
+//!   its statement cache (Bind/Execute/Sync, one round trip);
+//!   tokio-postgres prepares the text on every call (two round trips).
+//! - `prepared select`: one caller, a prepared single-row select by
+//!   primary key (one round trip on both).
+//! - `1000 rows x 4 cols`: one caller, a prepared select of 1,000 rows of
+//!   (int4, int4, int8, text), every value decoded (queries/s).
+//! - `insert tx`: one caller, `BEGIN`, 10 prepared `INSERT`s, `COMMIT`
+//!   (transactions/s).
+//! - `COPY IN`: `copy_rows` text rows (default 1,000,000) into an unlogged
+//!   table in 64 KiB chunks (rows/s), one copy per cell.
+//! - `32 tasks`: 32 concurrent tasks sharing the one connection, the
+//!   prepared select (both pipeline on the connection).
+//!
+//! `PG_PEERS_ONLY=0,5` runs only the workloads at those positions;
+//! `PG_PEERS_SIDE=weft` (or `peer`) runs one side only, for profiling.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use weft::pg::{Config, Connection};
+use weft::rt::{Backend, Epoll, spawn};
+use weft_benches::{median, min_max, rate};
+
+const TASKS: usize = 32;
+const WORLD: &str = "bench_pg_world";
+const INS: &str = "bench_pg_insert";
+const COPY: &str = "bench_pg_copy";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Work {
+    Select1,
+    Prepared,
+    Decode,
+    InsertTx,
+    CopyIn,
+    Concurrent,
+}
+
+impl Work {
+    fn name(self) -> &'static str {
+        match self {
+            Work::Select1 => "SELECT 1 (query_one(&str)), queries/s",
+            Work::Prepared => "prepared single-row select, queries/s",
+            Work::Decode => "1000 rows x 4 cols decoded, queries/s",
+            Work::InsertTx => "insert tx (BEGIN, 10 INSERT, COMMIT), tx/s",
+            Work::CopyIn => "COPY IN, rows/s",
+            Work::Concurrent => "32 tasks, prepared select, queries/s",
+        }
+    }
+}
+
+fn copy_chunks(rows: usize) -> Vec<bytes::Bytes> {
+    let mut out = Vec::new();
+    let mut buf = String::with_capacity(70_000);
+    for i in 0..rows {
+        buf.push_str(&format!("{i}\tname {i}\t{}\n", i * 7));
+        if buf.len() >= 64 * 1024 {
+            out.push(bytes::Bytes::from(std::mem::take(&mut buf)));
+        }
+    }
+    if !buf.is_empty() {
+        out.push(bytes::Bytes::from(buf));
+    }
+    out
+}
+
+const SQL_PREPARED: &str = "SELECT id, randomnumber FROM bench_pg_world WHERE id = $1";
+const SQL_DECODE: &str =
+    "SELECT id, randomnumber, id::int8 * 1000, 'name ' || id FROM bench_pg_world WHERE id <= 1000";
+const SQL_INSERT: &str = "INSERT INTO bench_pg_insert (a, b) VALUES ($1, $2)";
+
+async fn weft_cell_async(
+    conn: &Connection,
+    work: Work,
+    secs: Duration,
+    chunks: &[bytes::Bytes],
+) -> f64 {
+    {
+        let prepared = conn.prepare(SQL_PREPARED).await.unwrap();
+        let decode = conn.prepare(SQL_DECODE).await.unwrap();
+        let insert = conn.prepare(SQL_INSERT).await.unwrap();
+        let start = Instant::now();
+        let mut ops = 0u64;
+        match work {
+            Work::Select1 => {
+                while start.elapsed() < secs {
+                    for _ in 0..100 {
+                        let r = conn.query_one("SELECT 1", &[]).await.unwrap();
+                        assert_eq!(r.get::<i32>(0).unwrap(), 1);
+                    }
+                    ops += 100;
+                }
+            }
+            Work::Prepared => {
+                while start.elapsed() < secs {
+                    for i in 0..100i32 {
+                        let id = 1 + (i * 97) % 10_000;
+                        let r = conn.query_one(&prepared, &[&id]).await.unwrap();
+                        assert_eq!(r.get::<i32>(0).unwrap(), id);
+                        let _: i32 = r.get(1).unwrap();
+                    }
+                    ops += 100;
+                }
+            }
+            Work::Decode => {
+                while start.elapsed() < secs {
+                    let rows = conn.query(&decode, &[]).await.unwrap();
+                    let mut sum = 0i64;
+                    for r in &rows {
+                        sum += r.get::<i32>(0).unwrap() as i64;
+                        sum += r.get::<i32>(1).unwrap() as i64;
+                        sum += r.get::<i64>(2).unwrap();
+                        sum += r.get::<&str>(3).unwrap().len() as i64;
+                    }
+                    assert_eq!(rows.len(), 1000);
+                    assert!(sum > 0);
+                    ops += 1;
+                }
+            }
+            Work::InsertTx => {
+                while start.elapsed() < secs {
+                    let tx = conn.transaction().await.unwrap();
+                    for i in 0..10i32 {
+                        tx.execute(&insert, &[&i, &"weft"]).await.unwrap();
+                    }
+                    tx.commit().await.unwrap();
+                    ops += 1;
+                }
+            }
+            Work::CopyIn => {
+                conn.batch_execute(&format!("TRUNCATE {COPY}"))
+                    .await
+                    .unwrap();
+                let start = Instant::now();
+                let mut cin = conn
+                    .copy_in(&format!("COPY {COPY} FROM STDIN"))
+                    .await
+                    .unwrap();
+                for c in chunks {
+                    cin.send(c).await.unwrap();
+                }
+                let n = cin.finish().await.unwrap();
+                return rate(n, start.elapsed());
+            }
+            Work::Concurrent => {
+                let done = Rc::new(Cell::new(0u64));
+                let mut tasks = Vec::new();
+                for t in 0..TASKS as i32 {
+                    let (conn, done, stmt) = (conn.clone(), done.clone(), prepared.clone());
+                    tasks.push(spawn(async move {
+                        let mut i = t;
+                        while start.elapsed() < secs {
+                            i = (i + 97) % 10_000;
+                            let r = conn.query_one(&stmt, &[&(i + 1)]).await.unwrap();
+                            assert_eq!(r.get::<i32>(0).unwrap(), i + 1);
+                            done.set(done.get() + 1);
+                        }
+                    }));
+                }
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                ops = done.get();
+            }
+        }
+        rate(ops, start.elapsed())
+    }
+}
+
+fn peer_cell(
+    rt: &tokio::runtime::Runtime,
+    client: &mut tokio_postgres::Client,
+    work: Work,
+    secs: Duration,
+    chunks: &[bytes::Bytes],
+) -> f64 {
+    rt.block_on(async {
+        let prepared = client.prepare(SQL_PREPARED).await.unwrap();
+        let decode = client.prepare(SQL_DECODE).await.unwrap();
+        let insert = client.prepare(SQL_INSERT).await.unwrap();
+        let start = Instant::now();
+        let mut ops = 0u64;
+        match work {
+            Work::Select1 => {
+                while start.elapsed() < secs {
+                    for _ in 0..100 {
+                        let r = client.query_one("SELECT 1", &[]).await.unwrap();
+                        assert_eq!(r.get::<_, i32>(0), 1);
+                    }
+                    ops += 100;
+                }
+            }
+            Work::Prepared => {
+                while start.elapsed() < secs {
+                    for i in 0..100i32 {
+                        let id = 1 + (i * 97) % 10_000;
+                        let r = client.query_one(&prepared, &[&id]).await.unwrap();
+                        assert_eq!(r.get::<_, i32>(0), id);
+                        let _: i32 = r.get(1);
+                    }
+                    ops += 100;
+                }
+            }
+            Work::Decode => {
+                while start.elapsed() < secs {
+                    let rows = client.query(&decode, &[]).await.unwrap();
+                    let mut sum = 0i64;
+                    for r in &rows {
+                        sum += r.get::<_, i32>(0) as i64;
+                        sum += r.get::<_, i32>(1) as i64;
+                        sum += r.get::<_, i64>(2);
+                        sum += r.get::<_, &str>(3).len() as i64;
+                    }
+                    assert_eq!(rows.len(), 1000);
+                    assert!(sum > 0);
+                    ops += 1;
+                }
+            }
+            Work::InsertTx => {
+                while start.elapsed() < secs {
+                    let tx = client.transaction().await.unwrap();
+                    for i in 0..10i32 {
+                        tx.execute(&insert, &[&i, &"peer"]).await.unwrap();
+                    }
+                    tx.commit().await.unwrap();
+                    ops += 1;
+                }
+            }
+            Work::CopyIn => {
+                client
+                    .batch_execute(&format!("TRUNCATE {COPY}"))
+                    .await
+                    .unwrap();
+                let start = Instant::now();
+                let sink = client
+                    .copy_in::<_, bytes::Bytes>(&format!("COPY {COPY} FROM STDIN"))
+                    .await
+                    .unwrap();
+                let mut sink = std::pin::pin!(sink);
+                for c in chunks {
+                    sink.send(c.clone()).await.unwrap();
+                }
+                let n = sink.finish().await.unwrap();
+                return rate(n, start.elapsed());
+            }
+            Work::Concurrent => {
+                let shared: &tokio_postgres::Client = client;
+                let done = Rc::new(Cell::new(0u64));
+                // 32 futures borrowing the client, polled concurrently on
+                // this thread (the client pipelines them).
+                let futs: Vec<_> = (0..TASKS as i32)
+                    .map(|t| {
+                        let done = done.clone();
+                        let stmt = prepared.clone();
+                        async move {
+                            let mut i = t;
+                            while start.elapsed() < secs {
+                                i = (i + 97) % 10_000;
+                                let r = shared.query_one(&stmt, &[&(i + 1)]).await.unwrap();
+                                assert_eq!(r.get::<_, i32>(0), i + 1);
+                                done.set(done.get() + 1);
+                            }
+                        }
+                    })
+                    .collect();
+                futures_util::future::join_all(futs).await;
+                ops = done.get();
+            }
+        }
+        rate(ops, start.elapsed())
+    })
+}
 
 fn main() {
-    eprintln!("pg_peers: not written yet");
-    std::process::exit(2);
+    let mut args = std::env::args().skip(1);
+    let dsn = args.next().filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        let host = std::env::var("WEFT_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+        let port = std::env::var("WEFT_PG_PORT").unwrap_or_else(|_| "54329".into());
+        let db = std::env::var("WEFT_PG_DB").unwrap_or_else(|_| "weft".into());
+        format!("host={host} port={port} user=weft dbname={db}")
+    });
+    let rounds: usize = args.next().map_or(5, |r| r.parse().unwrap());
+    let secs = Duration::from_secs_f64(args.next().map_or(2.0, |s| s.parse().unwrap()));
+    let copy_rows: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
+    let chunks = Arc::new(copy_chunks(copy_rows));
+
+    let cfg = Config::parse(&dsn).unwrap();
+    Epoll::block_on(async {
+        let c = Connection::connect::<Epoll>(&cfg).await.unwrap();
+        c.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {WORLD}, {INS}, {COPY};
+             CREATE TABLE {WORLD} (id int4 PRIMARY KEY, randomnumber int4 NOT NULL);
+             INSERT INTO {WORLD} SELECT g, (g * 7919) % 10000 FROM generate_series(1, 10000) g;
+             CREATE UNLOGGED TABLE {INS} (a int4, b text);
+             CREATE UNLOGGED TABLE {COPY} (id int4, name text, n int8);
+             ANALYZE {WORLD};"
+        ))
+        .await
+        .unwrap();
+    });
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut peer = rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    });
+
+    let all = [
+        Work::Select1,
+        Work::Prepared,
+        Work::Decode,
+        Work::InsertTx,
+        Work::CopyIn,
+        Work::Concurrent,
+    ];
+    // PG_PEERS_ONLY=1,5 runs only those workloads (by position).
+    let only: Option<Vec<usize>> = std::env::var("PG_PEERS_ONLY")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let works: Vec<Work> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| only.as_ref().is_none_or(|o| o.contains(i)))
+        .map(|(_, w)| *w)
+        .collect();
+    let mut samples = vec![(Vec::new(), Vec::new()); works.len()];
+    for round in 0..rounds {
+        for (w, &work) in works.iter().enumerate() {
+            // PG_PEERS_SIDE=weft or =peer runs one side only (profiling).
+            let side = std::env::var("PG_PEERS_SIDE").unwrap_or_default();
+            if side == "weft" {
+                samples[w].0.push(weft_run(&cfg, work, secs, &chunks));
+                samples[w].1.push(f64::NAN);
+                continue;
+            }
+            if side == "peer" {
+                samples[w].0.push(f64::NAN);
+                samples[w]
+                    .1
+                    .push(peer_cell(&rt, &mut peer, work, secs, &chunks));
+                continue;
+            }
+            let (a, b) = if round % 2 == 0 {
+                let a = weft_run(&cfg, work, secs, &chunks);
+                (a, peer_cell(&rt, &mut peer, work, secs, &chunks))
+            } else {
+                let b = peer_cell(&rt, &mut peer, work, secs, &chunks);
+                (weft_run(&cfg, work, secs, &chunks), b)
+            };
+            samples[w].0.push(a);
+            samples[w].1.push(b);
+        }
+        eprintln!("round {} of {rounds} done", round + 1);
+    }
+
+    println!(
+        "PostgreSQL at `{dsn}`, {rounds} rounds of {secs:?} per cell (COPY: {copy_rows} rows per cell), medians (min-max)\n"
+    );
+    println!("| workload | weft | tokio-postgres | ratio |");
+    println!("| --- | --- | --- | --- |");
+    for (w, work) in works.iter().enumerate() {
+        let (a, b) = &mut samples[w];
+        let (alo, ahi) = min_max(a);
+        let (blo, bhi) = min_max(b);
+        let (ma, mb) = (median(a), median(b));
+        println!(
+            "| {} | {ma:.0} ({alo:.0}-{ahi:.0}) | {mb:.0} ({blo:.0}-{bhi:.0}) | {:.2}x |",
+            work.name(),
+            ma / mb
+        );
+    }
+}
+
+/// A weft cell on a fresh runtime: connect (outside the clock), warm the
+/// statement cache, run.
+fn weft_run(cfg: &Config, work: Work, secs: Duration, chunks: &[bytes::Bytes]) -> f64 {
+    // The connection's task lives on the runtime that made it, so the
+    // cell connects and runs inside one block_on.
+    Epoll::block_on(async {
+        let conn = Connection::connect::<Epoll>(cfg).await.unwrap();
+        conn.query_one("SELECT 1", &[]).await.unwrap();
+        weft_cell_async(&conn, work, secs, chunks).await
+    })
 }

@@ -218,26 +218,28 @@ impl fmt::Debug for Connection {
 
 impl State {
     fn alloc(&mut self, stream: bool, remaining: usize) -> usize {
-        let slot = Slot {
-            busy: true,
-            stream,
-            remaining,
-            ..Slot::free()
-        };
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = slot;
-                i
-            }
+        let i = match self.free.pop() {
+            Some(i) => i,
             None => {
-                self.slots.push(slot);
+                self.slots.push(Slot::free());
                 self.slots.len() - 1
             }
-        }
+        };
+        let s = &mut self.slots[i];
+        s.busy = true;
+        s.stream = stream;
+        s.remaining = remaining;
+        i
     }
 
     fn release(&mut self, i: usize) {
-        self.slots[i] = Slot::free();
+        // Keep the event queue's allocation for the slot's next user.
+        let mut events = std::mem::take(&mut self.slots[i].events);
+        events.clear();
+        self.slots[i] = Slot {
+            events,
+            ..Slot::free()
+        };
         self.free.push(i);
     }
 

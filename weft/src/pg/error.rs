@@ -57,6 +57,9 @@ pub enum Error {
     Timeout,
     /// No pooled connection within the acquire deadline.
     PoolTimeout,
+    /// `COMMIT` of a transaction that had failed: the server rolled it
+    /// back instead (it answers `ROLLBACK`).
+    RolledBack,
     /// The connection is closed: the server closed it or it failed earlier.
     Closed,
 }
@@ -126,6 +129,7 @@ impl fmt::Display for Error {
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
             Error::Timeout => f.write_str("timed out"),
             Error::PoolTimeout => f.write_str("timed out waiting for a pooled connection"),
+            Error::RolledBack => f.write_str("the transaction had failed: COMMIT rolled it back"),
             Error::Closed => f.write_str("connection closed"),
         }
     }

@@ -146,20 +146,29 @@ fn quote_ident(s: &str) -> String {
 
 impl Transaction {
     /// Commits (or releases the savepoint). A transaction that failed
-    /// earlier is rolled back by the server and this returns its error
-    /// (SQLSTATE `25P02` for the aborted block is reported as a `ROLLBACK`
-    /// tag; the driver turns that into [`Error::Db`] only if the server
-    /// sends one).
+    /// earlier cannot commit: the server rolls it back and this returns
+    /// [`Error::RolledBack`].
     pub async fn commit(mut self) -> Result<(), Error> {
         self.done = true;
-        match &self.savepoint {
-            None => self.conn.batch_execute("COMMIT").await,
-            Some(name) => {
-                self.conn
-                    .batch_execute(&format!("RELEASE SAVEPOINT {}", quote_ident(name)))
-                    .await
-            }
+        let sql = match &self.savepoint {
+            None => "COMMIT".to_owned(),
+            Some(name) => format!("RELEASE SAVEPOINT {}", quote_ident(name)),
+        };
+        let conn = self.conn.clone();
+        let tag = conn
+            .timed(async {
+                conn.gate().await?;
+                let mut op = conn.submit(false, |p, ids| {
+                    ids.push(p.simple_query(&sql)?);
+                    Ok(())
+                })?;
+                super::query::collect_op(&mut op).await
+            })
+            .await?;
+        if tag.as_deref() == Some("ROLLBACK") {
+            return Err(Error::RolledBack);
         }
+        Ok(())
     }
 
     /// Rolls back (to the savepoint, for a savepoint).
