@@ -9,7 +9,11 @@
 //! - `sequential`: one task, SET and GET alternating, one at a time;
 //! - `pipeline-100`: one task, a pipeline of 100 commands (50 SET, 50 GET)
 //!   per round trip;
+//! - `pipeline-1000`: the same with 1000 commands;
 //! - `concurrent-50`: 50 tasks on one client, SET/GET alternating;
+//! - `concurrent-50 x pipeline-16`: 50 tasks, each sending 16-command
+//!   pipelines (the shape of `redis-benchmark -P 16`, whose own figure is
+//!   printed last as the near-limit reference);
 //! - `cluster-pipeline-100`: 100 commands (50 SET, 50 GET) over keys
 //!   spread across the cluster per batch. weft: one `Pipeline` on the
 //!   `ClusterClient` (grouped per node, sent in parallel). redis-rs: its
@@ -36,21 +40,37 @@ use weft_benches::{median, min_max, rate};
 const KEYS: usize = 1000;
 const VALUE: &str = "0123456789abcdef";
 const DEPTH: usize = 100;
+/// Pipeline depth of each task in the `concurrent-50 x pipeline-16` cell,
+/// as `redis-benchmark -P 16` (50 clients by default).
+const SMALL_DEPTH: usize = 16;
 const TASKS: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Work {
     Sequential,
     Pipeline,
+    Pipeline1000,
     Concurrent,
+    ConcurrentPipeline,
     ClusterPipeline,
 }
 
 impl Work {
+    /// Commands per batch.
+    fn depth(self) -> usize {
+        match self {
+            Work::Pipeline1000 => 1000,
+            Work::ConcurrentPipeline => SMALL_DEPTH,
+            _ => DEPTH,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Work::Sequential => "sequential GET/SET",
             Work::Pipeline => "pipeline-100",
+            Work::Pipeline1000 => "pipeline-1000",
+            Work::ConcurrentPipeline => "concurrent-50 x pipeline-16",
             Work::Concurrent => "concurrent-50",
             Work::ClusterPipeline => "cluster-pipeline-100",
         }
@@ -62,13 +82,13 @@ fn key(i: usize) -> String {
 }
 
 /// The keys of one 100-command batch starting at `base`.
-fn batch_keys(base: usize) -> Vec<String> {
-    (0..DEPTH).map(|i| key((base + i * 7) % KEYS)).collect()
+fn batch_keys(base: usize, depth: usize) -> Vec<String> {
+    (0..depth).map(|i| key((base + i * 7) % KEYS)).collect()
 }
 
-fn weft_pipeline(base: usize) -> Pipeline {
-    let mut p = Pipeline::with_capacity(DEPTH);
-    for (i, k) in batch_keys(base).into_iter().enumerate() {
+fn weft_pipeline(base: usize, depth: usize) -> Pipeline {
+    let mut p = Pipeline::with_capacity(depth);
+    for (i, k) in batch_keys(base, depth).into_iter().enumerate() {
         if i % 2 == 0 {
             p.set(k, VALUE);
         } else {
@@ -78,9 +98,9 @@ fn weft_pipeline(base: usize) -> Pipeline {
     p
 }
 
-fn peer_pipeline(base: usize) -> redis::Pipeline {
+fn peer_pipeline(base: usize, depth: usize) -> redis::Pipeline {
     let mut p = redis::pipe();
-    for (i, k) in batch_keys(base).into_iter().enumerate() {
+    for (i, k) in batch_keys(base, depth).into_iter().enumerate() {
         if i % 2 == 0 {
             p.cmd("SET").arg(k).arg(VALUE);
         } else {
@@ -91,7 +111,7 @@ fn peer_pipeline(base: usize) -> redis::Pipeline {
 }
 
 fn peer_cmds(base: usize) -> Vec<redis::Cmd> {
-    batch_keys(base)
+    batch_keys(base, DEPTH)
         .into_iter()
         .enumerate()
         .map(|(i, k)| {
@@ -115,7 +135,7 @@ fn weft_cell(
         // Warm up: the worker's connection (a fresh runtime per cell).
         client.ping().await.unwrap();
         if let Some(c) = cluster {
-            weft_pipeline(0).run(c).await.unwrap();
+            weft_pipeline(0, DEPTH).run(c).await.unwrap();
         }
         let start = Instant::now();
         let deadline = start + secs;
@@ -135,8 +155,9 @@ fn weft_cell(
                 }
                 n
             }
-            Work::Pipeline | Work::ClusterPipeline => {
-                let pipes: Vec<Pipeline> = (0..8).map(|b| weft_pipeline(b * 113)).collect();
+            Work::Pipeline | Work::Pipeline1000 | Work::ClusterPipeline => {
+                let depth = cell.depth();
+                let pipes: Vec<Pipeline> = (0..8).map(|b| weft_pipeline(b * 113, depth)).collect();
                 let mut n = 0u64;
                 let mut i = 0;
                 while Instant::now() < deadline {
@@ -147,10 +168,31 @@ fn weft_cell(
                         _ => client.query_batch(p_cmds(p)).await,
                     }
                     .unwrap();
-                    assert_eq!(replies.len(), DEPTH);
-                    n += DEPTH as u64;
+                    assert_eq!(replies.len(), depth);
+                    n += depth as u64;
                 }
                 n
+            }
+            Work::ConcurrentPipeline => {
+                let total = Rc::new(Cell::new(0u64));
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let client = client.clone();
+                        let total = total.clone();
+                        let p = weft_pipeline(t * 31, SMALL_DEPTH);
+                        spawn(async move {
+                            while Instant::now() < deadline {
+                                let replies = client.query_batch(p.commands()).await.unwrap();
+                                assert_eq!(replies.len(), SMALL_DEPTH);
+                                total.set(total.get() + SMALL_DEPTH as u64);
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                total.get()
             }
             Work::Concurrent => {
                 let total = Rc::new(Cell::new(0u64));
@@ -225,18 +267,43 @@ fn peer_cell(
                 }
                 n
             }
-            Work::Pipeline => {
-                let pipes: Vec<redis::Pipeline> = (0..8).map(|b| peer_pipeline(b * 113)).collect();
+            Work::Pipeline | Work::Pipeline1000 => {
+                let depth = cell.depth();
+                let pipes: Vec<redis::Pipeline> =
+                    (0..8).map(|b| peer_pipeline(b * 113, depth)).collect();
                 let mut n = 0u64;
                 let mut i = 0;
                 while Instant::now() < deadline {
                     let p = &pipes[i % pipes.len()];
                     i += 1;
                     let replies: Vec<redis::Value> = p.query_async(&mut con).await.unwrap();
-                    assert_eq!(replies.len(), DEPTH);
-                    n += DEPTH as u64;
+                    assert_eq!(replies.len(), depth);
+                    n += depth as u64;
                 }
                 n
+            }
+            Work::ConcurrentPipeline => {
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let mut con = con.clone();
+                        let p = peer_pipeline(t * 31, SMALL_DEPTH);
+                        tokio::spawn(async move {
+                            let mut done = 0u64;
+                            while Instant::now() < deadline {
+                                let replies: Vec<redis::Value> =
+                                    p.query_async(&mut con).await.unwrap();
+                                assert_eq!(replies.len(), SMALL_DEPTH);
+                                done += SMALL_DEPTH as u64;
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                let mut total = 0;
+                for t in tasks {
+                    total += t.await.unwrap();
+                }
+                total
             }
             Work::ClusterPipeline => {
                 let cluster = cluster.expect("cluster connection");
@@ -338,7 +405,13 @@ fn main() {
         }
     });
 
-    let mut cells = vec![Work::Sequential, Work::Pipeline, Work::Concurrent];
+    let mut cells = vec![
+        Work::Sequential,
+        Work::Pipeline,
+        Work::Pipeline1000,
+        Work::Concurrent,
+        Work::ConcurrentPipeline,
+    ];
     if cluster.is_some() {
         cells.push(Work::ClusterPipeline);
     }
@@ -395,4 +468,35 @@ fn main() {
             ph
         );
     }
+    if let Some(r) = redis_benchmark(&addr) {
+        println!(
+            "\nredis-benchmark -P {SMALL_DEPTH} (50 clients, SET and GET averaged): {r:.0} cmd/s"
+        );
+    }
+}
+
+/// `redis-benchmark -P 16 -t set,get` on the single server: the near-limit
+/// reference (requests per second, SET and GET averaged).
+fn redis_benchmark(addr: &str) -> Option<f64> {
+    let (host, port) = addr.rsplit_once(':')?;
+    let out = std::process::Command::new("redis-benchmark")
+        .args(["-h", host, "-p", port, "-P", &SMALL_DEPTH.to_string()])
+        .args(["-t", "set,get", "-n", "1000000", "-d", "16", "-q"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Lines such as `SET: 123456.79 requests per second, p50=0.3 msec`;
+    // progress output before them ends with `\r`.
+    let rates: Vec<f64> = text
+        .split(['\r', '\n'])
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(": ")?;
+            rest.split_once(" requests per second")?
+                .0
+                .trim()
+                .parse()
+                .ok()
+        })
+        .collect();
+    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
 }
