@@ -1,7 +1,7 @@
 //! memcached driver benchmark: weft's `memcache::Client` against the
 //! `memcache` crate (0.18, synchronous, r2d2-pooled), same server, same run.
 //!
-//! `cargo run --release -p weft-benches --features peers --bin memcache_peers -- [addr] [rounds] [secs]`
+//! `cargo run --release -p weft-benches --features peers --bin memcache_peers -- [addr] [rounds] [secs] [seq|multi|conc]`
 //!
 //! `addr` defaults to the first of `WEFT_MEMCACHED_ADDRS`, else
 //! 127.0.0.1:11211. Workloads (100-byte values):
@@ -231,6 +231,9 @@ fn main() {
     });
     let rounds: usize = args.next().map_or(5, |r| r.parse().unwrap());
     let secs = Duration::from_secs_f64(args.next().map_or(1.0, |s| s.parse().unwrap()));
+    // Optional: only the workloads whose name starts with this (seq, multi,
+    // conc), and only the weft protocols named in WEFT_MC_PROTOCOLS.
+    let only = args.next().unwrap_or_default();
 
     let pairs = [
         (Protocol::Text, Peer::Ascii),
@@ -253,7 +256,10 @@ fn main() {
         peers_seq[0].set(&k, &VALUE[..], 0).unwrap();
     }
 
-    let works = [Work::Seq, Work::Multi, Work::Concurrent];
+    let works: Vec<Work> = [Work::Seq, Work::Multi, Work::Concurrent]
+        .into_iter()
+        .filter(|w| format!("{w:?}").to_lowercase().starts_with(&only))
+        .collect();
     // samples[work][pair] = (weft rate, peer rate, weft cpu/op, peer cpu/op)
     let mut samples =
         vec![vec![(Vec::new(), Vec::new(), Vec::new(), Vec::new()); pairs.len()]; works.len()];
