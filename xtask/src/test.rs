@@ -228,9 +228,52 @@ fn fuzz_targets(secs: u64) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
+/// The conformance command line against the real servers, so CI shows
+/// each suite's per-case lines and summary (the same suites also run as
+/// `conformance`'s tests, with the HTTP ones against an in-process server).
+fn conformance(config: &Config) -> Vec<Step> {
+    let suites = [
+        ("resp", "--addr", format!("127.0.0.1:{}", config.redis_port)),
+        (
+            "memcache",
+            "--addr",
+            format!(
+                "127.0.0.1:{}",
+                config.memcached_ports.first().copied().unwrap_or(11311)
+            ),
+        ),
+        (
+            "pg",
+            "--dsn",
+            format!(
+                "postgres://weft@127.0.0.1:{}/{}",
+                config.pg_port, config.pg_db
+            ),
+        ),
+    ];
+    suites
+        .into_iter()
+        .map(|(suite, flag, target)| {
+            let mut cmd = util::cargo();
+            cmd.args([
+                "run",
+                "--quiet",
+                "-p",
+                "conformance",
+                "--",
+                suite,
+                flag,
+                &target,
+            ]);
+            Step::command(cmd)
+        })
+        .collect()
+}
+
 /// The steps after `services up`, in order.
 fn steps(config: &Config, options: &Options) -> Result<Vec<Step>> {
     let mut steps = vec![workspace_tests(config, options), doc_tests(config, options)];
+    steps.extend(conformance(config));
     if options.lint {
         steps.push(clippy());
         steps.push(rustfmt());
