@@ -134,12 +134,14 @@ async fn no_sentinel(master: &str) {
     assert!(matches!(e, Error::NoSentinel(_)), "{e:?}");
 }
 
-/// `SENTINEL FAILOVER` while writing: writes fail with typed errors at
-/// most, then resume on the new primary; every acknowledged write after
-/// the switch reads back.
+/// `SENTINEL FAILOVER`: the client learns the new primary from the
+/// `+switch-master` announcement alone (no command fails first), writes
+/// resume there, and every acknowledged write reads back.
 async fn failover(client: &Sentinel, sentinels: &[String], master: &str) {
     let p = prefix("sentinel-failover");
+    // Also starts the `+switch-master` watcher.
     let before = client.primary_addr().await.unwrap();
+    client.set(format!("{p}before"), 1).await.unwrap();
     let s = connect(&sentinels[0]).await.unwrap();
     // A failover may be refused while an earlier one settles (INPROG) or
     // before replicas are ready (NOGOODSLAVE): ask again.
@@ -153,42 +155,41 @@ async fn failover(client: &Sentinel, sentinels: &[String], master: &str) {
         "SENTINEL FAILOVER accepted"
     );
     let started = Instant::now();
-    let mut n = 0u64;
-    let mut errors = 0;
-    let mut acked_after = Vec::new();
-    loop {
-        n += 1;
-        let key = format!("{p}{n}");
-        match client.set(&key, n).await {
-            Ok(()) => {
-                let now = client.primary_addr().await.unwrap();
-                if now != before {
-                    acked_after.push((key, n));
-                    if acked_after.len() >= 50 {
-                        break;
-                    }
-                }
-            }
-            Err(e) => {
-                assert!(!matches!(e, Error::Type(_) | Error::Protocol(_)), "{e:?}");
-                errors += 1;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the client never moved off {before}"
-        );
-        time::sleep(Duration::from_millis(2)).await;
-    }
+    // No command is sent meanwhile: only the announcement can move it.
+    assert!(
+        eventually(60, || async {
+            client.primary_addr().await.unwrap() != before
+        })
+        .await,
+        "the client never heard +switch-master"
+    );
     eprintln!(
-        "sentinel failover: writes on the new primary {:?} after the request ({errors} failed)",
+        "sentinel failover: switched to {} {:?} after the request",
+        client.primary_addr().await.unwrap(),
         started.elapsed()
     );
+    assert!(client.switches() > 0);
+    let mut acked = Vec::new();
+    let mut errors = 0;
+    for n in 0..200u64 {
+        let key = format!("{p}{n}");
+        match client.set(&key, n).await {
+            Ok(()) => acked.push((key, n)),
+            Err(e) => {
+                // While the new primary finishes its promotion.
+                assert!(!matches!(e, Error::Type(_) | Error::Protocol(_)), "{e:?}");
+                errors += 1;
+                time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    assert!(acked.len() > 100, "writes resumed ({errors} failed)");
     let after = client.primary_addr().await.unwrap();
     assert_ne!(after, before);
     assert_eq!(role(&after).await.as_deref(), Some("master"));
-    assert!(client.switches() > 0);
-    for (key, n) in &acked_after {
+    for (key, n) in &acked {
         assert_eq!(client.get::<u64>(key).await.unwrap(), *n);
     }
+    // Written before the failover, replicated, still there.
+    assert_eq!(client.get::<u64>(format!("{p}before")).await.unwrap(), 1);
 }

@@ -22,7 +22,7 @@
 //!   issued at once on the multiplexed cluster connection (`join_all`).
 //!
 //! ```text
-//! cargo run --release -p weft-benches --features peers --bin redis_peers -- [ROUNDS] [SECS]
+//! cargo run --release -p weft-benches --features peers --bin redis_peers -- [ROUNDS] [SECS] [CELL]
 //! ```
 //!
 //! Servers from `WEFT_REDIS_ADDR` and `WEFT_REDIS_CLUSTER_NODES` (`cargo
@@ -370,6 +370,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let rounds: usize = args.next().map_or(5, |r| r.parse().unwrap());
     let secs = Duration::from_secs_f64(args.next().map_or(1.0, |s| s.parse().unwrap()));
+    // Optional: only the cells whose name contains this.
+    let only = args.next();
     let addr = std::env::var("WEFT_REDIS_ADDR").unwrap_or_else(|_| "127.0.0.1:63790".into());
     let nodes: Option<Vec<String>> = std::env::var("WEFT_REDIS_CLUSTER_NODES")
         .ok()
@@ -414,6 +416,9 @@ fn main() {
     ];
     if cluster.is_some() {
         cells.push(Work::ClusterPipeline);
+    }
+    if let Some(only) = &only {
+        cells.retain(|c| c.name().contains(only.as_str()));
     }
     let mut weft_rates = vec![Vec::new(); cells.len()];
     let mut peer_rates = vec![Vec::new(); cells.len()];

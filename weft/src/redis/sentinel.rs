@@ -367,7 +367,19 @@ impl<B: Backend> SentinelClient<B> {
             return;
         }
         let weak: Weak<Inner<B>> = Arc::downgrade(&self.inner);
+        // Lets a later call start a new watcher if this one ends (its
+        // runtime stopped, say).
+        struct Done<B: Backend>(Weak<Inner<B>>);
+        impl<B: Backend> Drop for Done<B> {
+            fn drop(&mut self) {
+                if let Some(inner) = self.0.upgrade() {
+                    inner.watching.store(false, Ordering::Release);
+                }
+            }
+        }
+        let done = Done(weak.clone());
         spawn(async move {
+            let _done = done;
             let mut sub: Option<PubSub<B>> = None;
             let mut i = 0usize;
             let mut failures = 0u32;

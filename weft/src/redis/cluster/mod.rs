@@ -440,12 +440,20 @@ impl<B: Backend> ClusterClient<B> {
         if self.inner.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let this = self.clone();
+        // Clears the flag however the task ends (also when its runtime
+        // stops before it finished), so later refreshes are not refused.
+        struct Done<B: Backend>(ClusterClient<B>);
+        impl<B: Backend> Drop for Done<B> {
+            fn drop(&mut self) {
+                self.0.inner.refreshing.store(false, Ordering::Release);
+            }
+        }
+        let done = Done(self.clone());
         spawn(async move {
-            if let Err(e) = this.refresh().await {
+            if let Err(e) = done.0.refresh().await {
                 tracing::warn!(error = %e, "redis cluster slot map refresh failed");
             }
-            this.inner.refreshing.store(false, Ordering::Release);
+            drop(done);
         });
     }
 
