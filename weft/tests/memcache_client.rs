@@ -505,3 +505,37 @@ fn unreachable_servers_fail_typed() {
         Err(Error::Config(_))
     ));
 }
+
+/// A dropped client's connections do not linger on the worker: they are
+/// closed when the worker next sets up a client.
+#[test]
+fn dropped_client_connections_are_closed() {
+    let Some(own) = OwnMemcached::start() else {
+        return;
+    };
+    let cfg = Config::default().server(Server::new(&own.addr().to_string()).unwrap());
+    Epoll::block_on(async {
+        let probe = Connection::connect::<Epoll>(own.addr(), &cfg)
+            .await
+            .unwrap();
+        let open = async || -> u64 {
+            let s = probe.stats(None).await.unwrap();
+            s["curr_connections"].parse().unwrap()
+        };
+        let base = open().await;
+        let a = Client::<Epoll>::with_backend(cfg.clone()).unwrap();
+        a.get("k").await.unwrap();
+        eventually("a's connection is open", async || open().await == base + 1).await;
+        drop(a);
+        let b = Client::<Epoll>::with_backend(cfg.clone()).unwrap();
+        b.get("k").await.unwrap();
+        // b's connection is open and a's is gone.
+        eventually("a's connection is closed", async || {
+            open().await == base + 1
+        })
+        .await;
+        let c = Client::<Epoll>::with_backend(cfg.clone()).unwrap();
+        c.get("k").await.unwrap();
+        eventually("b and c both open", async || open().await == base + 2).await;
+    });
+}

@@ -138,6 +138,9 @@ struct Node<B: Backend> {
 
 struct Inner<B: Backend> {
     id: u64,
+    /// Dropped with the last clone of the client: tells the workers'
+    /// thread-locals that its connections can go.
+    alive: Arc<()>,
     config: Config,
     ring: Ring,
     nodes: Vec<Node<B>>,
@@ -155,8 +158,25 @@ struct Local<B: Backend> {
     slots: RefCell<Vec<Slot<B>>>,
 }
 
+impl<B: Backend> Drop for Local<B> {
+    /// Only when the client is gone (or the thread ends): close the
+    /// connections rather than hand them back to a pool nobody will ask
+    /// again.
+    fn drop(&mut self) {
+        for slot in self.slots.get_mut().drain(..) {
+            if let Slot::Ready(conn) = slot {
+                Pooled::discard(conn);
+            }
+        }
+    }
+}
+
+/// A client's entry in a worker's thread-local map.
+type LocalEntry = (std::sync::Weak<()>, Rc<dyn Any>);
+
 thread_local! {
-    static LOCAL: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+    /// Each client's connections on this thread, by client id.
+    static LOCAL: RefCell<HashMap<u64, LocalEntry>> = RefCell::new(HashMap::new());
 }
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
@@ -260,6 +280,7 @@ impl<B: Backend> Client<B> {
         Ok(Client {
             inner: Arc::new(Inner {
                 id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+                alive: Arc::new(()),
                 config,
                 ring,
                 nodes,
@@ -328,7 +349,7 @@ impl<B: Backend> Client<B> {
 
     fn local(&self) -> Rc<Local<B>> {
         let id = self.inner.id;
-        let found = LOCAL.with(|m| m.borrow().get(&id).cloned());
+        let found = LOCAL.with(|m| m.borrow().get(&id).map(|e| e.1.clone()));
         if let Some(any) = found {
             if let Ok(local) = any.downcast::<Local<B>>() {
                 return local;
@@ -337,7 +358,23 @@ impl<B: Backend> Client<B> {
         let local = Rc::new(Local::<B> {
             slots: RefCell::new((0..self.inner.nodes.len()).map(|_| Slot::Empty).collect()),
         });
-        LOCAL.with(|m| m.borrow_mut().insert(id, local.clone() as Rc<dyn Any>));
+        let entry = (
+            Arc::downgrade(&self.inner.alive),
+            local.clone() as Rc<dyn Any>,
+        );
+        // Also forget the connections of clients dropped since (closed
+        // outside the map's borrow).
+        let gone: Vec<LocalEntry> = LOCAL.with(|m| {
+            let mut m = m.borrow_mut();
+            m.insert(id, entry);
+            let dead: Vec<u64> = m
+                .iter()
+                .filter(|(_, e)| e.0.strong_count() == 0)
+                .map(|(&k, _)| k)
+                .collect();
+            dead.iter().filter_map(|k| m.remove(k)).collect()
+        });
+        drop(gone);
         local
     }
 
