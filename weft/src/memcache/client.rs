@@ -202,6 +202,9 @@ static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 ///   with the I/O error ([`Error::is_unavailable`]); they are not retried,
 ///   since they may have been applied.
 /// - [`Config::response_timeout`] bounds every call ([`Error::Timeout`]).
+/// - `B` must be the backend the calling code runs on (the server's, for
+///   handlers; [`DefaultBackend`] with a default [`Server`](crate::http::Server)):
+///   a connection made for one backend cannot be driven by another.
 ///
 /// ```no_run
 /// use weft::memcache::{Client, Config, StoreOptions};
