@@ -316,6 +316,10 @@ impl<B: Backend> Client<B> {
     }
 
     /// The current worker's pool counters for server `index`.
+    ///
+    /// # Panics
+    ///
+    /// If there is no server `index`.
     pub fn pool_state(&self, index: usize) -> pool::State {
         self.inner.nodes[index].pool.state()
     }
@@ -405,10 +409,14 @@ impl<B: Backend> Client<B> {
         None
     }
 
-    /// This worker's connection to server `idx`, opened through the pool if
-    /// there is none or it broke. Concurrent first callers wait for one
-    /// connect. A failed connect marks the server down.
+    /// This worker's connection to server `idx` (in configuration order),
+    /// opened through the pool if there is none or it broke. Concurrent
+    /// first callers wait for one connect. A failed connect marks the
+    /// server down.
     pub async fn connection(&self, idx: usize) -> Result<Connection, Error> {
+        if idx >= self.inner.nodes.len() {
+            return Err(Error::Config(format!("no server number {idx}")));
+        }
         let local = self.local();
         loop {
             if let Some(c) = self.ready(&local, idx) {
@@ -821,5 +829,38 @@ impl<B: Backend> Client<B> {
     /// `stats [args]` of every server, in configuration order.
     pub async fn stats(&self, args: Option<&str>) -> Vec<(String, Result<Stats, Error>)> {
         self.each(|c| c.stats(args)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_marks_back_off_and_clear() {
+        let config = Config::default().retry(Duration::from_secs(100), Duration::from_secs(350));
+        let h = Health::default();
+        assert_eq!(h.down_for(), None);
+        h.mark_down(&config);
+        let first = h.down_for().expect("down");
+        assert!(first <= Duration::from_secs(100) && first > Duration::from_secs(50));
+        // While down, more failures do not extend it.
+        h.mark_down(&config);
+        assert_eq!(h.failures.load(Ordering::Relaxed), 1);
+        // Once the mark expires, the next failure doubles the wait, up to
+        // the cap.
+        let expire = |h: &Health| h.down_until.store(1, Ordering::Relaxed);
+        expire(&h);
+        assert_eq!(h.down_for(), None);
+        h.mark_down(&config);
+        let second = h.down_for().unwrap();
+        assert!(second > Duration::from_secs(150) && second <= Duration::from_secs(200));
+        expire(&h);
+        h.mark_down(&config);
+        let third = h.down_for().unwrap();
+        assert!(third > Duration::from_secs(300) && third <= Duration::from_secs(350));
+        h.mark_up();
+        assert_eq!(h.down_for(), None);
+        assert_eq!(h.failures.load(Ordering::Relaxed), 0);
     }
 }
