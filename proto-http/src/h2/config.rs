@@ -82,6 +82,10 @@ pub struct Config {
     /// Empty DATA frames without END_STREAM, and unknown frame types, per
     /// window. Default 100 per 10 s.
     pub max_empty_frames: FloodLimit,
+    /// Reset (`CANCEL`, reported as a reset) a stream whose request has
+    /// been incomplete with nothing received for it this long: the HTTP/2
+    /// form of a slow-loris body. `None` disables. Default 30 s.
+    pub request_timeout: Option<Duration>,
     /// How long the peer may take to acknowledge our SETTINGS before the
     /// connection ends with `SETTINGS_TIMEOUT` (RFC 9113 §6.5.3). Default 10 s.
     pub settings_timeout: Duration,
@@ -123,6 +127,7 @@ impl Default for Config {
             max_pings: FloodLimit::new(100, ten),
             max_priority: FloodLimit::new(1000, ten),
             max_empty_frames: FloodLimit::new(100, ten),
+            request_timeout: Some(Duration::from_secs(30)),
             settings_timeout: ten,
             idle_timeout: Some(Duration::from_secs(60)),
             send_stall_timeout: Some(Duration::from_secs(30)),

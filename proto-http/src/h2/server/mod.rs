@@ -399,6 +399,16 @@ impl ServerConnection {
         } else if due(self.idle_deadline) {
             self.idle_deadline = None;
             self.go_away();
+        } else {
+            let late: Vec<StreamId> = self
+                .streams
+                .iter()
+                .filter(|s| due(s.recv_deadline))
+                .map(|s| s.id)
+                .collect();
+            for id in late {
+                self.reset_stream(id, ErrorCode::Cancel, true);
+            }
         }
         self.settle();
     }
@@ -613,10 +623,12 @@ impl ServerConnection {
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     #[must_use = "the timer must be armed"]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let streams = self.streams.iter().filter_map(|s| s.recv_deadline).min();
         [
             self.settings_deadline,
             self.stall_deadline,
             self.idle_deadline,
+            streams,
         ]
         .into_iter()
         .flatten()
@@ -827,6 +839,12 @@ impl ServerConnection {
         }
         s.content_length = p.content_length;
         s.is_head = p.head.method() == Method::Head;
+        if !end_stream {
+            s.recv_deadline = self
+                .now
+                .zip(self.config.request_timeout)
+                .map(|(n, t)| n + t);
+        }
         self.streams.push(s);
         if p.content_length
             .is_some_and(|n| n > self.config.max_request_body)
@@ -862,6 +880,7 @@ impl ServerConnection {
             return self.reset_stream(id, ErrorCode::ProtocolError, true);
         }
         s.recv_open = false;
+        s.recv_deadline = None;
         self.events.push_back(Event::End {
             stream: id,
             trailers: Some(Box::new(trailers)),
@@ -917,6 +936,10 @@ impl ServerConnection {
         }
         let s = &mut self.streams[i];
         s.received += u64::from(len);
+        s.recv_deadline = self
+            .now
+            .zip(self.config.request_timeout)
+            .map(|(n, t)| n + t);
         if s.content_length.is_some_and(|n| s.received > n) {
             // §8.1.1: more data than content-length.
             self.release(id, len);
@@ -947,6 +970,7 @@ impl ServerConnection {
                 return self.reset_stream(id, ErrorCode::ProtocolError, true);
             }
             s.recv_open = false;
+            s.recv_deadline = None;
             self.events.push_back(Event::End {
                 stream: id,
                 trailers: None,
@@ -1381,14 +1405,13 @@ impl ServerConnection {
         self.check_closed();
     }
 
-    /// The connection failed, or it is draining with no stream left (and no
-    /// field block half-received): only the output remains to be written.
+    /// The connection failed, or it is draining with no stream left: only
+    /// the output remains to be written (a field block half-received then
+    /// is dropped; its stream would be refused anyway).
     fn is_over(&self) -> bool {
         self.closed
             || self.state == State::Failed
-            || (self.is_draining()
-                && self.streams.is_empty()
-                && self.assembler.expecting_continuation().is_none())
+            || (self.is_draining() && self.streams.is_empty())
     }
 
     fn check_closed(&mut self) {

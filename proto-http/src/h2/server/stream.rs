@@ -70,6 +70,9 @@ pub(crate) struct Stream {
     /// The response's declared length when streaming, and what was sent.
     pub(crate) declared: Option<u64>,
     pub(crate) body_sent: u64,
+    /// While the request is still arriving: when it times out if nothing
+    /// more comes ([`Config::request_timeout`](crate::h2::Config)).
+    pub(crate) recv_deadline: Option<std::time::Instant>,
 }
 
 impl Stream {
@@ -87,6 +90,7 @@ impl Stream {
             end: End::Open,
             declared: None,
             body_sent: 0,
+            recv_deadline: None,
         }
     }
 

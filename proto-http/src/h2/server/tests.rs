@@ -1363,3 +1363,40 @@ fn vectored_output_matches_flat_output() {
     };
     assert_eq!(session(true), session(false));
 }
+
+#[test]
+fn stalled_request_bodies_are_reset() {
+    let mut p = Peer::ready(Config::default());
+    p.headers(1, &post("/", &[]), false);
+    p.now += Duration::from_secs(20);
+    p.data(1, b"some", false);
+    // Progress refreshed the deadline: 20 s later it is not due yet.
+    p.now += Duration::from_secs(20);
+    p.conn.handle_timeout(p.now);
+    p.drain();
+    assert!(p.rst(1).is_none());
+    let deadline = p.conn.poll_timeout().unwrap();
+    p.conn.handle_timeout(deadline);
+    p.drain();
+    assert_eq!(p.rst(1), Some(ErrorCode::Cancel));
+    assert!(p.events.iter().any(|e| matches!(e, Event::Reset { .. })));
+    assert!(p.goaway().is_none());
+}
+
+#[test]
+fn a_half_received_field_block_does_not_keep_the_connection() {
+    // EOF in the middle of a block.
+    let mut p = Peer::ready(Config::default());
+    p.raw(kind::HEADERS, 0, 1, &[0x82]);
+    p.conn.handle_eof(p.now);
+    p.drain();
+    assert!(p.conn.is_closed());
+    // Idle timeout with a block open: GOAWAY, then closed.
+    let mut p = Peer::ready(Config::default());
+    p.raw(kind::HEADERS, 0, 1, &[0x82]);
+    let deadline = p.conn.poll_timeout().unwrap();
+    p.conn.handle_timeout(deadline);
+    p.drain();
+    assert_eq!(p.goaway(), Some(ErrorCode::NoError));
+    assert!(p.conn.is_closed());
+}
