@@ -80,6 +80,14 @@ fn copy_chunks(rows: usize) -> Vec<bytes::Bytes> {
     out
 }
 
+/// Rows in the COPY chunks (one per line).
+fn copy_rows(chunks: &[bytes::Bytes]) -> usize {
+    chunks
+        .iter()
+        .map(|c| c.iter().filter(|&&b| b == b'\n').count())
+        .sum()
+}
+
 const SQL_PREPARED: &str = "SELECT id, randomnumber FROM bench_pg_world WHERE id = $1";
 const SQL_DECODE: &str =
     "SELECT id, randomnumber, id::int8 * 1000, 'name ' || id FROM bench_pg_world WHERE id <= 1000";
@@ -156,6 +164,7 @@ async fn weft_cell_async(
                     cin.send(c).await.unwrap();
                 }
                 let n = cin.finish().await.unwrap();
+                assert_eq!(n as usize, copy_rows(chunks));
                 return rate(n, start.elapsed());
             }
             Work::Concurrent => {
@@ -257,6 +266,7 @@ fn peer_cell(
                     sink.send(c.clone()).await.unwrap();
                 }
                 let n = sink.finish().await.unwrap();
+                assert_eq!(n as usize, copy_rows(chunks));
                 return rate(n, start.elapsed());
             }
             Work::Concurrent => {

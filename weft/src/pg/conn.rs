@@ -40,7 +40,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -434,6 +436,29 @@ impl Drop for OnExit {
     }
 }
 
+/// The waker the pending read is polled with: it records that the socket
+/// woke the task, so a wake for another reason (a caller queued a request)
+/// does not retry a read that is known to be waiting (a wasted `recv`
+/// returning `EWOULDBLOCK` on readiness backends).
+struct ReadWake {
+    woken: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(w) = task {
+            w.wake();
+        }
+    }
+}
+
 /// Owns the socket: writes what the machine has to send, reads and
 /// dispatches responses, until the connection fails or every handle is
 /// gone (then it sends `Terminate`).
@@ -446,7 +471,18 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
     let mut in_write = 0usize;
     let mut terminating = false;
     let mut wakers: Vec<Waker> = Vec::new();
+    let read_wake = Arc::new(ReadWake {
+        woken: AtomicBool::new(true),
+        task: Mutex::new(None),
+    });
+    let read_waker = Waker::from(read_wake.clone());
     poll_fn(|cx| {
+        {
+            let mut t = read_wake.task.lock().unwrap_or_else(|e| e.into_inner());
+            if !t.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *t = Some(cx.waker().clone());
+            }
+        }
         loop {
             let mut progress = false;
             {
@@ -518,10 +554,13 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                         buf.reserve(32 * 1024);
                     }
                     reading.set(Some(stream.read(buf)));
+                    read_wake.woken.store(true, Ordering::Release);
                 }
             }
-            if let Some(r) = reading.as_mut().as_pin_mut()
-                && let Poll::Ready((res, buf)) = r.poll(cx)
+            let poll_read = read_wake.woken.swap(false, Ordering::AcqRel);
+            if poll_read
+                && let Some(r) = reading.as_mut().as_pin_mut()
+                && let Poll::Ready((res, buf)) = r.poll(&mut Context::from_waker(&read_waker))
             {
                 reading.set(None);
                 let buf = rbuf.insert(buf);

@@ -55,8 +55,8 @@ pub fn unique(test: &str) -> String {
     )
 }
 
-/// Runs `f` on every backend compiled in that is cheap to run here
-/// (epoll and std; io_uring too when the `uring` feature is on).
+/// Runs `f` on every backend compiled in: epoll, io_uring (which falls
+/// back to epoll where the kernel refuses it) and std.
 #[macro_export]
 macro_rules! each_backend {
     ($f:ident) => {{
@@ -64,6 +64,13 @@ macro_rules! each_backend {
         {
             eprintln!("backend: epoll");
             <weft::rt::Epoll as weft::rt::Backend>::block_on($f::<weft::rt::Epoll>());
+        }
+        #[cfg(feature = "uring")]
+        {
+            <weft::rt::Uring as weft::rt::Backend>::block_on(async {
+                eprintln!("backend: uring (driver: {})", weft::rt::uring_driver());
+                $f::<weft::rt::Uring>().await
+            });
         }
         #[cfg(feature = "std")]
         {
