@@ -28,7 +28,8 @@ impl FloodLimit {
 /// `Config { max_concurrent_streams: 32, ..Config::default() }`.
 ///
 /// Memory per connection is bounded by these values whatever the peer sends:
-/// at most `max_concurrent_streams` streams, one header block of at most
+/// at most `max_concurrent_streams` streams, request bodies of at most
+/// `max_connection_body` in all while they arrive, one header block of at most
 /// `max_header_block_size` octets being assembled, an HPACK table of
 /// `header_table_size`, at most `max_tx_backlog` octets of control frames
 /// queued before input stops being consumed, and request body data limited
@@ -69,6 +70,11 @@ pub struct Config {
     /// Largest request body (declared by `content-length` or received):
     /// the connection answers 413 and resets the stream. Default 8 MiB.
     pub max_request_body: u64,
+    /// Most request body octets, summed over the streams whose request is
+    /// still arriving, that one connection accepts: what a server that
+    /// collects whole bodies holds at worst. The stream that would pass it
+    /// is answered 413 and reset. Default 32 MiB.
+    pub max_connection_body: u64,
     /// Streams reset by the peer (or refused by us) per window before the
     /// connection ends with `ENHANCE_YOUR_CALM` (rapid reset,
     /// CVE-2023-44487). Default 200 per 10 s.
@@ -122,6 +128,7 @@ impl Default for Config {
             max_header_block_size: 32 * 1024,
             max_continuation_frames: 16,
             max_request_body: 8 * 1024 * 1024,
+            max_connection_body: 32 * 1024 * 1024,
             max_resets: FloodLimit::new(200, ten),
             max_settings: FloodLimit::new(100, ten),
             max_pings: FloodLimit::new(100, ten),

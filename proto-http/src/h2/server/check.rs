@@ -34,6 +34,7 @@ pub fn fuzz_server_conn(input: &[u8], cuts: &[usize]) {
         initial_window_size: MAX_WINDOW_SIZE,
         connection_window_size: MAX_WINDOW_SIZE,
         max_request_body: u64::MAX,
+        max_connection_body: u64::MAX,
         ..Config::default()
     };
     let whole = run(input, &[], &config, false);

@@ -945,7 +945,17 @@ impl ServerConnection {
             self.release(id, len);
             return self.reset_stream(id, ErrorCode::ProtocolError, true);
         }
-        if s.received > self.config.max_request_body {
+        let over_connection = s.received > self.config.max_request_body || {
+            let total: u64 = self
+                .streams
+                .iter()
+                .filter(|s| s.recv_open)
+                .map(|s| s.received)
+                .sum();
+            total > self.config.max_connection_body
+        };
+        let s = &mut self.streams[i];
+        if over_connection {
             let answering = s.send != SendState::Idle;
             self.release(id, len);
             if answering {

@@ -1400,3 +1400,24 @@ fn a_half_received_field_block_does_not_keep_the_connection() {
     assert_eq!(p.goaway(), Some(ErrorCode::NoError));
     assert!(p.conn.is_closed());
 }
+
+#[test]
+fn bodies_in_flight_are_bounded_per_connection() {
+    let mut p = Peer::ready(Config {
+        max_connection_body: 25_000,
+        ..Config::default()
+    });
+    p.headers(1, &post("/", &[]), false);
+    p.headers(3, &post("/", &[]), false);
+    p.data(1, &[0; 10_000], false);
+    p.data(3, &[0; 10_000], false);
+    assert!(p.rst(1).is_none() && p.rst(3).is_none());
+    // Stream 1 would bring the total to 30 000: 413 and reset.
+    p.data(1, &[0; 10_000], false);
+    assert_eq!(p.rst(1), Some(ErrorCode::NoError));
+    assert_eq!(&p.response_fields(1)[0].value[..], b"413");
+    // Its share is freed: stream 3 may go on.
+    p.data(3, &[0; 10_000], true);
+    assert!(p.rst(3).is_none());
+    assert!(matches!(p.events.last(), Some(Event::End { .. })));
+}
