@@ -1421,3 +1421,45 @@ fn bodies_in_flight_are_bounded_per_connection() {
     assert!(p.rst(3).is_none());
     assert!(matches!(p.events.last(), Some(Event::End { .. })));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A frame with a plausible header and arbitrary payload; the HEADERS
+    /// payloads are sometimes valid HPACK blocks for a request.
+    fn frame_strategy() -> impl Strategy<Value = Vec<u8>> {
+        (
+            0u8..11,
+            any::<u8>(),
+            0u32..8,
+            proptest::collection::vec(any::<u8>(), 0..40),
+            any::<bool>(),
+        )
+            .prop_map(|(kind, flags, stream, payload, valid_block)| {
+                if kind == kind::HEADERS && valid_block {
+                    let mut block = BytesMut::new();
+                    hpack::Encoder::new(hpack::EncoderConfig::default())
+                        .encode(&req("/p"), &mut block);
+                    return raw_frame(kind, flags | 0x4, stream * 2 + 1, &block).to_vec();
+                }
+                raw_frame(kind, flags, stream, &payload).to_vec()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn any_frame_sequence_keeps_the_invariants(
+            frames in proptest::collection::vec(frame_strategy(), 0..24),
+            cuts in proptest::collection::vec(0usize..2000, 0..8),
+        ) {
+            let mut input = PREFACE.to_vec();
+            input.extend_from_slice(&raw_frame(kind::SETTINGS, 0, 0, &[]));
+            for f in frames {
+                input.extend_from_slice(&f);
+            }
+            fuzz_server_conn(&input, &cuts);
+        }
+    }
+}
