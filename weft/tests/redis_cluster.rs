@@ -195,6 +195,14 @@ async fn pipelines_and_transactions(cluster: &Cluster) {
     );
     assert_eq!(replies[2].as_ref().unwrap().as_bytes(), Some(&b"4"[..]));
 
+    // A command with no meaning on a cluster refuses the whole pipeline
+    // before anything is sent.
+    let mut pipe = Pipeline::new();
+    pipe.set(format!("{p}refused"), 1).add(cmd("SCAN").with(0));
+    let e = pipe.run(cluster).await.unwrap_err();
+    assert!(matches!(e, Error::Unsupported(_)), "{e:?}");
+    assert_eq!(cluster.exists(&[format!("{p}refused")]).await.unwrap(), 0);
+
     // A transaction within one slot.
     let (a, b) = (format!("{{{p}tx}}a"), format!("{{{p}tx}}b"));
     let mut tx = Pipeline::new();

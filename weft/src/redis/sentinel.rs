@@ -15,12 +15,13 @@
 //! [`Error::NoSentinel`]. Replicas (`SENTINEL REPLICAS name`, healthy ones
 //! only) serve reads through [`SentinelClient::replica`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proto_resp::{Cmd, Frame};
 
@@ -89,9 +90,16 @@ impl SentinelConfig {
     }
 }
 
+/// How long a replica list read from the sentinels is reused.
+const REPLICAS_TTL: Duration = Duration::from_secs(5);
+
 struct Inner<B: Backend> {
     config: SentinelConfig,
     primary: Mutex<Option<(String, Client<B>)>>,
+    /// The last replica list and when it was read.
+    replicas: Mutex<Option<(Instant, Vec<String>)>>,
+    /// One client (so one per-worker pool) per replica address.
+    replica_clients: Mutex<HashMap<String, Client<B>>>,
     switches: AtomicU64,
     watching: AtomicBool,
     turn: AtomicUsize,
@@ -163,6 +171,8 @@ impl<B: Backend> SentinelClient<B> {
             inner: Arc::new(Inner {
                 config,
                 primary: Mutex::new(None),
+                replicas: Mutex::new(None),
+                replica_clients: Mutex::new(HashMap::new()),
                 switches: AtomicU64::new(0),
                 watching: AtomicBool::new(false),
                 turn: AtomicUsize::new(0),
@@ -211,6 +221,12 @@ impl<B: Backend> SentinelClient<B> {
         let client = Client::with_backend(config);
         if p.is_some() {
             self.inner.switches.fetch_add(1, Ordering::Relaxed);
+            // The old primary is a replica now, the new one no longer is.
+            *self
+                .inner
+                .replicas
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = None;
         }
         *p = Some((addr, client.clone()));
         client
@@ -330,15 +346,45 @@ impl<B: Backend> SentinelClient<B> {
     }
 
     /// A client for one healthy replica (in turn), for reads that may lag.
+    /// The replica list is read from the sentinels at most every few
+    /// seconds (and again after a failover); each replica keeps one client,
+    /// so its per-worker connections are reused.
     pub async fn replica(&self) -> Result<Client<B>, Error> {
-        let replicas = self.replica_addrs().await?;
+        let cached = self
+            .inner
+            .replicas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < REPLICAS_TTL)
+            .map(|(_, r)| r.clone());
+        let replicas = match cached {
+            Some(r) => r,
+            None => {
+                let r = self.replica_addrs().await?;
+                *self
+                    .inner
+                    .replicas
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), r.clone()));
+                r
+            }
+        };
         if replicas.is_empty() {
             return Err(Error::NoSentinel("no healthy replica".into()));
         }
-        let i = self.inner.turn.fetch_add(1, Ordering::Relaxed) % replicas.len();
-        Ok(Client::with_backend(
-            self.inner.config.node.with_address(&replicas[i])?,
-        ))
+        let addr = &replicas[self.inner.turn.fetch_add(1, Ordering::Relaxed) % replicas.len()];
+        let mut clients = self
+            .inner
+            .replica_clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(addr) {
+            return Ok(c.clone());
+        }
+        let c = Client::with_backend(self.inner.config.node.with_address(addr)?);
+        clients.insert(addr.clone(), c.clone());
+        Ok(c)
     }
 
     /// The current primary's client, discovering it if needed, and starting

@@ -790,6 +790,12 @@ impl<B: Backend> ClusterClient<B> {
         if cmds.len() >= 2 && is(cmds.first(), b"MULTI") && is(cmds.last(), b"EXEC") {
             return self.run_transaction(&cmds).await;
         }
+        // Refused as a whole before anything is sent.
+        for c in &cmds {
+            if let (Route::Unsupported(why), _) = route(c) {
+                return Err(Error::Unsupported(why));
+            }
+        }
         let map = self.loaded_map().await?;
         let mut out: Vec<Option<Frame>> = vec![None; cmds.len()];
         // Node -> (replica?, positions).
