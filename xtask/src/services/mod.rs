@@ -264,6 +264,11 @@ trait Service {
     fn wait_ready(&self) -> Result;
     /// Stops our instance with main process `pid` and waits until it is gone.
     fn stop(&self, pid: u32) -> Result;
+    /// For a running set-up of several processes: what is wrong with it
+    /// (members down, not formed), if anything. `up` repairs it.
+    fn problems(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The instances one `up` call started, to be stopped by [`Started::down`].
@@ -374,7 +379,13 @@ pub fn status(config: &Config) -> Result {
         let name = service.name();
         let addr = format!("{HOST}:{}", service.port());
         let state = match service.state() {
-            Ok(State::Ours(pid)) => format!("running (ours, pid {pid})"),
+            Ok(State::Ours(pid)) => match service.problems() {
+                None => format!("running (ours, pid {pid})"),
+                Some(p) => {
+                    down += 1;
+                    format!("degraded (ours, pid {pid}): {p}")
+                }
+            },
             Ok(State::Foreign) => "running (not ours)".to_string(),
             Ok(State::Down) => {
                 down += 1;

@@ -158,6 +158,19 @@ impl Service for Cluster {
         self.wait_healthy()
     }
 
+    fn problems(&self) -> Option<String> {
+        let down: Vec<u16> = self
+            .nodes
+            .iter()
+            .filter(|n| n.ours().is_none() && !n.answers())
+            .map(|n| n.port())
+            .collect();
+        if !down.is_empty() {
+            return Some(format!("nodes down: {down:?}"));
+        }
+        (!self.healthy()).then(|| "cluster_state is not ok on every node".to_string())
+    }
+
     fn stop(&self, _pid: u32) -> Result {
         let mut failed = Vec::new();
         for node in &self.nodes {

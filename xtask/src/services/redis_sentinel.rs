@@ -180,6 +180,19 @@ impl Service for Sentinels {
         self.wait_healthy()
     }
 
+    fn problems(&self) -> Option<String> {
+        let down: Vec<u16> = self
+            .all()
+            .filter(|n| n.ours().is_none() && !n.answers())
+            .map(|n| n.port())
+            .collect();
+        if !down.is_empty() {
+            return Some(format!("down: {down:?}"));
+        }
+        (!self.healthy())
+            .then(|| "the sentinels do not agree on a primary with two replicas yet".to_string())
+    }
+
     fn stop(&self, _pid: u32) -> Result {
         let mut failed = Vec::new();
         for node in self.sentinels.iter().chain(&self.data) {
