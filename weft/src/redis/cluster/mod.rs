@@ -82,6 +82,20 @@ pub enum ReadFrom {
 }
 
 /// How to reach a cluster.
+///
+/// Credentials, protocol, timeouts and pool sizes are per node, in
+/// [`node`](Self::node):
+///
+/// ```
+/// use weft::redis::{ClusterConfig, Config, ReadFrom};
+///
+/// let node = Config::from_url("redis://app:secret@placeholder")?;
+/// let config = ClusterConfig::new(["10.0.0.1:7000", "10.0.0.2:7000"])
+///     .node(node)
+///     .read_from(ReadFrom::PreferReplica);
+/// assert_eq!(config.node.username.as_deref(), Some("app"));
+/// # Ok::<_, weft::redis::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ClusterConfig {
