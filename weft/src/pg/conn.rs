@@ -483,6 +483,9 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                 *t = Some(cx.waker().clone());
             }
         }
+        // Reads per poll before yielding to the worker's other tasks, so a
+        // fast server cannot monopolise the worker.
+        let mut budget = 32u32;
         loop {
             let mut progress = false;
             {
@@ -585,6 +588,12 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                             w.wake();
                         }
                         progress = true;
+                        budget -= 1;
+                        if budget == 0 {
+                            // Come back after the others had their turn.
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
                     Err(e) => {
