@@ -32,7 +32,15 @@ fn router() -> Router {
             weft::rt::time::sleep(Duration::from_millis(50)).await;
             "slow"
         })
+        .get("/started", |_r: Request| async {
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            weft::rt::time::sleep(Duration::from_millis(100)).await;
+            "slow"
+        })
 }
+
+/// How many `/started` handlers began (the shutdown test waits for one).
+static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn start(kind: BackendKind) -> RunningServer {
     Server::bind("127.0.0.1:0".parse().unwrap())
@@ -495,8 +503,12 @@ fn shutdown_sends_goaway_and_lets_open_streams_finish() {
         // Make sure the connection is established and served first.
         r.get(1, "/plaintext");
         assert_eq!(r.response(1).1, b"Hello, World!");
-        r.get(3, "/slow");
-        std::thread::sleep(Duration::from_millis(10));
+        // Shut down only once the handler of stream 3 runs.
+        let before = STARTED.load(std::sync::atomic::Ordering::SeqCst);
+        r.get(3, "/started");
+        while STARTED.load(std::sync::atomic::Ordering::SeqCst) == before {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let stopper = std::thread::spawn(move || server.shutdown(Duration::from_secs(5)));
         let mut saw_goaway = None;
         let mut body = Vec::new();
