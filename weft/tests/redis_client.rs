@@ -324,3 +324,31 @@ fn std_timed_out_blocking_call_does_not_desynchronise() {
 fn std_pool_limits_and_acquire_deadline() {
     pool_limits_and_acquire_deadline::<Std>();
 }
+
+/// The same driver on io_uring (completion-based reads and writes; falls
+/// back to epoll where the kernel refuses io_uring).
+#[cfg(feature = "uring")]
+mod uring {
+    use super::*;
+    use weft::rt::Uring;
+
+    #[test]
+    fn uring_commands_share_one_connection_per_worker() {
+        commands_share_one_connection_per_worker::<Uring>();
+    }
+
+    #[test]
+    fn uring_timed_out_blocking_call_does_not_desynchronise() {
+        timed_out_blocking_call_does_not_desynchronise::<Uring>();
+    }
+
+    #[test]
+    fn uring_response_timeout_keeps_the_shared_connection_in_step() {
+        response_timeout_keeps_the_shared_connection_in_step::<Uring>();
+    }
+
+    #[test]
+    fn uring_reconnects_after_the_server_drops_the_connection() {
+        reconnects_after_the_server_drops_the_connection::<Uring>();
+    }
+}
