@@ -133,6 +133,26 @@ fn curl_upgrade_prior_knowledge_and_http1_on_one_port() {
             &format!("{base}/echo"),
         ]);
         assert_eq!(out, "abc");
+        // An upload far larger than the receive windows: WINDOW_UPDATEs
+        // must flow while the body is collected.
+        let big: String = (0..1_500_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let path =
+            std::env::temp_dir().join(format!("weft-h2-upload-{kind}-{}", std::process::id()));
+        std::fs::write(&path, &big).unwrap();
+        let echoed = curl(&[
+            "--http2-prior-knowledge",
+            "--data-binary",
+            &format!("@{}", path.display()),
+            &format!("{base}/echo"),
+        ]);
+        std::fs::remove_file(&path).ok();
+        assert!(
+            echoed == big,
+            "{kind}: 1.5 MB upload echoed {} bytes",
+            echoed.len()
+        );
         // A body larger than the initial windows.
         let out = curl(&["--http2-prior-knowledge", &format!("{base}/big")]);
         assert_eq!(out.len(), 100_000, "{kind}: big body");
