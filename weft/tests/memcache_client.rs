@@ -239,7 +239,7 @@ async fn eventually(what: &str, mut cond: impl AsyncFnMut() -> bool) {
 }
 
 /// Keys whose ring server is `idx`.
-fn keys_on(client: &Client<Epoll>, idx: usize, pre: &str, n: usize) -> Vec<String> {
+fn keys_on<B: Backend>(client: &Client<B>, idx: usize, pre: &str, n: usize) -> Vec<String> {
     (0..)
         .map(|i| format!("{pre}{i}"))
         .filter(|k| client.server_index(k) == idx)
@@ -247,8 +247,7 @@ fn keys_on(client: &Client<Epoll>, idx: usize, pre: &str, n: usize) -> Vec<Strin
         .collect()
 }
 
-#[test]
-fn fail_policy_marks_down_and_recovers() {
+fn fail_policy_marks_down_and_recovers<B: Backend>() {
     let Some(addrs) = addrs() else { return };
     let Some(mut own) = OwnMemcached::start() else {
         return;
@@ -258,11 +257,11 @@ fn fail_policy_marks_down_and_recovers() {
         .server(Server::new(&own.addr().to_string()).unwrap())
         .failover(Failover::Fail)
         .retry(Duration::from_millis(200), Duration::from_secs(1));
-    let client = Client::<Epoll>::with_backend(cfg).unwrap();
-    let pre = prefix("fail-policy");
+    let client = Client::<B>::with_backend(cfg).unwrap();
+    let pre = prefix(&format!("fail-policy-{}", B::NAME));
     let own_keys = keys_on(&client, 1, &pre, 20);
     let shared_keys = keys_on(&client, 0, &pre, 20);
-    Epoll::block_on(async {
+    B::block_on(async {
         for k in own_keys.iter().chain(&shared_keys) {
             client.set(k, "v", opts()).await.unwrap();
         }
@@ -305,11 +304,21 @@ fn fail_policy_marks_down_and_recovers() {
             &client.get(&own_keys[0]).await.unwrap().unwrap().value[..],
             b"back"
         );
-        let direct = Connection::connect::<Epoll>(own.addr(), client.config())
+        let direct = Connection::connect::<B>(own.addr(), client.config())
             .await
             .unwrap();
         assert!(direct.get(&own_keys[0]).await.unwrap().is_some());
     });
+}
+
+#[test]
+fn epoll_fail_policy_marks_down_and_recovers() {
+    fail_policy_marks_down_and_recovers::<Epoll>();
+}
+
+#[test]
+fn std_fail_policy_marks_down_and_recovers() {
+    fail_policy_marks_down_and_recovers::<Std>();
 }
 
 /// The rehash policy under load: tasks keep reading and writing while the
