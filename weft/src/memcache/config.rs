@@ -101,6 +101,8 @@ pub enum Failover {
     /// Its keys go to the next live server on the ring (as libmemcached's
     /// "auto eject hosts"), and come back once it answers again. A request
     /// whose connect failed (nothing was sent) is retried there at once.
+    /// Values written during the outage stay on the stand-in server: if the
+    /// server fails again, they can be read back stale (set a TTL).
     Rehash,
 }
 
