@@ -75,9 +75,10 @@ pub struct Config {
     /// collects whole bodies holds at worst. The stream that would pass it
     /// is answered 413 and reset. Default 32 MiB.
     pub max_connection_body: u64,
-    /// Streams reset by the peer (or refused by us) per window before the
-    /// connection ends with `ENHANCE_YOUR_CALM` (rapid reset,
-    /// CVE-2023-44487). Default 200 per 10 s.
+    /// Streams reset by the peer, refused by us, or reset by us because of
+    /// a stream error the peer caused, per window, before the connection
+    /// ends with `ENHANCE_YOUR_CALM` (rapid reset, CVE-2023-44487, and its
+    /// malformed-frame variant). Default 200 per 10 s.
     pub max_resets: FloodLimit,
     /// SETTINGS frames (not ACKs) per window. Default 100 per 10 s.
     pub max_settings: FloodLimit,

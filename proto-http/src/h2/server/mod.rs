@@ -737,6 +737,13 @@ impl ServerConnection {
     }
 
     fn on_frame_error(&mut self, e: FrameError) {
+        if !self.got_settings && e.stream_id().is_some() {
+            // §3.4: the preface's SETTINGS comes first.
+            return self.fail(ConnError::new(
+                ConnErrorKind::SettingsExpected,
+                ErrorCode::ProtocolError,
+            ));
+        }
         match e.stream_id() {
             // §6.10: nothing but CONTINUATION may interrupt a field block.
             Some(_) if self.assembler.expecting_continuation().is_some() => {
@@ -747,7 +754,7 @@ impl ServerConnection {
             }
             // §6.9, §6.3, §6.1 stream errors on an idle stream are still
             // stream errors here: the RST_STREAM answers them.
-            Some(id) => self.reset_stream(id, e.error_code(), true),
+            Some(id) => self.fault(id, e.error_code()),
             None => self.fail(e.into()),
         }
     }
@@ -804,7 +811,7 @@ impl ServerConnection {
         }
         if priority.is_some_and(|p| p.dependency == id) {
             // §5.3.1: a stream cannot depend on itself.
-            return self.reset_stream(id, ErrorCode::ProtocolError, true);
+            return self.fault(id, ErrorCode::ProtocolError);
         }
         if self.streams.len() >= self.config.max_concurrent_streams as usize {
             // §5.1.2: refused, and counted like a reset (CVE-2023-44487).
@@ -819,7 +826,7 @@ impl ServerConnection {
             match request::request(&self.fields, end_stream) {
                 Ok(p) => Some(p),
                 // §8.1.1: malformed, a stream error PROTOCOL_ERROR.
-                Err(_) => return self.reset_stream(id, ErrorCode::ProtocolError, true),
+                Err(_) => return self.fault(id, ErrorCode::ProtocolError),
             }
         };
         let mut s = Stream::new(
@@ -835,7 +842,7 @@ impl ServerConnection {
         };
         if end_stream && p.content_length.is_some_and(|n| n != 0) {
             // §8.1.1: content-length disagrees with the (empty) body.
-            return self.reset_stream(id, ErrorCode::ProtocolError, true);
+            return self.fault(id, ErrorCode::ProtocolError);
         }
         s.content_length = p.content_length;
         s.is_head = p.head.method() == Method::Head;
@@ -868,16 +875,16 @@ impl ServerConnection {
         let id = self.streams[i].id;
         if !self.streams[i].recv_open {
             // §5.1 half-closed (remote): STREAM_CLOSED.
-            return self.reset_stream(id, ErrorCode::StreamClosed, true);
+            return self.fault(id, ErrorCode::StreamClosed);
         }
         // §8.1: trailers end the stream and carry no pseudo-headers.
         let trailers = match (end_stream && !too_large).then(|| request::trailers(&self.fields)) {
             Some(Ok(t)) => t,
-            _ => return self.reset_stream(id, ErrorCode::ProtocolError, true),
+            _ => return self.fault(id, ErrorCode::ProtocolError),
         };
         let s = &mut self.streams[i];
         if s.content_length.is_some_and(|n| n != s.received) {
-            return self.reset_stream(id, ErrorCode::ProtocolError, true);
+            return self.fault(id, ErrorCode::ProtocolError);
         }
         s.recv_open = false;
         s.recv_deadline = None;
@@ -908,19 +915,19 @@ impl ServerConnection {
             // §5.1 closed: STREAM_CLOSED, unless we reset it (§5.4.2: frames
             // in flight are ignored).
             if self.recent.get(id) != Some(true) {
-                self.reset_stream(id, ErrorCode::StreamClosed, true);
+                self.fault(id, ErrorCode::StreamClosed);
             }
             return;
         };
         if !self.streams[i].recv_open {
             // §5.1 half-closed (remote): STREAM_CLOSED.
             self.release_connection(flow);
-            return self.reset_stream(id, ErrorCode::StreamClosed, true);
+            return self.fault(id, ErrorCode::StreamClosed);
         }
         if self.streams[i].recv_window.on_data(flow).is_err() {
             // §6.9.1: a stream error FLOW_CONTROL_ERROR.
             self.release_connection(flow);
-            return self.reset_stream(id, ErrorCode::FlowControlError, true);
+            return self.fault(id, ErrorCode::FlowControlError);
         }
         let len = d.data.len() as u32;
         // Padding is never seen by the application: credit it back now.
@@ -943,7 +950,7 @@ impl ServerConnection {
         if s.content_length.is_some_and(|n| s.received > n) {
             // §8.1.1: more data than content-length.
             self.release(id, len);
-            return self.reset_stream(id, ErrorCode::ProtocolError, true);
+            return self.fault(id, ErrorCode::ProtocolError);
         }
         let over_connection = s.received > self.config.max_request_body || {
             let total: u64 = self
@@ -977,7 +984,7 @@ impl ServerConnection {
         if d.end_stream {
             let s = &mut self.streams[i];
             if s.content_length.is_some_and(|n| n != s.received) {
-                return self.reset_stream(id, ErrorCode::ProtocolError, true);
+                return self.fault(id, ErrorCode::ProtocolError);
             }
             s.recv_open = false;
             s.recv_deadline = None;
@@ -1066,7 +1073,7 @@ impl ServerConnection {
         }
         match self.index(id) {
             Some(i) if self.streams[i].send_window.increase(w.increment).is_err() => {
-                self.reset_stream(id, ErrorCode::FlowControlError, true);
+                self.fault(id, ErrorCode::FlowControlError);
             }
             Some(_) => {}
             None if self.is_idle(id) => self.fail(ConnError::new(
@@ -1145,6 +1152,18 @@ impl ServerConnection {
             ConnErrorKind::RapidReset,
             ErrorCode::EnhanceYourCalm,
         ));
+    }
+
+    /// A stream error the peer caused (§5.4.2). Counted with resets, so
+    /// that a peer cannot make us reset streams without limit by sending
+    /// malformed frames instead of RST_STREAM (the "MadeYouReset" variant of
+    /// CVE-2023-44487).
+    fn fault(&mut self, id: StreamId, code: ErrorCode) {
+        let now = self.now.unwrap_or_else(Instant::now);
+        if self.resets.hit(now, self.config.max_resets) {
+            return self.rapid_reset();
+        }
+        self.reset_stream(id, code, true);
     }
 
     /// Sends RST_STREAM for `id`, drops the stream (reporting it when

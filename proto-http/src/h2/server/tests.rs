@@ -1463,3 +1463,27 @@ mod props {
         }
     }
 }
+
+#[test]
+fn stream_errors_the_peer_provokes_count_as_resets() {
+    // Malformed PRIORITY frames make us reset streams: a flood of them ends
+    // the connection like a flood of RST_STREAM does.
+    let mut p = Peer::ready(Config::default());
+    let mut wire = BytesMut::new();
+    for i in 0..300u32 {
+        wire.extend_from_slice(&raw_frame(kind::PRIORITY, 0, 1 + 2 * i, &[0; 4]));
+    }
+    p.send(wire);
+    assert_conn_error(&mut p, ErrorCode::EnhanceYourCalm);
+    // So do requests that are malformed, one after the other.
+    let mut p = Peer::ready(Config::default());
+    let mut wire = BytesMut::new();
+    let mut block = BytesMut::new();
+    for i in 0..300u32 {
+        block.clear();
+        p.enc.encode(&req("/")[..3], &mut block);
+        frame::encode_header_block(StreamId::new(1 + 2 * i), &block, true, 16_384, &mut wire);
+    }
+    p.send(wire);
+    assert_conn_error(&mut p, ErrorCode::EnhanceYourCalm);
+}
