@@ -79,7 +79,10 @@ impl Server {
         }
     }
 
-    /// Resolves the address (no DNS lookup for an IP literal).
+    /// Resolves the address. An IP literal needs no lookup; a host name is
+    /// looked up with the system resolver, which blocks the calling worker
+    /// while it runs (it is done once per connect): prefer IP addresses on
+    /// a busy server.
     pub fn socket_addr(&self) -> Result<SocketAddr, Error> {
         (self.host.as_str(), self.port)
             .to_socket_addrs()
