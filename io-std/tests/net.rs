@@ -135,8 +135,12 @@ fn half_close_lets_the_peer_answer() {
 fn peer_reset_is_an_error_not_a_panic() {
     let peer = std::net::TcpListener::bind(local()).unwrap();
     let addr = peer.local_addr().unwrap();
+    // The reset waits until our connect has completed: a reset racing the
+    // handshake is (rightly) reported by connect itself.
+    let (connected, wait_connected) = std::sync::mpsc::channel::<()>();
     let resetter = std::thread::spawn(move || {
         let (s, _) = peer.accept().unwrap();
+        wait_connected.recv().unwrap();
         // Linger 0: close sends RST instead of FIN.
         socket2::SockRef::from(&s)
             .set_linger(Some(Duration::ZERO))
@@ -145,6 +149,7 @@ fn peer_reset_is_an_error_not_a_panic() {
     });
     Std::block_on(async move {
         let client = Std::connect(addr).await.unwrap();
+        connected.send(()).unwrap();
         resetter.join().unwrap();
         let (res, _) = client.read(Vec::with_capacity(16)).await;
         let err = res.expect_err("read after RST must fail");
