@@ -14,7 +14,7 @@ use bytes::Bytes;
 use memcache_support::{OwnMemcached, PROTOCOLS, addr, prefix};
 use weft::memcache::meta::{Command, Flag, Mode, Reply};
 use weft::memcache::{
-    CasOutcome, Config, Connection, Error, KeyError, Limits, Protocol, StoreOptions,
+    CasOutcome, Config, Connection, Error, GetMode, KeyError, Limits, Protocol, StoreOptions,
 };
 use weft::rt::{Backend, Epoll, Std, Uring, spawn, time};
 
@@ -126,6 +126,23 @@ async fn every_command(conn: &Connection, pre: &str) {
     let it = conn.gats(k("a"), 600).await.unwrap().unwrap();
     assert!(it.cas.is_some());
     assert_eq!(conn.gat(k("missing"), 1).await.unwrap(), None);
+
+    // A get-and-touch of many keys: 2,000 keys make a 60 KB text line,
+    // which memcached would refuse for gat (it reads those whole), so it
+    // goes out in several; the hits come back as one answer.
+    let many: Vec<String> = (0..2000).map(|i| k(&format!("many-{i:05}"))).collect();
+    conn.set(&many[3], "three", opts(0, 0)).await.unwrap();
+    conn.set(&many[1999], "last", opts(0, 0)).await.unwrap();
+    for mode in [
+        GetMode::Gat(300),
+        GetMode::Gats(300),
+        GetMode::Get,
+        GetMode::Gets,
+    ] {
+        let hits = conn.retrieve(mode, &many).await.unwrap();
+        let got: Vec<&[u8]> = hits.iter().map(|i| &i.value[..]).collect();
+        assert_eq!(got, [&b"three"[..], b"last"], "{p:?} {mode:?}");
+    }
 
     // noreply storage: completes, and the effect is visible afterwards.
     let quiet = StoreOptions {

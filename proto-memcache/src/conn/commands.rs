@@ -10,6 +10,11 @@ use crate::event::ReqId;
 use crate::meta::{self, Flag, Mode};
 use crate::text::encode::{self as tenc, GetMode, StoreMode, check_keys};
 
+/// Longest text `gat`/`gats` line sent (see [`Connection::retrieve`]).
+const MAX_GAT_LINE: usize = 2048;
+/// `gats <exptime>\r\n` at its longest.
+const GAT_LINE_OVERHEAD: usize = "gats 4294967295\r\n".len();
+
 impl Connection {
     /// `get <key>*`: the response is [`Response::Values`](crate::Response::Values) with the hits.
     pub fn get<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> Result<ReqId, UsageError> {
@@ -23,7 +28,8 @@ impl Connection {
 
     /// Any retrieval: `get`, `gets`, `gat`, `gats`, for one key or many.
     ///
-    /// Text: one `get k1 k2…` line. Meta: `mg <k> v f k q O<n>` per key then
+    /// Text: one `get k1 k2…` line (`gat`/`gats` split into lines of at most
+    /// 2048 bytes, which memcached reads whole). Meta: `mg <k> v f k q O<n>` per key then
     /// `mn` (one key: no `q`, no `mn`). Binary: `GetKQ` (or `GatKQ`) per key
     /// then `Noop` (one key: `GetK`/`GatK`). Misses are
     /// simply absent from [`Response::Values`](crate::Response::Values).
@@ -35,6 +41,32 @@ impl Connection {
         self.check_open()?;
         let limits = &self.config.limits;
         match self.config.protocol {
+            Protocol::Text if matches!(mode, GetMode::Gat(_) | GetMode::Gats(_)) => {
+                // memcached reads a command line whole only up to its read
+                // buffer, except `get`/`gets`, which it streams: a longer
+                // `gat`/`gats` line makes it close the connection (1.6.18
+                // resets at 16 KiB; older versions check 2048 bytes; see
+                // try_read_command_ascii). Long ones go out as several
+                // lines, parts of one request whose hits are merged.
+                check_keys(keys, limits)?;
+                let id = self.id();
+                let mut start = 0;
+                while start < keys.len() {
+                    let mut end = start;
+                    let mut len = GAT_LINE_OVERHEAD;
+                    while end < keys.len()
+                        && (end == start || len + 1 + keys[end].as_ref().len() <= MAX_GAT_LINE)
+                    {
+                        len += 1 + keys[end].as_ref().len();
+                        end += 1;
+                    }
+                    tenc::get(&mut self.out, mode, &keys[start..end], &self.config.limits)?;
+                    let last = end == keys.len();
+                    self.push(id, Op::Get { keys: end }, None, false, last);
+                    start = end;
+                }
+                Ok(id)
+            }
             Protocol::Text => {
                 tenc::get(&mut self.out, mode, keys, limits)?;
                 let id = self.id();

@@ -620,3 +620,89 @@ fn single_key_gets_are_not_quiet() {
         ]
     );
 }
+
+#[test]
+fn text_gat_with_many_keys_goes_out_in_lines_memcached_reads_whole() {
+    // memcached closes the connection on a `gat` line longer than its read
+    // buffer (it streams only `get`/`gets`), so long ones are split.
+    let keys: Vec<String> = (0..300).map(|i| format!("key-{i:05}-xxxxxxxxxx")).collect();
+    let setup = |c: &mut Connection| {
+        c.retrieve(GetMode::Gats(100), &keys).unwrap();
+        c.version().unwrap();
+    };
+    let mut c = conn(Protocol::Text);
+    setup(&mut c);
+    let out = sent(&mut c);
+    let lines: Vec<&[u8]> = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let (gats, version) = lines.split_at(lines.len() - 1);
+    assert_eq!(version, [&b"version\r"[..]]);
+    assert!(gats.len() > 1);
+    let mut sent_keys = Vec::new();
+    for l in gats {
+        assert!(l.len() < 2048, "{} bytes", l.len() + 1);
+        assert!(l.starts_with(b"gats 100 "));
+        sent_keys.extend(l[..l.len() - 1].split(|&b| b == b' ').skip(2));
+    }
+    let want: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+    assert_eq!(sent_keys, want, "every key once, in order");
+
+    // A hit in the first line's answer and one in the last; one END each.
+    let mut reply = Vec::new();
+    for i in 0..gats.len() {
+        if i == 0 {
+            reply.extend_from_slice(b"VALUE key-00000-xxxxxxxxxx 1 1 7\r\na\r\n");
+        }
+        if i == gats.len() - 1 {
+            reply.extend_from_slice(b"VALUE key-00299-xxxxxxxxxx 2 1 8\r\nb\r\n");
+        }
+        reply.extend_from_slice(b"END\r\n");
+    }
+    reply.extend_from_slice(b"VERSION 1.6.18\r\n");
+    let ev = split_invariant(Protocol::Text, setup, &reply);
+    assert_eq!(
+        ev,
+        vec![
+            resp(
+                ReqId(1),
+                Response::Values(vec![
+                    item(b"key-00000-xxxxxxxxxx", 1, Some(7), b"a"),
+                    item(b"key-00299-xxxxxxxxxx", 2, Some(8), b"b"),
+                ])
+            ),
+            resp(ReqId(2), Response::Version(Bytes::from_static(b"1.6.18"))),
+        ]
+    );
+
+    // An error answering one line fails the whole request, and only it.
+    let mut c = conn(Protocol::Text);
+    setup(&mut c);
+    let _ = sent(&mut c);
+    let mut reply = b"SERVER_ERROR out of memory\r\n".to_vec();
+    for _ in 1..gats.len() {
+        reply.extend_from_slice(b"END\r\n");
+    }
+    reply.extend_from_slice(b"VERSION 1\r\n");
+    feed(&mut c, &reply).unwrap();
+    let ev = events(&mut c);
+    assert!(
+        matches!(
+            &ev[0],
+            Event::Response {
+                response: Response::Error(_),
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+    assert!(matches!(
+        &ev[1],
+        Event::Response {
+            response: Response::Version(_),
+            ..
+        }
+    ));
+    assert_eq!(ev.len(), 2);
+}
