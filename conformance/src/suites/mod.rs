@@ -7,6 +7,7 @@
 //! [`Case`]: crate::framework::Case
 
 pub mod h1;
+pub mod h2;
 pub mod memcache;
 pub mod pg;
 pub mod resp;
@@ -14,7 +15,7 @@ pub mod resp;
 use crate::framework::Suite;
 
 /// Every suite, in the order `--list` shows them.
-pub const ALL: &[Suite] = &[h1::SUITE, resp::SUITE, memcache::SUITE, pg::SUITE];
+pub const ALL: &[Suite] = &[h1::SUITE, h2::SUITE, resp::SUITE, memcache::SUITE, pg::SUITE];
 
 /// The suite called `name`.
 pub fn find(name: &str) -> Option<&'static Suite> {

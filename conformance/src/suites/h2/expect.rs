@@ -1,0 +1,159 @@
+//! What a case waits for after sending something wrong, accepting every
+//! behaviour RFC 9113 allows.
+//!
+//! - A connection error (§5.4.1): a GOAWAY with one of the named codes, or
+//!   the connection closed (the GOAWAY is only a SHOULD).
+//! - A stream error (§5.4.2): a RST_STREAM on the stream with one of the
+//!   codes, or the same treated as a connection error ("an endpoint MAY
+//!   choose to treat a stream error as a connection error", §5.4.1).
+//! - A malformed request (§8.1.1): a stream error of type PROTOCOL_ERROR,
+//!   or an HTTP 4xx response closing the stream ("a server MAY send an
+//!   HTTP response prior to closing or resetting the stream").
+
+use super::conn::{Conn, Event};
+use super::frame::{code, flag, ty};
+use crate::framework::{CaseResult, Pass, fail};
+
+fn names(codes: &[u32]) -> String {
+    codes
+        .iter()
+        .map(|c| code::name(*c))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Up to the last few events, for failure messages.
+struct Log(Vec<String>);
+
+impl Log {
+    fn push(&mut self, ev: &Event) {
+        if self.0.len() == 6 {
+            self.0.remove(0);
+        }
+        self.0.push(ev.describe());
+    }
+
+    fn then(&self, last: &Event) -> String {
+        let mut all = self.0.clone();
+        all.push(last.describe());
+        all.join(", then ")
+    }
+}
+
+/// A connection error with one of `codes`.
+pub fn connection_error(c: &mut Conn, codes: &[u32]) -> CaseResult {
+    let want = format!("connection error {}: GOAWAY or close", names(codes));
+    let mut log = Log(Vec::new());
+    loop {
+        let ev = c.event();
+        match &ev {
+            Event::Frame(f) if f.ty == ty::GOAWAY => {
+                let got = f.error_code().unwrap_or(u32::MAX);
+                if codes.contains(&got) {
+                    return Ok(Pass::ok());
+                }
+                return Err(fail(want, log.then(&ev)));
+            }
+            Event::Closed | Event::Reset => {
+                return Ok(Pass::note("connection closed without a GOAWAY"));
+            }
+            Event::Timeout | Event::Broken(_) => return Err(fail(want, log.then(&ev))),
+            _ => log.push(&ev),
+        }
+    }
+}
+
+/// A stream error on `stream` with one of `codes` (or the same as a
+/// connection error).
+pub fn stream_error(c: &mut Conn, stream: u32, codes: &[u32]) -> CaseResult {
+    stream_outcome(c, stream, codes, false)
+}
+
+/// A malformed request on `stream` (§8.1.1): a PROTOCOL_ERROR stream or
+/// connection error, or a 4xx response.
+pub fn malformed(c: &mut Conn, stream: u32) -> CaseResult {
+    stream_outcome(c, stream, &[code::PROTOCOL_ERROR], true)
+}
+
+fn stream_outcome(c: &mut Conn, stream: u32, codes: &[u32], response_ok: bool) -> CaseResult {
+    let want = format!(
+        "stream error {} on stream {stream}: RST_STREAM (or GOAWAY){}",
+        names(codes),
+        if response_ok {
+            " or a 4xx response"
+        } else {
+            ""
+        }
+    );
+    let mut log = Log(Vec::new());
+    let mut answered: Option<u16> = None;
+    loop {
+        let ev = c.event();
+        match &ev {
+            Event::Frame(f) if f.ty == ty::RST_STREAM && f.stream_id() == stream => {
+                let got = f.error_code().unwrap_or(u32::MAX);
+                if codes.contains(&got) {
+                    return Ok(match answered {
+                        Some(s) => Pass::note(format!("a {s} response, then RST_STREAM")),
+                        None => Pass::ok(),
+                    });
+                }
+                return Err(fail(want, log.then(&ev)));
+            }
+            Event::Frame(f) if f.ty == ty::GOAWAY => {
+                let got = f.error_code().unwrap_or(u32::MAX);
+                if codes.contains(&got) {
+                    return Ok(Pass::note("treated as a connection error (GOAWAY)"));
+                }
+                return Err(fail(want, log.then(&ev)));
+            }
+            Event::Headers(h) if h.stream == stream => match h.status() {
+                // An interim response, or trailers: keep reading.
+                Some(s) if (100..200).contains(&s) => log.push(&ev),
+                None => log.push(&ev),
+                Some(s) => {
+                    // A response head: the server may still reset the
+                    // stream after it; a response that ends the stream is
+                    // an answer, acceptable only as a 4xx to a malformed
+                    // request.
+                    answered = Some(s);
+                    log.push(&ev);
+                    if h.end_stream {
+                        return answered_outcome(s, response_ok, want, &log);
+                    }
+                }
+            },
+            Event::Frame(f)
+                if f.ty == ty::DATA && f.stream_id() == stream && f.has(flag::END_STREAM) =>
+            {
+                if let Some(s) = answered {
+                    log.push(&ev);
+                    return answered_outcome(s, response_ok, want, &log);
+                }
+                log.push(&ev);
+            }
+            Event::Closed | Event::Reset => {
+                return Ok(Pass::note("connection closed"));
+            }
+            Event::Timeout | Event::Broken(_) => return Err(fail(want, log.then(&ev))),
+            _ => log.push(&ev),
+        }
+    }
+}
+
+/// A response to the stream ended it with status `s`.
+fn answered_outcome(s: u16, response_ok: bool, want: String, log: &Log) -> CaseResult {
+    if response_ok && (400..500).contains(&s) {
+        Ok(Pass::note(format!(
+            "answered {s} (§8.1.1 allows a response before closing the stream)"
+        )))
+    } else {
+        Err(fail(want, log.0.join(", then ")))
+    }
+}
+
+/// The connection still works (a PING is answered) and no error came.
+pub fn still_usable(c: &mut Conn) -> CaseResult {
+    c.ping_pong()?;
+    Ok(Pass::ok())
+}
