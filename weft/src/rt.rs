@@ -14,10 +14,10 @@
 pub use io_core::backend::{AsyncListener, AsyncStream, Backend};
 pub use io_core::buf::{BufResult, IoBuf, IoBufMut};
 pub use io_core::executor::{JoinError, JoinHandle, spawn, task_count, yield_now};
+pub use io_core::join_all::join_all;
 pub use io_core::runtime::{
     ServeConfig, ServerHandle, available_cores, shutdown_signal, worker_index,
 };
-pub use io_core::join_all::join_all;
 pub use io_core::select::{Either, select};
 pub use io_core::{sync, time};
 
