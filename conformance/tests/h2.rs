@@ -46,3 +46,64 @@ fn h2_suite_against_weft_finds_only_the_known_deviations() {
     assert_eq!(report.skip_count(), 0, "{}", report.summary());
     assert!(report.pass_count() >= 100, "{}", report.summary());
 }
+
+fn conformance(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn command_line_sections_and_the_upgrade_option() {
+    let server = demo();
+    let addr = server.local_addr().to_string();
+
+    // The RFC prefix is optional in --section: 6.5.2 selects 9113-6.5.2.
+    let (code, out) = conformance(&["h2", "--addr", &addr, "--section", "6.5.2"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("PASS  9113-6.5.2").count(), 5, "{out}");
+
+    // The upgrade cases run by default and skip with --upgrade off.
+    let (code, out) = conformance(&["h2", "--addr", &addr, "--section", "7540-3.2"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("PASS  7540-3.2").count(), 4, "{out}");
+    let (code, out) = conformance(&[
+        "h2",
+        "--addr",
+        &addr,
+        "--section",
+        "7540-3.2",
+        "--upgrade",
+        "off",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("SKIP  7540-3.2").count(), 4, "{out}");
+    server.shutdown(Duration::from_secs(2)).unwrap();
+
+    // An HTTP/1.1-only listener: the prior-knowledge cases fail, saying so.
+    let h1_only = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let h1_addr = h1_only.local_addr().unwrap().to_string();
+    let answer = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = h1_only.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let (code, out) = conformance(&["h2", "--addr", &h1_addr, "--section", "9113-3.3"]);
+    answer.join().unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no HTTP/2 by prior knowledge"), "{out}");
+
+    // --list shows the h2 suite.
+    let (code, out) = conformance(&["h2", "--list", "--section", "7541-5.2"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+}

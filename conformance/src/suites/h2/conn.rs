@@ -159,6 +159,16 @@ impl Conn {
         let mut ours = vec![(setting::ENABLE_PUSH, 0)];
         ours.extend_from_slice(settings);
         self.send(&frame::settings(&ours));
+        if self.peek(5).is_ok_and(|b| b == b"HTTP/") {
+            let line = self.read_until(b"\r\n", 4096).unwrap_or_default();
+            return Err(fail(
+                "the server's connection preface: a SETTINGS frame first (RFC 9113 §3.4)",
+                format!(
+                    "an HTTP/1 response ({}): no HTTP/2 by prior knowledge here",
+                    String::from_utf8_lossy(&line).trim_end()
+                ),
+            ));
+        }
         match self.event() {
             Event::Frame(f) if f.ty == ty::SETTINGS && !f.has(flag::ACK) => Ok(()),
             other => Err(fail(

@@ -40,6 +40,17 @@ impl Log {
     }
 }
 
+/// What was seen when the server did end the stream or connection, but
+/// with another error code than the RFC names for the condition.
+fn other_code(log: &Log, ev: &Event, got: u32, codes: &[u32]) -> String {
+    format!(
+        "{} (the right reaction, but {} where the RFC names {})",
+        log.then(ev),
+        code::name(got),
+        names(codes)
+    )
+}
+
 /// A connection error with one of `codes`.
 pub fn connection_error(c: &mut Conn, codes: &[u32]) -> CaseResult {
     let want = format!("connection error {}: GOAWAY or close", names(codes));
@@ -52,7 +63,7 @@ pub fn connection_error(c: &mut Conn, codes: &[u32]) -> CaseResult {
                 if codes.contains(&got) {
                     return Ok(Pass::ok());
                 }
-                return Err(fail(want, log.then(&ev)));
+                return Err(fail(want, other_code(&log, &ev, got, codes)));
             }
             Event::Closed | Event::Reset => {
                 return Ok(Pass::note("connection closed without a GOAWAY"));
@@ -98,14 +109,14 @@ fn stream_outcome(c: &mut Conn, stream: u32, codes: &[u32], response_ok: bool) -
                         None => Pass::ok(),
                     });
                 }
-                return Err(fail(want, log.then(&ev)));
+                return Err(fail(want, other_code(&log, &ev, got, codes)));
             }
             Event::Frame(f) if f.ty == ty::GOAWAY => {
                 let got = f.error_code().unwrap_or(u32::MAX);
                 if codes.contains(&got) {
                     return Ok(Pass::note("treated as a connection error (GOAWAY)"));
                 }
-                return Err(fail(want, log.then(&ev)));
+                return Err(fail(want, other_code(&log, &ev, got, codes)));
             }
             Event::Headers(h) if h.stream == stream => match h.status() {
                 // An interim response, or trailers: keep reading.

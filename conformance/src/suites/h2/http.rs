@@ -422,7 +422,7 @@ fn status_in_request(t: &Target) -> CaseResult {
 }
 
 fn pseudo_in_trailers(t: &Target) -> CaseResult {
-    // "Pseudo-header fields MUST NOT appear in a trailer section" (§8.1).
+    // "Pseudo-header fields MUST NOT appear in a trailer section" (§8.3).
     need_echo(t)?;
     let mut c = open(t)?;
     open_echo(&mut c, t, 1);
