@@ -18,7 +18,7 @@
 //! A key's hash is the first four bytes of its MD5 digest, little-endian;
 //! it goes to the first point at or after it, wrapping to the first point.
 
-use super::md5;
+use md5::{Digest, Md5};
 
 /// memcached's default port, which libmemcached leaves out of point names.
 const DEFAULT_PORT: u16 = 11211;
@@ -29,7 +29,7 @@ const POINTS_PER_HASH: usize = 4;
 
 /// The hash of a key: MD5, first four bytes little-endian.
 pub(crate) fn hash_key(key: &[u8]) -> u32 {
-    let d = md5::digest(key);
+    let d: [u8; 16] = Md5::digest(key).into();
     u32::from_le_bytes([d[0], d[1], d[2], d[3]])
 }
 
@@ -61,7 +61,7 @@ impl Ring {
                 } else {
                     format!("{host}:{port}-{k}")
                 };
-                let d = md5::digest(name.as_bytes());
+                let d: [u8; 16] = Md5::digest(name.as_bytes()).into();
                 for j in 0..POINTS_PER_HASH {
                     let b = &d[j * 4..j * 4 + 4];
                     let value = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);

@@ -71,7 +71,6 @@ mod config;
 mod conn;
 mod error;
 mod ketama;
-mod md5;
 
 pub use client::{Client, Manager, PooledConnection};
 pub use commands::{CasOutcome, CmdFuture, MetaBatchFuture, Stats, StoreStatus};
