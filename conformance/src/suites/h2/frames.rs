@@ -308,9 +308,12 @@ fn priority_bad_length(t: &Target) -> CaseResult {
 }
 
 fn priority_idle(t: &Target) -> CaseResult {
-    // "The PRIORITY frame can be sent for a stream in any state" (§6.3).
+    // "The PRIORITY frame can be sent for a stream in any state" (§6.3);
+    // it does not open the stream, which a HEADERS then opens as usual.
+    // (Only stream 1: whether a PRIORITY on a higher idle stream "uses"
+    // its identifier, closing lower idle ones (§5.1.1), is left open.)
     let mut c = open(t)?;
-    c.send_all(&[frame::priority(1, 0, 16), frame::priority(7, 1, 16)]);
+    c.send_all(&[frame::priority(1, 0, 16), frame::priority(1, 0, 200)]);
     get_served(&mut c, t, 1)
 }
 
