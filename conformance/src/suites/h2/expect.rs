@@ -168,3 +168,137 @@ pub fn still_usable(c: &mut Conn) -> CaseResult {
     c.ping_pong()?;
     Ok(Pass::ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::thread;
+    use std::time::Duration;
+
+    use super::super::frame::{self, Frame, flag};
+    use super::super::hpack::Block;
+    use super::*;
+    use crate::framework::{Fail, Target};
+
+    /// A hand-written peer: after the client's preface it sends its
+    /// SETTINGS and `script`, then closes (`close`) or stays silent until
+    /// the client goes away.
+    fn fake(script: Vec<Frame>, close: bool) -> Target {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let mut out = frame::settings(&[]).encode();
+            for f in &script {
+                out.extend(f.encode());
+            }
+            let _ = s.write_all(&out);
+            if !close {
+                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            }
+        });
+        Target::new(&super::super::SUITE)
+            .addr(addr)
+            .io_timeout(Duration::from_millis(300))
+    }
+
+    fn run(script: Vec<Frame>, close: bool, f: impl FnOnce(&mut Conn) -> CaseResult) -> CaseResult {
+        let t = fake(script, close);
+        let mut c = Conn::open(&t, &[]).unwrap();
+        f(&mut c)
+    }
+
+    fn seen(r: CaseResult) -> String {
+        match r {
+            Err(Fail::Mismatch { seen, .. }) => seen,
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    fn status(stream: u32, s: &str, end: bool) -> Frame {
+        let b = Block::new().field(":status", s);
+        frame::headers(stream, if end { flag::END_STREAM } else { 0 }, b.bytes())
+    }
+
+    #[test]
+    fn connection_errors_accept_the_named_code_or_a_close() {
+        let goaway = || vec![frame::goaway(0, 0, code::PROTOCOL_ERROR)];
+        assert!(
+            run(goaway(), false, |c| connection_error(
+                c,
+                &[code::PROTOCOL_ERROR]
+            ))
+            .is_ok()
+        );
+        let other = seen(run(goaway(), false, |c| {
+            connection_error(c, &[code::FRAME_SIZE_ERROR])
+        }));
+        assert!(
+            other.contains("the right reaction, but PROTOCOL_ERROR"),
+            "{other}"
+        );
+        let closed = run(vec![], true, |c| {
+            connection_error(c, &[code::PROTOCOL_ERROR])
+        });
+        assert!(closed.unwrap().note.unwrap().contains("closed"));
+        let silent = seen(run(vec![], false, |c| {
+            connection_error(c, &[code::PROTOCOL_ERROR])
+        }));
+        assert!(silent.contains("timeout"), "{silent}");
+        // A RST_STREAM is not a connection error.
+        let rst = vec![frame::rst_stream(1, code::PROTOCOL_ERROR)];
+        assert!(run(rst, false, |c| connection_error(c, &[code::PROTOCOL_ERROR])).is_err());
+    }
+
+    #[test]
+    fn stream_errors_and_malformed_requests() {
+        let rst = || vec![frame::rst_stream(1, code::STREAM_CLOSED)];
+        assert!(run(rst(), false, |c| stream_error(c, 1, &[code::STREAM_CLOSED])).is_ok());
+        // Another stream's reset does not count.
+        let other_stream = vec![frame::rst_stream(3, code::STREAM_CLOSED)];
+        assert!(
+            run(other_stream, false, |c| stream_error(
+                c,
+                1,
+                &[code::STREAM_CLOSED]
+            ))
+            .is_err()
+        );
+        // As a connection error.
+        let goaway = vec![frame::goaway(0, 1, code::STREAM_CLOSED)];
+        assert!(
+            run(goaway, false, |c| stream_error(
+                c,
+                1,
+                &[code::STREAM_CLOSED]
+            ))
+            .is_ok()
+        );
+        // A 4xx answer passes only for a malformed request.
+        assert!(run(vec![status(1, "400", true)], false, |c| malformed(c, 1)).is_ok());
+        assert!(
+            run(vec![status(1, "400", true)], false, |c| stream_error(
+                c,
+                1,
+                &[code::PROTOCOL_ERROR]
+            ))
+            .is_err()
+        );
+        // Served: fails.
+        let served = vec![
+            status(1, "200", false),
+            frame::data(1, flag::END_STREAM, b"ok"),
+        ];
+        assert!(run(served, false, |c| malformed(c, 1)).is_err());
+        // A response started, then reset: passes.
+        let reset_after = vec![
+            status(1, "200", false),
+            frame::rst_stream(1, code::PROTOCOL_ERROR),
+        ];
+        let r = run(reset_after, false, |c| malformed(c, 1)).unwrap();
+        assert!(r.note.unwrap().contains("then RST_STREAM"));
+    }
+}
