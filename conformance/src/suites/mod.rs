@@ -15,7 +15,13 @@ pub mod resp;
 use crate::framework::Suite;
 
 /// Every suite, in the order `--list` shows them.
-pub const ALL: &[Suite] = &[h1::SUITE, h2::SUITE, resp::SUITE, memcache::SUITE, pg::SUITE];
+pub const ALL: &[Suite] = &[
+    h1::SUITE,
+    h2::SUITE,
+    resp::SUITE,
+    memcache::SUITE,
+    pg::SUITE,
+];
 
 /// The suite called `name`.
 pub fn find(name: &str) -> Option<&'static Suite> {
