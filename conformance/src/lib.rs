@@ -2,7 +2,7 @@
 //! h2spec.
 //!
 //! Each suite ([`suites`]) is a list of [`Case`]s organised by the section
-//! of the specification they check (RFC 9112/9110 for `h1`, the RESP2/RESP3
+//! of the specification they check (RFC 9112/9110 for `h1`, RFC 9113 and RFC 7541 for `h2`, the RESP2/RESP3
 //! specification for `resp`, memcached's `protocol.txt` for `memcache`, the
 //! PostgreSQL manual's "Frontend/Backend Protocol" chapter for `pg`). A case
 //! talks to the server over blocking `std::net` sockets with read and write

@@ -1,6 +1,6 @@
 //! The suites, one module each, all built on [`crate::framework`].
 //!
-//! A new suite (the `h2` suite is next) is a module exposing a
+//! A new suite is a module exposing a
 //! `pub const SUITE: Suite` whose `cases` function lists its [`Case`]s in
 //! section order, added to [`ALL`].
 //!
