@@ -1,19 +1,5 @@
-//! [`SentinelClient`]: a primary found through Redis Sentinel, followed
-//! across failovers (Redis Sentinel documentation, "Sentinel clients
-//! implementation guidelines"):
-//!
-//! 1. ask the sentinels in turn `SENTINEL GET-MASTER-ADDR-BY-NAME name`;
-//!    the first that answers with an address wins;
-//! 2. verify with `ROLE` on that address that it is a primary (a sentinel
-//!    may lag behind a failover); if not, try the next sentinel;
-//! 3. follow `+switch-master` (published on the sentinels' pub/sub) to move
-//!    to the new primary at once, and rediscover on a refused connection or
-//!    a `-READONLY` reply (a write that reached a demoted primary) too, in
-//!    case the announcement was missed.
-//!
-//! When no sentinel answers, or none knows the name, commands fail with
-//! [`Error::NoSentinel`]. Replicas (`SENTINEL REPLICAS name`, healthy ones
-//! only) serve reads through [`SentinelClient::replica`].
+//! [`SentinelClient`]: a Sentinel-managed primary, followed across
+//! failovers (described on the type).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -106,7 +92,21 @@ struct Inner<B: Backend> {
 }
 
 /// A client for a Sentinel-managed primary: `Clone + Send + Sync`, the
-/// same [`Commands`] as [`Client`]. See the [module docs](self).
+/// same [`Commands`] as [`Client`]. Following the Redis Sentinel
+/// documentation, "Sentinel clients implementation guidelines":
+///
+/// 1. ask the sentinels in turn `SENTINEL GET-MASTER-ADDR-BY-NAME name`;
+///    the first that answers with an address wins;
+/// 2. verify with `ROLE` on that address that it is a primary (a sentinel
+///    may lag behind a failover); if not, try the next sentinel;
+/// 3. follow `+switch-master` (published on the sentinels' pub/sub) to move
+///    to the new primary at once, and rediscover on a refused connection or
+///    a `-READONLY` reply (a write that reached a demoted primary) too, in
+///    case the announcement was missed.
+///
+/// When no sentinel answers, or none knows the name, commands fail with
+/// [`Error::NoSentinel`]. Replicas (`SENTINEL REPLICAS name`, healthy ones
+/// only) serve reads through [`SentinelClient::replica`].
 ///
 /// ```no_run
 /// use weft::redis::{Commands, SentinelClient, SentinelConfig};

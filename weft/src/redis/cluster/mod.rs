@@ -1,39 +1,5 @@
-//! [`ClusterClient`]: Redis Cluster with the same typed API as one server.
-//!
-//! Follows the Redis Cluster specification:
-//!
-//! - the slot map comes from `CLUSTER SHARDS` (`CLUSTER SLOTS` on servers
-//!   before 7.0), asked of any reachable node (the seeds, then every node
-//!   the last map named);
-//! - a key's slot is CRC16 of the key (or of its `{hash tag}`) modulo
-//!   16384 ([`key_slot`]);
-//! - `-MOVED slot host:port` ("Redirection and resharding"): the slot now
-//!   lives elsewhere; the map is patched at once, the command retried
-//!   there, and a full refresh is started in the background;
-//! - `-ASK slot host:port` ("ASK redirection"): the key is being migrated;
-//!   the command is retried once on the target, preceded by `ASKING` on the
-//!   same connection (both go out in one write, back to back), and the map
-//!   is left alone;
-//! - redirects are bounded ([`ClusterConfig::max_redirects`]);
-//! - `-TRYAGAIN` (a multi-key command during a migration), `-CLUSTERDOWN`,
-//!   `-LOADING`, `-MASTERDOWN` and a node that refuses connections (failed
-//!   over) are retried with jittered exponential backoff, refreshing the
-//!   map, up to [`ClusterConfig::max_retries`] times. A command whose
-//!   connection broke after it was sent is *not* retried (it may have
-//!   run): its caller gets the error, and the map is refreshed;
-//! - `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys span
-//!   several slots are split per slot and sent in parallel (`MSET` is then
-//!   not atomic across slots, as in every cluster client); other
-//!   multi-key commands across slots fail with [`Error::CrossSlot`];
-//! - pipelines ([`Commands::query_batch`], [`Pipeline`](super::Pipeline))
-//!   are grouped per node, every group is written before any reply is
-//!   awaited, and replies come back in the caller's order; transactions
-//!   (`Pipeline::atomic`) must stay within one slot;
-//! - reads may go to replicas ([`ReadFrom`]), whose connections send
-//!   `READONLY` ("Scaling reads using replica nodes").
-//!
-//! Each node has a [`Client`] of its own, so every worker keeps its own
-//! per-node pool and one multiplexed connection per node.
+//! [`ClusterClient`]: Redis Cluster with the same typed API as one server
+//! (routing, redirects and retries are described on the type).
 
 mod map;
 mod pubsub;
@@ -166,7 +132,42 @@ struct Inner<B: Backend> {
 }
 
 /// A Redis Cluster client: `Clone + Send + Sync`, same [`Commands`] as
-/// [`Client`]. See the [module docs](self) for how commands are routed.
+/// [`Client`].
+///
+/// Follows the Redis Cluster specification:
+///
+/// - the slot map comes from `CLUSTER SHARDS` (`CLUSTER SLOTS` on servers
+///   before 7.0), asked of any reachable node (the seeds, then every node
+///   the last map named);
+/// - a key's slot is CRC16 of the key (or of its `{hash tag}`) modulo
+///   16384 ([`key_slot`]);
+/// - `-MOVED slot host:port` ("Redirection and resharding"): the slot now
+///   lives elsewhere; the map is patched at once, the command retried
+///   there, and a full refresh is started in the background;
+/// - `-ASK slot host:port` ("ASK redirection"): the key is being migrated;
+///   the command is retried once on the target, preceded by `ASKING` on the
+///   same connection (both go out in one write, back to back), and the map
+///   is left alone;
+/// - redirects are bounded ([`ClusterConfig::max_redirects`]);
+/// - `-TRYAGAIN` (a multi-key command during a migration), `-CLUSTERDOWN`,
+///   `-LOADING`, `-MASTERDOWN` and a node that refuses connections (failed
+///   over) are retried with jittered exponential backoff, refreshing the
+///   map, up to [`ClusterConfig::max_retries`] times. A command whose
+///   connection broke after it was sent is *not* retried (it may have
+///   run): its caller gets the error, and the map is refreshed;
+/// - `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys span
+///   several slots are split per slot and sent in parallel (`MSET` is then
+///   not atomic across slots, as in every cluster client); other
+///   multi-key commands across slots fail with [`Error::CrossSlot`];
+/// - pipelines ([`Commands::query_batch`], [`Pipeline`](super::Pipeline))
+///   are grouped per node, every group is written before any reply is
+///   awaited, and replies come back in the caller's order; transactions
+///   (`Pipeline::atomic`) must stay within one slot;
+/// - reads may go to replicas ([`ReadFrom`]), whose connections send
+///   `READONLY` ("Scaling reads using replica nodes").
+///
+/// Each node has a [`Client`] of its own, so every worker keeps its own
+/// per-node pool and one multiplexed connection per node.
 ///
 /// ```no_run
 /// use weft::redis::{ClusterClient, ClusterConfig, Commands};

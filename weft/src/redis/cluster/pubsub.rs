@@ -1,15 +1,4 @@
-//! Pub/sub on a cluster: classic channels and patterns on one node (a
-//! cluster broadcasts `PUBLISH` to every node), shard channels
-//! (`SSUBSCRIBE`, Redis 7) on the primary that owns each channel's slot
-//! (Redis pub/sub documentation, "Sharded Pub/Sub").
-//!
-//! Subscriptions are remembered. When a connection drops (failover, node
-//! restart) or the server unsubscribes a shard channel itself (its slot
-//! moved: a `sunsubscribe` push nobody asked for), the next
-//! [`ClusterPubSub::next_message`] reads the slot map again and subscribes
-//! once more where each channel now lives, with backoff between failed
-//! attempts. Messages published while a subscription was being moved are
-//! lost: pub/sub is at-most-once.
+//! [`ClusterPubSub`]: pub/sub on a cluster (described on the type).
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -38,7 +27,18 @@ struct Inbox {
     waker: Option<Waker>,
 }
 
-/// A cluster subscriber; see the [module docs](self).
+/// Pub/sub on a cluster: classic channels and patterns on one node (a
+/// cluster broadcasts `PUBLISH` to every node), shard channels
+/// (`SSUBSCRIBE`, Redis 7) on the primary that owns each channel's slot
+/// (Redis pub/sub documentation, "Sharded Pub/Sub").
+///
+/// Subscriptions are remembered. When a connection drops (failover, node
+/// restart) or the server unsubscribes a shard channel itself (its slot
+/// moved: a `sunsubscribe` push nobody asked for), the next
+/// [`ClusterPubSub::next_message`] reads the slot map again and subscribes
+/// once more where each channel now lives, with backoff between failed
+/// attempts. Messages published while a subscription was being moved are
+/// lost: pub/sub is at-most-once.
 pub struct ClusterPubSub<B: Backend> {
     cluster: ClusterClient<B>,
     inbox: Rc<RefCell<Inbox>>,
