@@ -84,6 +84,7 @@ fn cluster_phases() {
         );
         let cluster = Cluster::with_backend(ClusterConfig::new(nodes.clone()));
         routing(&cluster).await;
+        two_workers(&cluster);
         multi_key(&cluster).await;
         pipelines_and_transactions(&cluster).await;
         replica_reads(&nodes).await;
@@ -136,6 +137,35 @@ async fn routing(cluster: &Cluster) {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e:?}");
+}
+
+/// One client used from two worker threads at once: each thread has its
+/// own connection to a node (per-worker pools), and every reply is right.
+fn two_workers(cluster: &Cluster) {
+    let p = prefix("cluster-workers");
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let cluster = cluster.clone();
+            let p = p.clone();
+            std::thread::spawn(move || {
+                Epoll::block_on(async move {
+                    for i in 0..300 {
+                        let key = format!("{p}{t}:{i}");
+                        cluster.set(&key, i).await.unwrap();
+                        assert_eq!(cluster.get::<i64>(&key).await.unwrap(), i);
+                    }
+                    // The same node from both threads.
+                    let key = format!("{p}shared");
+                    let owner = cluster.primary_of(key_slot(key.as_bytes())).await.unwrap();
+                    let node = cluster.node_client(&owner, false).unwrap();
+                    (owner, node.client_id().await.unwrap())
+                })
+            })
+        })
+        .collect();
+    let ids: Vec<(String, i64)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(ids[0].0, ids[1].0);
+    assert_ne!(ids[0].1, ids[1].1, "each worker has its own connection");
 }
 
 /// MGET/MSET/DEL/EXISTS split per slot; other cross-slot commands refused.

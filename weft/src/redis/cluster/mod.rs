@@ -6,11 +6,13 @@ mod pubsub;
 mod route;
 mod slot;
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::Poll;
 use std::time::Duration;
@@ -119,8 +121,12 @@ impl ClusterConfig {
 type NodeClients<B> = (Client<B>, Option<Client<B>>);
 
 struct Inner<B: Backend> {
+    /// Keys this client's per-thread cache.
+    id: u64,
     config: ClusterConfig,
     map: RwLock<Arc<SlotMap>>,
+    /// Bumped on every map change; threads compare it with their copy.
+    version: AtomicU64,
     /// Per node address: the client for its primary role, and one whose
     /// connections send `READONLY`.
     nodes: Mutex<HashMap<String, NodeClients<B>>>,
@@ -128,8 +134,23 @@ struct Inner<B: Backend> {
     refreshes: AtomicU64,
     moved: AtomicU64,
     asked: AtomicU64,
-    turn: AtomicUsize,
 }
+
+/// What each thread keeps of a [`ClusterClient`], so the hot path takes no
+/// lock and writes no shared memory: the slot map as of `version`, the
+/// node clients, and the round-robin counter.
+struct Local<B: Backend> {
+    version: u64,
+    map: Arc<SlotMap>,
+    nodes: HashMap<String, NodeClients<B>>,
+    turn: usize,
+}
+
+thread_local! {
+    static LOCAL: RefCell<HashMap<u64, Box<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A Redis Cluster client: `Clone + Send + Sync`, same [`Commands`] as
 /// [`Client`].
@@ -280,14 +301,15 @@ impl<B: Backend> ClusterClient<B> {
     pub fn with_backend(config: ClusterConfig) -> Self {
         ClusterClient {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 config,
                 map: RwLock::new(Arc::new(SlotMap::empty())),
+                version: AtomicU64::new(1),
                 nodes: Mutex::new(HashMap::new()),
                 refreshing: AtomicBool::new(false),
                 refreshes: AtomicU64::new(0),
                 moved: AtomicU64::new(0),
                 asked: AtomicU64::new(0),
-                turn: AtomicUsize::new(0),
             }),
         }
     }
@@ -297,16 +319,51 @@ impl<B: Backend> ClusterClient<B> {
         &self.inner.config
     }
 
+    /// Runs `f` on this thread's view of the client, first catching up
+    /// with the shared slot map if it changed.
+    fn with_local<R>(&self, f: impl FnOnce(&mut Local<B>) -> R) -> R {
+        LOCAL.with(|all| {
+            let mut all = all.borrow_mut();
+            let entry = all.entry(self.inner.id).or_insert_with(|| {
+                Box::new(Local::<B> {
+                    version: 0,
+                    map: Arc::new(SlotMap::empty()),
+                    nodes: HashMap::new(),
+                    turn: 0,
+                })
+            });
+            let local = entry
+                .downcast_mut::<Local<B>>()
+                .expect("one backend type per client id");
+            let version = self.inner.version.load(Ordering::Acquire);
+            if local.version != version {
+                local.map = self
+                    .inner
+                    .map
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                local.version = version;
+            }
+            f(local)
+        })
+    }
+
     fn map(&self) -> Arc<SlotMap> {
-        self.inner
-            .map
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.with_local(|l| l.map.clone())
     }
 
     fn set_map(&self, map: SlotMap) {
         *self.inner.map.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+        self.inner.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The next value of this thread's round-robin counter.
+    fn turn(&self) -> usize {
+        self.with_local(|l| {
+            l.turn = l.turn.wrapping_add(1);
+            l.turn
+        })
     }
 
     /// How many times the slot map was read from the cluster.
@@ -325,6 +382,31 @@ impl<B: Backend> ClusterClient<B> {
     /// The client of the node at `addr` (`host:port`), created on first
     /// use; `readonly` picks the one whose connections send `READONLY`.
     pub fn node_client(&self, addr: &str, readonly: bool) -> Result<Client<B>, Error> {
+        let cached = self.with_local(|l| {
+            let (primary, replica) = l.nodes.get(addr)?;
+            if readonly {
+                replica.clone()
+            } else {
+                Some(primary.clone())
+            }
+        });
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let client = self.shared_node_client(addr, readonly)?;
+        let entry = {
+            let nodes = self.inner.nodes.lock().unwrap_or_else(|e| e.into_inner());
+            nodes.get(addr).cloned()
+        };
+        if let Some(entry) = entry {
+            self.with_local(|l| l.nodes.insert(addr.to_owned(), entry));
+        }
+        Ok(client)
+    }
+
+    /// [`node_client`](Self::node_client) through the map shared by every
+    /// thread (so each node has one client, one pool).
+    fn shared_node_client(&self, addr: &str, readonly: bool) -> Result<Client<B>, Error> {
         let mut nodes = self.inner.nodes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((primary, replica)) = nodes.get_mut(addr) {
             if !readonly {
@@ -415,7 +497,7 @@ impl<B: Backend> ClusterClient<B> {
         candidates.retain(|c| seen.insert(c.clone()));
         // Start at a different node each time, so one node with a stale
         // view does not answer every refresh.
-        let start = self.inner.turn.fetch_add(1, Ordering::Relaxed) % candidates.len().max(1);
+        let start = self.turn() % candidates.len().max(1);
         candidates.rotate_left(start);
         let mut last = Error::Cluster("no seed nodes configured".into());
         for addr in candidates {
@@ -475,30 +557,13 @@ impl<B: Backend> ClusterClient<B> {
     /// The node for `slot`: its primary, or a replica for a read when the
     /// read mode allows.
     fn pick(&self, map: &SlotMap, slot: u16, read: bool) -> Option<(String, bool)> {
-        let shard = map.shard(slot)?;
-        let n = shard.replicas.len();
-        if !read || n == 0 {
-            return Some((shard.primary.clone(), false));
-        }
-        let turn = self.inner.turn.fetch_add(1, Ordering::Relaxed);
-        match self.inner.config.read_from {
-            ReadFrom::Primary => Some((shard.primary.clone(), false)),
-            ReadFrom::PreferReplica => Some((shard.replicas[turn % n].clone(), true)),
-            ReadFrom::RoundRobin => match turn % (n + 1) {
-                0 => Some((shard.primary.clone(), false)),
-                i => Some((shard.replicas[i - 1].clone(), true)),
-            },
-        }
+        let mode = self.inner.config.read_from;
+        pick(map, slot, read, mode, || self.turn())
     }
 
     /// Any primary, in turn (keyless commands).
     fn any_primary(&self, map: &SlotMap) -> Option<String> {
-        let shards = map.shards();
-        if shards.is_empty() {
-            return None;
-        }
-        let i = self.inner.turn.fetch_add(1, Ordering::Relaxed) % shards.len();
-        Some(shards[i].primary.clone())
+        any_primary(map, || self.turn())
     }
 
     async fn backoff(&self, attempt: u32, rng: &mut XorShift) {
@@ -507,7 +572,7 @@ impl<B: Backend> ClusterClient<B> {
     }
 
     /// Runs one command routed to `slot` (or to any primary for `None`),
-    /// following redirects and retrying as the module docs say. The reply
+    /// following redirects and retrying as [`ClusterClient`] describes. The reply
     /// may be an error frame (a per-command error).
     async fn run_slot(&self, cmd: &Cmd, slot: Option<u16>, read: bool) -> Result<Frame, Error> {
         let asking = Cmd::new("ASKING");
@@ -519,11 +584,23 @@ impl<B: Backend> ClusterClient<B> {
             let (addr, ask, replica) = match target.take() {
                 Some((addr, ask)) => (addr, ask, false),
                 None => {
-                    let map = self.loaded_map().await?;
-                    let picked = match slot {
-                        Some(s) => self.pick(&map, s, read),
-                        None => self.any_primary(&map).map(|a| (a, false)),
-                    };
+                    if self.with_local(|l| l.map.is_empty()) {
+                        self.loaded_map().await?;
+                    }
+                    // On this thread's copy of the map: no lock, no shared
+                    // reference count touched.
+                    let mode = self.inner.config.read_from;
+                    let picked = self.with_local(|l| {
+                        let turn = &mut l.turn;
+                        let mut next = || {
+                            *turn = turn.wrapping_add(1);
+                            *turn
+                        };
+                        match slot {
+                            Some(s) => pick(&l.map, s, read, mode, next),
+                            None => any_primary(&l.map, &mut next).map(|a| (a, false)),
+                        }
+                    });
                     match picked {
                         Some((addr, replica)) => (addr, false, replica),
                         None if retries < self.inner.config.max_retries => {
@@ -900,6 +977,39 @@ impl<B: Backend> ClusterClient<B> {
         }
         Ok(out.into_iter().map(|f| f.unwrap_or(Frame::Null)).collect())
     }
+}
+
+/// The node for `slot` in `map`: its primary, or for a read a replica as
+/// `mode` says; `turn` gives the round-robin position.
+fn pick(
+    map: &SlotMap,
+    slot: u16,
+    read: bool,
+    mode: ReadFrom,
+    turn: impl FnOnce() -> usize,
+) -> Option<(String, bool)> {
+    let shard = map.shard(slot)?;
+    let n = shard.replicas.len();
+    if !read || n == 0 || mode == ReadFrom::Primary {
+        return Some((shard.primary.clone(), false));
+    }
+    let turn = turn();
+    match mode {
+        ReadFrom::PreferReplica => Some((shard.replicas[turn % n].clone(), true)),
+        _ => match turn % (n + 1) {
+            0 => Some((shard.primary.clone(), false)),
+            i => Some((shard.replicas[i - 1].clone(), true)),
+        },
+    }
+}
+
+/// Any primary of `map`, in turn.
+fn any_primary(map: &SlotMap, turn: impl FnOnce() -> usize) -> Option<String> {
+    let shards = map.shards();
+    if shards.is_empty() {
+        return None;
+    }
+    Some(shards[turn() % shards.len()].primary.clone())
 }
 
 /// The future of a [`ClusterClient`] or
