@@ -201,7 +201,7 @@ impl<B: Backend> Client<B> {
     }
 
     /// This worker's shared connection if it is open, without waiting.
-    fn shared_now(&self) -> Option<Connection> {
+    pub(crate) fn shared_now(&self) -> Option<Connection> {
         let (conn, stale) = SHARED.with(|m| {
             let m = m.borrow();
             let slot = m.get(&self.id)?.clone();

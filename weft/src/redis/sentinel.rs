@@ -1,6 +1,8 @@
 //! [`SentinelClient`]: a Sentinel-managed primary, followed across
 //! failovers (described on the type).
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -80,8 +82,13 @@ impl SentinelConfig {
 const REPLICAS_TTL: Duration = Duration::from_secs(5);
 
 struct Inner<B: Backend> {
+    /// Keys this client's per-thread cache.
+    id: u64,
     config: SentinelConfig,
     primary: Mutex<Option<(String, Client<B>)>>,
+    /// Bumped whenever `primary` changes; threads compare it with their
+    /// copy, so the hot path takes no lock.
+    version: AtomicU64,
     /// The last replica list and when it was read.
     replicas: Mutex<Option<(Instant, Vec<String>)>>,
     /// One client (so one per-worker pool) per replica address.
@@ -90,6 +97,18 @@ struct Inner<B: Backend> {
     watching: AtomicBool,
     turn: AtomicUsize,
 }
+
+/// This thread's copy of the primary as of `version`.
+struct Local<B: Backend> {
+    version: u64,
+    primary: Option<(String, Client<B>)>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<HashMap<u64, Box<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A client for a Sentinel-managed primary: `Clone + Send + Sync`, the
 /// same [`Commands`] as [`Client`]. Following the Redis Sentinel
@@ -169,8 +188,10 @@ impl<B: Backend> SentinelClient<B> {
     pub fn with_backend(config: SentinelConfig) -> Self {
         SentinelClient {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 config,
                 primary: Mutex::new(None),
+                version: AtomicU64::new(1),
                 replicas: Mutex::new(None),
                 replica_clients: Mutex::new(HashMap::new()),
                 switches: AtomicU64::new(0),
@@ -190,26 +211,61 @@ impl<B: Backend> SentinelClient<B> {
         self.inner.switches.load(Ordering::Relaxed)
     }
 
-    fn current(&self) -> Option<(String, Client<B>)> {
-        self.inner
-            .primary
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    /// Runs `f` on this thread's copy of the primary, refreshed first if
+    /// it changed.
+    fn with_local<R>(&self, f: impl FnOnce(&Local<B>) -> R) -> R {
+        LOCAL.with(|all| {
+            let mut all = all.borrow_mut();
+            let entry = all.entry(self.inner.id).or_insert_with(|| {
+                Box::new(Local::<B> {
+                    version: 0,
+                    primary: None,
+                })
+            });
+            let local = entry
+                .downcast_mut::<Local<B>>()
+                .expect("one backend type per client id");
+            let version = self.inner.version.load(Ordering::Acquire);
+            if local.version != version {
+                let p = self.inner.primary.lock().unwrap_or_else(|e| e.into_inner());
+                local.primary = p.clone();
+                // Read under the lock: the copy matches this version.
+                local.version = self.inner.version.load(Ordering::Acquire);
+            }
+            f(local)
+        })
     }
 
-    fn forget(&self, addr: &str) {
+    fn current(&self) -> Option<(String, Client<B>)> {
+        self.with_local(|l| l.primary.clone())
+    }
+
+    /// This thread's open connection to the primary, with the version it
+    /// belongs to: the fast path, no lock and no shared write.
+    fn local_conn(&self) -> Option<(u64, Connection)> {
+        self.with_local(|l| Some((l.version, l.primary.as_ref()?.1.shared_now()?)))
+    }
+
+    /// Forgets the primary of `version` (it failed), unless it was replaced
+    /// meanwhile.
+    fn forget(&self, version: u64) {
         let mut p = self.inner.primary.lock().unwrap_or_else(|e| e.into_inner());
-        if p.as_ref().is_some_and(|(a, _)| a == addr) {
+        if self.inner.version.load(Ordering::Acquire) == version && p.is_some() {
             *p = None;
+            self.inner.version.fetch_add(1, Ordering::AcqRel);
         }
     }
 
     fn set_primary(&self, addr: String) -> Client<B> {
+        self.set_primary_versioned(addr).1
+    }
+
+    /// Makes `addr` the primary; returns the version and its client.
+    fn set_primary_versioned(&self, addr: String) -> (u64, Client<B>) {
         let mut p = self.inner.primary.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((a, c)) = p.as_ref() {
             if *a == addr {
-                return c.clone();
+                return (self.inner.version.load(Ordering::Acquire), c.clone());
             }
         }
         let config = self
@@ -229,7 +285,22 @@ impl<B: Backend> SentinelClient<B> {
                 .unwrap_or_else(|e| e.into_inner()) = None;
         }
         *p = Some((addr, client.clone()));
-        client
+        let version = self.inner.version.fetch_add(1, Ordering::AcqRel) + 1;
+        (version, client)
+    }
+
+    /// The primary's client and the version it belongs to, discovering it
+    /// if needed.
+    async fn primary_versioned(&self) -> Result<(u64, Client<B>), Error> {
+        self.watch();
+        {
+            let p = self.inner.primary.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, c)) = p.as_ref() {
+                return Ok((self.inner.version.load(Ordering::Acquire), c.clone()));
+            }
+        }
+        let addr = self.discover().await?;
+        Ok(self.set_primary_versioned(addr))
     }
 
     async fn sentinel_query(&self, sentinel: &str, cmd: &Cmd) -> Result<Frame, Error> {
@@ -390,12 +461,7 @@ impl<B: Backend> SentinelClient<B> {
     /// The current primary's client, discovering it if needed, and starting
     /// the `+switch-master` watcher on this worker.
     pub async fn primary(&self) -> Result<Client<B>, Error> {
-        self.watch();
-        if let Some((_, c)) = self.current() {
-            return Ok(c);
-        }
-        let addr = self.discover().await?;
-        Ok(self.set_primary(addr))
+        Ok(self.primary_versioned().await?.1)
     }
 
     /// The address of the primary in use (discovering it if needed).
@@ -409,7 +475,10 @@ impl<B: Backend> SentinelClient<B> {
     /// Subscribes to `+switch-master` on a sentinel, once per client, in a
     /// task of the current worker; it ends when the client is dropped.
     fn watch(&self) {
-        if self.inner.watching.swap(true, Ordering::AcqRel) {
+        // A plain load first: no shared write on the hot path.
+        if self.inner.watching.load(Ordering::Acquire)
+            || self.inner.watching.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         let weak: Weak<Inner<B>> = Arc::downgrade(&self.inner);
@@ -493,23 +562,24 @@ impl<B: Backend> SentinelClient<B> {
         let mut rng = XorShift::seeded();
         let c = &self.inner.config;
         loop {
-            let client = self.primary().await;
-            let addr = self.current().map(|p| p.0).unwrap_or_default();
-            let conn = match client {
-                Ok(client) => client.shared().await,
-                Err(e) => Err(e),
+            let conn = match self.local_conn() {
+                Some((v, conn)) => Ok((v, conn)),
+                None => match self.primary_versioned().await {
+                    Ok((v, client)) => client.shared().await.map(|c| (v, c)).map_err(|e| (v, e)),
+                    Err(e) => Err((0, e)),
+                },
             };
-            let conn = match conn {
-                Ok(conn) => conn,
-                Err(e) if retries < c.max_retries => {
+            let (version, conn) = match conn {
+                Ok(vc) => vc,
+                Err((v, e)) if retries < c.max_retries => {
                     // Nothing sent: find the primary again and retry.
                     tracing::debug!(error = %e, "redis sentinel: primary unreachable");
                     retries += 1;
-                    self.forget(&addr);
+                    self.forget(v);
                     time::sleep(delay(retries, c.retry_base, c.retry_max, &mut rng)).await;
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err((_, e)) => return Err(e),
             };
             let reply = match conn.send_raw(cmd) {
                 Ok(f) => f.await,
@@ -522,13 +592,13 @@ impl<B: Backend> SentinelClient<B> {
                 {
                     // A demoted primary refused a write; it did not run.
                     retries += 1;
-                    self.forget(&addr);
+                    self.forget(version);
                     time::sleep(delay(retries, c.retry_base, c.retry_max, &mut rng)).await;
                 }
                 Ok(f) => return Ok(f),
                 Err(e) => {
                     if e.is_fatal() {
-                        self.forget(&addr);
+                        self.forget(version);
                     }
                     return Err(e);
                 }
@@ -565,12 +635,11 @@ impl<B: Backend> Commands for SentinelClient<B> {
         let cmds: Vec<Cmd> = cmds.into_iter().cloned().collect();
         let this = self.clone();
         ClusterFuture::new(Box::pin(async move {
-            let client = this.primary().await?;
-            let addr = this.current().map(|p| p.0).unwrap_or_default();
+            let (version, client) = this.primary_versioned().await?;
             let res = client.query_batch(&cmds).await;
             if let Err(e) = &res {
                 if e.is_fatal() {
-                    this.forget(&addr);
+                    this.forget(version);
                 }
             }
             res
