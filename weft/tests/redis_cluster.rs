@@ -573,6 +573,19 @@ async fn failover(cluster: &Cluster, nodes: &[String]) {
     let channel = format!("{{{}}}:{p}ch", tag_for_slot(slot));
     let mut sub = cluster.pubsub().await.unwrap();
     sub.ssubscribe(&[&channel]).await.unwrap();
+    // A classic subscription that lives on the node about to be killed
+    // (nodes are taken in turn, so one of a few subscribers lands there).
+    let global = format!("{p}global");
+    let mut global_sub = None;
+    for _ in 0..10 {
+        let mut s = cluster.pubsub().await.unwrap();
+        s.subscribe(&[&global]).await.unwrap();
+        if s.global_node() == Some(victim.as_str()) {
+            global_sub = Some(s);
+            break;
+        }
+    }
+    let mut global_sub = global_sub.expect("a subscriber on the victim");
 
     let victim_conn = raw(&victim).await;
     let config_file = info_field(&victim_conn, "server", "config_file")
@@ -620,6 +633,20 @@ async fn failover(cluster: &Cluster, nodes: &[String]) {
     }
     assert!(delivered, "no sharded message after the failover");
     assert!(sub.resubscriptions() > 0);
+    // The classic subscription moved to a live node too.
+    let mut delivered = false;
+    for _ in 0..100 {
+        let _ = cluster.publish(&global, "still here").await;
+        if let Ok(Ok(m)) =
+            time::timeout(Duration::from_millis(300), global_sub.next_message()).await
+        {
+            assert_eq!(&m.payload[..], b"still here");
+            delivered = true;
+            break;
+        }
+    }
+    assert!(delivered, "no classic message after the failover");
+    assert_ne!(global_sub.global_node(), Some(victim.as_str()));
 
     // Restart the killed node; it rejoins as a replica.
     let status = std::process::Command::new("redis-server")

@@ -44,6 +44,8 @@ pub struct ClusterPubSub<B: Backend> {
     inbox: Rc<RefCell<Inbox>>,
     /// The connection for `SUBSCRIBE`/`PSUBSCRIBE`.
     global: Option<Connection>,
+    /// The node `global` is connected to.
+    global_node: Option<String>,
     channels: BTreeSet<Bytes>,
     patterns: BTreeSet<Bytes>,
     /// Shard channel -> the node it is subscribed on (`None`: not yet).
@@ -79,6 +81,7 @@ impl<B: Backend> ClusterPubSub<B> {
             cluster,
             inbox: Rc::default(),
             global: None,
+            global_node: None,
             channels: BTreeSet::new(),
             patterns: BTreeSet::new(),
             shards: HashMap::new(),
@@ -92,6 +95,12 @@ impl<B: Backend> ClusterPubSub<B> {
     /// How many times subscriptions were re-made on another connection.
     pub fn resubscriptions(&self) -> u64 {
         self.resubscriptions
+    }
+
+    /// The node carrying the `SUBSCRIBE`/`PSUBSCRIBE` subscriptions, once
+    /// there are any.
+    pub fn global_node(&self) -> Option<&str> {
+        self.global_node.as_deref()
     }
 
     /// The node each shard channel is subscribed on right now.
@@ -227,6 +236,7 @@ impl<B: Backend> ClusterPubSub<B> {
             }
             moved |= self.global.is_some();
             self.global = Some(conn);
+            self.global_node = Some(addr);
         }
         let pending: Vec<Bytes> = self
             .shards
