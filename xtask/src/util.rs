@@ -52,8 +52,12 @@ pub(crate) use bail;
 
 /// The workspace root (the parent of the xtask crate).
 pub fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    // `cargo run` sets the variable at run time too; prefer it, so a binary
+    // left in a target directory shared by two checkouts serves the one
+    // that ran it.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.parent().unwrap_or(&manifest).to_path_buf()
 }
 
 /// A `cargo` command run from the workspace root, using the cargo that runs
