@@ -307,6 +307,52 @@ async fn replica_reads(nodes: &[String]) {
     for _ in 0..20 {
         assert_eq!(rr.get::<String>(&key).await.unwrap(), "v2");
     }
+
+    // The replica goes away: reads fall back to the primary.
+    let replica_conn = raw(&replicas[0]).await;
+    let config_file = info_field(&replica_conn, "server", "config_file")
+        .await
+        .expect("config_file in INFO server");
+    let _ = replica_conn
+        .query::<()>(&cmd("SHUTDOWN").with("NOSAVE"))
+        .await;
+    assert!(
+        eventually(10, || async {
+            let config = Config::default().with_address(&replicas[0]).unwrap();
+            Connection::connect::<Epoll>(&config).await.is_err()
+        })
+        .await,
+        "replica stopped"
+    );
+    // The first read may still meet the old connection's end.
+    let first = cluster.get::<String>(&key).await;
+    if let Err(e) = &first {
+        assert!(acceptable(e), "{e:?}");
+    }
+    for _ in 0..20 {
+        assert_eq!(cluster.get::<String>(&key).await.unwrap(), "v2");
+    }
+    let status = std::process::Command::new("redis-server")
+        .arg(&config_file)
+        .status()
+        .expect("run redis-server");
+    assert!(status.success());
+    // It daemonized: listening a moment later.
+    assert!(
+        eventually(60, || cluster_ok(nodes)).await,
+        "cluster whole again"
+    );
+    let back = raw(&replicas[0]).await;
+    assert!(
+        eventually(30, || async {
+            info_field(&back, "replication", "master_link_status")
+                .await
+                .as_deref()
+                == Some("up")
+        })
+        .await,
+        "restarted replica replicates"
+    );
 }
 
 /// Classic and sharded channels, the latter on several primaries.

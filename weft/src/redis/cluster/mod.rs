@@ -621,16 +621,31 @@ impl<B: Backend> ClusterClient<B> {
             };
             let conn = match self.node_client(&addr, replica)?.shared().await {
                 Ok(c) => c,
-                Err(e) if retries < self.inner.config.max_retries => {
-                    // Nothing was sent: safe to retry once the map says
-                    // where the slot went (a failover, a removed node).
+                Err(e) => {
                     tracing::debug!(node = %addr, error = %e, "redis cluster node unreachable");
+                    // Nothing was sent. An unreachable replica: the read
+                    // goes to the slot's primary at once.
+                    if replica {
+                        let primary = slot.and_then(|s| {
+                            self.with_local(|l| l.map.shard(s).map(|sh| sh.primary.clone()))
+                        });
+                        if let Some(p) = primary {
+                            target = Some((p, false));
+                            // The map may still list it; look again.
+                            self.refresh_soon();
+                            continue;
+                        }
+                    }
+                    // Otherwise retry once the map says where the slot
+                    // went (a failover, a removed node).
+                    if retries >= self.inner.config.max_retries {
+                        return Err(e);
+                    }
                     retries += 1;
                     self.backoff(retries, &mut rng).await;
                     let _ = self.refresh().await;
                     continue;
                 }
-                Err(e) => return Err(e),
             };
             let reply = if ask {
                 let mut replies = conn.send_batch([&asking, cmd]).await;
