@@ -104,8 +104,12 @@ struct Local<B: Backend> {
     primary: Option<(String, Client<B>)>,
 }
 
+/// A client (to notice it was dropped) and this thread's state for it.
+type LocalEntry = (Weak<dyn Any + Send + Sync>, Box<dyn Any>);
+
 thread_local! {
-    static LOCAL: RefCell<HashMap<u64, Box<dyn Any>>> = RefCell::new(HashMap::new());
+    /// Per client id.
+    static LOCAL: RefCell<HashMap<u64, LocalEntry>> = RefCell::new(HashMap::new());
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -215,14 +219,38 @@ impl<B: Backend> SentinelClient<B> {
     /// it changed.
     fn with_local<R>(&self, f: impl FnOnce(&Local<B>) -> R) -> R {
         LOCAL.with(|all| {
+            let id = self.inner.id;
+            if !all.borrow().contains_key(&id) {
+                // First use on this thread: also forget what dropped
+                // clients left here (dropped outside the borrow).
+                let owner: Weak<dyn Any + Send + Sync> = Arc::downgrade(&self.inner) as Weak<_>;
+                let dead: Vec<_> = {
+                    let mut all = all.borrow_mut();
+                    let gone: Vec<u64> = all
+                        .iter()
+                        .filter(|(_, (o, _))| o.strong_count() == 0)
+                        .map(|(k, _)| *k)
+                        .collect();
+                    let dead = gone.iter().filter_map(|k| all.remove(k)).collect();
+                    all.insert(
+                        id,
+                        (
+                            owner,
+                            Box::new(Local::<B> {
+                                version: 0,
+                                primary: None,
+                            }),
+                        ),
+                    );
+                    dead
+                };
+                drop(dead);
+            }
             let mut all = all.borrow_mut();
-            let entry = all.entry(self.inner.id).or_insert_with(|| {
-                Box::new(Local::<B> {
-                    version: 0,
-                    primary: None,
-                })
-            });
-            let local = entry
+            let local = all
+                .get_mut(&id)
+                .expect("inserted above")
+                .1
                 .downcast_mut::<Local<B>>()
                 .expect("one backend type per client id");
             let version = self.inner.version.load(Ordering::Acquire);

@@ -13,7 +13,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -146,8 +146,12 @@ struct Local<B: Backend> {
     turn: usize,
 }
 
+/// A client (to notice it was dropped) and this thread's state for it.
+type LocalEntry = (Weak<dyn Any + Send + Sync>, Box<dyn Any>);
+
 thread_local! {
-    static LOCAL: RefCell<HashMap<u64, Box<dyn Any>>> = RefCell::new(HashMap::new());
+    /// Per client id.
+    static LOCAL: RefCell<HashMap<u64, LocalEntry>> = RefCell::new(HashMap::new());
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -323,16 +327,40 @@ impl<B: Backend> ClusterClient<B> {
     /// with the shared slot map if it changed.
     fn with_local<R>(&self, f: impl FnOnce(&mut Local<B>) -> R) -> R {
         LOCAL.with(|all| {
+            let id = self.inner.id;
+            if !all.borrow().contains_key(&id) {
+                // First use on this thread: also forget what dropped
+                // clients left here (dropped outside the borrow).
+                let owner: Weak<dyn Any + Send + Sync> = Arc::downgrade(&self.inner) as Weak<_>;
+                let dead: Vec<_> = {
+                    let mut all = all.borrow_mut();
+                    let gone: Vec<u64> = all
+                        .iter()
+                        .filter(|(_, (o, _))| o.strong_count() == 0)
+                        .map(|(k, _)| *k)
+                        .collect();
+                    let dead = gone.iter().filter_map(|k| all.remove(k)).collect();
+                    all.insert(
+                        id,
+                        (
+                            owner,
+                            Box::new(Local::<B> {
+                                version: 0,
+                                map: Arc::new(SlotMap::empty()),
+                                nodes: HashMap::new(),
+                                turn: 0,
+                            }),
+                        ),
+                    );
+                    dead
+                };
+                drop(dead);
+            }
             let mut all = all.borrow_mut();
-            let entry = all.entry(self.inner.id).or_insert_with(|| {
-                Box::new(Local::<B> {
-                    version: 0,
-                    map: Arc::new(SlotMap::empty()),
-                    nodes: HashMap::new(),
-                    turn: 0,
-                })
-            });
-            let local = entry
+            let local = all
+                .get_mut(&id)
+                .expect("inserted above")
+                .1
                 .downcast_mut::<Local<B>>()
                 .expect("one backend type per client id");
             let version = self.inner.version.load(Ordering::Acquire);
@@ -1104,6 +1132,21 @@ mod tests {
 
     fn err(s: &str) -> Frame {
         Frame::SimpleError(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn dropped_clients_leave_no_thread_state() {
+        type C = ClusterClient<crate::rt::DefaultBackend>;
+        let entries = || LOCAL.with(|l| l.borrow().len());
+        let a = C::with_backend(ClusterConfig::new(["127.0.0.1:1"]));
+        let _ = a.map();
+        let with_a = entries();
+        drop(a);
+        let b = C::with_backend(ClusterConfig::new(["127.0.0.1:1"]));
+        let _ = b.map();
+        // `a`'s state went when `b` arrived.
+        assert_eq!(entries(), with_a);
+        assert!(LOCAL.with(|l| l.borrow().contains_key(&b.inner.id)));
     }
 
     #[test]
