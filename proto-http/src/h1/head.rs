@@ -267,10 +267,22 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
         self.target.get(self.headers.buf.as_ref())
     }
 
-    /// The path of an origin-form target: everything before `?`.
+    /// The path of the target: everything before `?` (for an absolute-form
+    /// target, the part after the authority).
     #[must_use]
     pub fn path(&self) -> &[u8] {
-        let t = self.target();
+        let mut t = self.target();
+        // RFC 9112 §3.2.2: in absolute-form the path follows the authority
+        // (`http://host/p?q` -> `/p`; an empty path is `/`).
+        if t.first() != Some(&b'/') {
+            if let Some(i) = memchr::memmem::find(t, b"://") {
+                let rest = &t[i + 3..];
+                t = match memchr::memchr2(b'/', b'?', rest) {
+                    Some(j) if rest[j] == b'/' => &rest[j..],
+                    _ => return b"/",
+                };
+            }
+        }
         match memchr::memchr(b'?', t) {
             Some(i) => &t[..i],
             None => t,

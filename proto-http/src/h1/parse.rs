@@ -471,14 +471,50 @@ impl TransferCodings {
     /// RFC 9112 §6.3 item 4 and §6.1: the body is chunked only when chunked
     /// is the final coding, applied once (§7: MUST NOT apply twice).
     pub(crate) fn check(&self) -> Result<(), ProtoError> {
-        if self.unknown {
-            return Err(K::UnknownTransferCoding.into());
-        }
+        // §6.3 item 4: chunked not final means the length cannot be
+        // determined: 400 and close, whatever the other codings are.
         if !self.last_is_chunked || self.chunked_count != 1 {
             return Err(K::BadTransferEncoding.into());
         }
+        // §6.1: a coding we do not understand before the final chunked.
+        if self.unknown {
+            return Err(K::UnknownTransferCoding.into());
+        }
         Ok(())
     }
+}
+
+/// RFC 9110 §7.2: `Host = uri-host [ ":" port ]` (RFC 3986 §3.2.2, §3.2.3),
+/// or empty (RFC 9112 §3.2: a target without an authority).
+fn valid_host(v: &[u8]) -> bool {
+    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        // IP-literal: IPv6address or IPvFuture inside brackets.
+        let Some(end) = memchr::memchr(b']', rest) else {
+            return false;
+        };
+        let inside = &rest[..end];
+        let ok = !inside.is_empty()
+            && inside
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b":.-_~!$&'()*+,;=".contains(&b));
+        if !ok {
+            return false;
+        }
+        match &rest[end + 1..] {
+            [] => return true,
+            [b':', port @ ..] => (&b""[..], port),
+            _ => return false,
+        }
+    } else {
+        match memchr::memchr(b':', v) {
+            Some(i) => (&v[..i], &v[i + 1..]),
+            None => (v, &b""[..]),
+        }
+    };
+    // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4 fits it.
+    host.iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b))
+        && port.iter().all(u8::is_ascii_digit)
 }
 
 struct RequestFraming {
@@ -501,13 +537,17 @@ impl RequestFraming {
         let mut te = TransferCodings::default();
         let mut conn = ConnectionOptions::default();
         let mut hosts = 0u32;
+        let mut host_ok = true;
         let mut expect_continue = false;
         let mut upgrade = None;
         for f in h.index.iter() {
             let name = f.name.get(buf);
             let value = f.value.get(buf);
             match name.len() {
-                4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+                4 if name.eq_ignore_ascii_case(b"host") => {
+                    hosts += 1;
+                    host_ok &= valid_host(value);
+                }
                 6 if name.eq_ignore_ascii_case(b"expect") => {
                     expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
                 }
@@ -523,7 +563,8 @@ impl RequestFraming {
             }
         }
         // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
-        if hosts > 1 || (hosts == 0 && version == Version::Http11) {
+        // ... and a Host with an invalid value is a 400 too.
+        if hosts > 1 || (hosts == 0 && version == Version::Http11) || !host_ok {
             return Err(K::BadHost.into());
         }
         let body = if te.present {
@@ -691,6 +732,34 @@ mod tests {
     }
 
     #[test]
+    fn absolute_form_path_is_the_part_after_the_authority() {
+        let h = ok(b"GET http://example.com/a/b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        assert_eq!((h.path(), h.query()), (&b"/a/b"[..], Some(&b"x=1"[..])));
+        let h = ok(b"GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        assert_eq!(h.path(), b"/");
+        let h = ok(b"GET http://example.com?y HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        assert_eq!((h.path(), h.query()), (&b"/"[..], Some(&b"y"[..])));
+    }
+
+    #[test]
+    fn valid_host_values_are_accepted() {
+        for host in [
+            "example.com",
+            "example.com:8080",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:8080",
+            "",
+        ] {
+            let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert!(
+                decode_request(req.as_bytes(), &Limits::default()).is_ok(),
+                "{host:?}"
+            );
+        }
+    }
+
+    #[test]
     fn leading_empty_lines_ignored() {
         let h = ok(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(h.target(), b"/");
@@ -741,7 +810,9 @@ mod tests {
             (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", K::BodyTooLarge, 413),
             (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n", K::BodyTooLarge, 413),
             (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", K::UnknownTransferCoding, 501),
-            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo\r\n\r\n", K::UnknownTransferCoding, 501),
+            // §6.3 item 4: chunked is not final: 400, whatever the coding.
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo\r\n\r\n", K::BadTransferEncoding, 400),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", K::BadTransferEncoding, 400),
             (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", K::BadTransferEncoding, 400),
             (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", K::BadTransferEncoding, 400),
             (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n", K::BadTransferEncoding, 400),
@@ -771,6 +842,9 @@ mod tests {
             (b"GET /\r\n\r\n", K::BadRequestLine, 400),
             (b"GET / HTTP/1.1\r\n\r\n", K::BadHost, 400),
             (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", K::BadHost, 400),
+            (b"GET / HTTP/1.1\r\nHost: exa mple.com\r\n\r\n", K::BadHost, 400),
+            (b"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", K::BadHost, 400),
+            (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", K::BadHost, 400),
         ];
         for (input, kind, status) in cases {
             assert_eq!(

@@ -179,6 +179,9 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
 pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection::new(app.h1.clone());
+    // A response the connection itself writes (a 400 before any request
+    // reached us) carries a Date too (RFC 9110 §6.6.1).
+    conn.set_date(&current_date());
     let mut rbuf = BytesMut::with_capacity(app.read_buffer);
     let mut wbuf = BytesMut::with_capacity(app.read_buffer);
     let mut pending: Option<Pending> = None;
