@@ -6,25 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use weft::http::{Request, Response, Router, RunningServer, Server, StatusCode};
-
-fn demo() -> RunningServer {
-    let router = Router::new()
-        .get("/", |_r: Request| async { "Hello, World!" })
-        .get("/plaintext", |_r: Request| async { "Hello, World!" })
-        .get("/json", |_r: Request| async {
-            Response::json("{\"message\":\"Hello, World!\"}")
-        })
-        .post("/echo", |r: Request| async move {
-            Response::status(StatusCode::OK)
-                .content_type("application/octet-stream")
-                .body(r.into_body())
-        });
-    Server::bind("127.0.0.1:0".parse().unwrap())
-        .workers(2)
-        .serve(router)
-        .expect("server starts")
-}
+use support::{conformance, demo};
 
 /// What the suite finds in weft today, each a MUST of RFC 9113/7541 the
 /// server does not meet yet. The test fails when this list is out of date
@@ -45,19 +27,6 @@ fn h2_suite_against_weft_finds_only_the_known_deviations() {
     // Every case applies to the demo routes: nothing skipped.
     assert_eq!(report.skip_count(), 0, "{}", report.summary());
     assert!(report.pass_count() >= 100, "{}", report.summary());
-}
-
-fn conformance(args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
-        .args(args)
-        .output()
-        .expect("runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
 }
 
 #[test]

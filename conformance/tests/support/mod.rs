@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use conformance::framework::{Filter, Report, Status, Target, run};
 use conformance::suites;
+use weft::http::{Request, Response, Router, RunningServer, Server, StatusCode};
 
 /// The value of `var`, or `None` (test skipped, with a printed line) when
 /// it is unset, unless `WEFT_REQUIRE_SERVICES=1`, which makes a missing
@@ -64,4 +65,38 @@ pub fn with_tag(report: &Report, tag: &str) -> Vec<(String, String)> {
 /// Whether `s` is a pass.
 pub fn passed(s: &Status) -> bool {
     matches!(s, Status::Pass(_))
+}
+
+/// A weft server with the demo's static routes (`/`, `/plaintext`,
+/// `/json`, `POST /echo`), the HTTP suites' target.
+pub fn demo() -> RunningServer {
+    let router = Router::new()
+        .get("/", |_r: Request| async { "Hello, World!" })
+        .get("/plaintext", |_r: Request| async { "Hello, World!" })
+        .get("/json", |_r: Request| async {
+            Response::json("{\"message\":\"Hello, World!\"}")
+        })
+        .post("/echo", |r: Request| async move {
+            Response::status(StatusCode::OK)
+                .content_type("application/octet-stream")
+                .body(r.into_body())
+        });
+    Server::bind("127.0.0.1:0".parse().unwrap())
+        .workers(2)
+        .serve(router)
+        .expect("server starts")
+}
+
+/// Runs the `conformance` binary with `args`: exit code and all output.
+pub fn conformance(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
 }
