@@ -8,7 +8,7 @@
 //! Skipped (with a line) when the services' variables are unset, unless
 //! `WEFT_REQUIRE_SERVICES=1`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 use weft::http::{Request, Response, RunningServer, Server, StatusCode};
 use weft::rt::{Backend, BackendFn, BackendKind};
 use weft_demo::app::{self, Drivers, Services};
+
+mod support;
+use support::get;
 
 /// Tests that break PostgreSQL take this for writing; the others read.
 static PG_UP: RwLock<()> = RwLock::new(());
@@ -241,37 +244,6 @@ fn cache_routes_fill_the_cache_on_a_miss() {
     );
     assert!(stored.1.is_some());
     server.shutdown(Duration::from_secs(5)).expect("shutdown");
-}
-
-/// One HTTP/1.1 GET on a kept-alive connection: (status, body).
-fn get(conn: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<(u16, String)> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: e2e\r\n\r\n");
-    conn.get_mut().write_all(req.as_bytes())?;
-    let mut line = String::new();
-    conn.read_line(&mut line)?;
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if conn.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body)?;
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 fn connect(addr: SocketAddr) -> BufReader<TcpStream> {

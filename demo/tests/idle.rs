@@ -4,13 +4,15 @@
 //! A busy-spinning loop anywhere (a worker, a pool's reaper, a driver's
 //! connection task) would burn the whole window.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use weft::http::{RunningServer, Server};
 use weft::rt::{Backend, BackendFn, BackendKind};
 use weft_demo::app::{self, Drivers, Services};
+
+mod support;
 
 fn cpu_time() -> Duration {
     // SAFETY: rusage is plain data; getrusage fills it for RUSAGE_SELF.
@@ -38,31 +40,9 @@ impl BackendFn for Start {
     }
 }
 
-/// One request on `s`, reading the whole response (`Content-Length` framed).
+/// One request on `s`: its status.
 fn request(s: &mut BufReader<TcpStream>, path: &str) -> u16 {
-    write!(s.get_mut(), "GET {path} HTTP/1.1\r\nHost: idle\r\n\r\n").unwrap();
-    let mut line = String::new();
-    s.read_line(&mut line).unwrap();
-    let status = line
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0;
-    loop {
-        line.clear();
-        s.read_line(&mut line).unwrap();
-        if line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap();
-            }
-        }
-    }
-    s.read_exact(&mut vec![0; length]).unwrap();
-    status
+    support::get(s, path).expect("response").0
 }
 
 /// Raises the soft open-files limit to the hard one (2,000 sockets here).
