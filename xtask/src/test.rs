@@ -178,7 +178,7 @@ fn workspace_tests(config: &Config, options: &Options) -> Step {
     cmd.args(options.package_selection())
         .arg("--all-targets")
         .args(&options.cargo_test_args);
-    Step::command(cmd)
+    test_step(cmd)
 }
 
 /// Doc tests (`--all-targets` leaves them out).
@@ -187,7 +187,42 @@ fn doc_tests(config: &Config, options: &Options) -> Step {
     cmd.args(options.package_selection())
         .arg("--doc")
         .args(&options.cargo_test_args);
-    Step::command(cmd)
+    test_step(cmd)
+}
+
+/// A `cargo test` step whose failure reason lists the failed tests with
+/// their output, so the summary at the end of a truncated log names them.
+fn test_step(mut cmd: Command) -> Step {
+    let name = util::describe_args(&cmd);
+    Step::new(name, move || {
+        let (status, failures) = util::run_collecting(&mut cmd, test_failure_lines)?;
+        if status.success() {
+            return Ok(());
+        }
+        bail!(
+            "`{}` failed: {status}\n{}",
+            util::describe_args(&cmd),
+            failures.join("\n")
+        )
+    })
+}
+
+/// Most lines of failure detail one `cargo test` step repeats at the end.
+const MAX_FAILURE_LINES: usize = 200;
+
+/// Picks the lines worth repeating from `cargo test` output: each test
+/// binary's `failures:` section and cargo's own `error:` lines.
+fn test_failure_lines(line: &str, state: &mut bool, kept: &mut Vec<String>) {
+    let trimmed = line.trim_end();
+    if trimmed == "failures:" {
+        *state = true;
+    } else if trimmed.starts_with("test result:") {
+        *state = false;
+    }
+    let cargo_error = trimmed.starts_with("error:") || trimmed.starts_with("    `");
+    if (*state || cargo_error) && kept.len() < MAX_FAILURE_LINES {
+        kept.push(trimmed.to_string());
+    }
 }
 
 /// Clippy with warnings denied (the workspace lints include missing docs).

@@ -119,6 +119,41 @@ pub fn run(cmd: &mut Command) -> Result {
     Ok(())
 }
 
+/// Runs `cmd`, echoing its stdout and stderr as they come, and keeps the
+/// lines `pick` selects (called per line with a per-stream state flag).
+pub fn run_collecting(
+    cmd: &mut Command,
+    pick: fn(&str, &mut bool, &mut Vec<String>),
+) -> Result<(ExitStatus, Vec<String>)> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    println!("$ {}", describe(cmd));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error(cmd, e))?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_lines = std::thread::spawn(move || {
+        let (mut state, mut kept) = (false, Vec::new());
+        for line in BufReader::new(stderr).lines().map_while(io::Result::ok) {
+            eprintln!("{line}");
+            pick(&line, &mut state, &mut kept);
+        }
+        kept
+    });
+    let (mut state, mut kept) = (false, Vec::new());
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines().map_while(io::Result::ok) {
+        println!("{line}");
+        pick(&line, &mut state, &mut kept);
+    }
+    let _ = io::stdout().flush();
+    let status = child.wait().map_err(|e| spawn_error(cmd, e))?;
+    kept.extend(stderr_lines.join().unwrap_or_default());
+    Ok((status, kept))
+}
+
 /// Runs `cmd` to completion with inherited stdio; a spawn failure names the program.
 pub fn spawn_status(cmd: &mut Command) -> Result<ExitStatus> {
     cmd.status().map_err(|e| spawn_error(cmd, e))

@@ -93,12 +93,19 @@ impl Redis {
              pidfile {}\n\
              logfile {}\n\
              dir {}\n\
+             dbfilename {}\n\
              save \"\"\n\
              appendonly no\n",
             self.port,
             quoted(self.file("pid")),
             quoted(self.file("log")),
             quoted(self.dir.clone()),
+            quoted(
+                self.file("rdb")
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default()
+            ),
         );
         if self.auth {
             let (user, password) = ACL_USER;
@@ -146,6 +153,10 @@ impl Service for Redis {
 
     fn start(&self) -> Result {
         let _ = std::fs::remove_file(self.file("pid"));
+        // A replica's full sync writes an RDB file (one per member: members
+        // share the directory); a fresh start begins empty, so a cluster
+        // node never comes up holding keys `--cluster create` refuses.
+        let _ = std::fs::remove_file(self.file("rdb"));
         let conf = self.file("conf");
         if !self.sentinel || !conf.exists() {
             std::fs::write(&conf, self.config())?;
