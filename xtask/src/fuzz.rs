@@ -70,8 +70,10 @@ pub fn ensure_cargo_fuzz() -> Result {
 /// failure) and names the newest crash input, escaped, so a CI log shows it.
 ///
 /// The corpus is `fuzz/corpus/TARGET` (kept between local runs, ignored by
-/// git) plus, read first, `fuzz/regressions/TARGET`: committed inputs that
-/// once crashed, so every run re-checks them.
+/// git; libFuzzer writes new inputs to this first directory only) plus two
+/// committed directories it only reads: `fuzz/seeds/TARGET` (spec examples
+/// and recorded server traffic) and `fuzz/regressions/TARGET` (inputs that
+/// once crashed, so every run re-checks them).
 pub fn run_target(target: &str, secs: u64) -> Result {
     let fuzz_dir = util::repo_root().join("fuzz");
     let corpus = fuzz_dir.join("corpus").join(target);
@@ -83,9 +85,11 @@ pub fn run_target(target: &str, secs: u64) -> Result {
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", target])
         .arg(&corpus);
-    let regressions = fuzz_dir.join("regressions").join(target);
-    if regressions.is_dir() {
-        cmd.arg(&regressions);
+    for extra in ["seeds", "regressions"] {
+        let dir = fuzz_dir.join(extra).join(target);
+        if dir.is_dir() {
+            cmd.arg(&dir);
+        }
     }
     cmd.arg("--").arg(format!("-max_total_time={secs}"));
     util::run(&mut cmd).map_err(|e| match newest_artifact(target) {
