@@ -4,16 +4,12 @@
 //! cannot be reached is marked down and, per the [`Failover`] policy, its
 //! keys fail fast or move to the next server on the ring.
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::marker::PhantomData;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -78,6 +74,12 @@ impl<B: Backend> pool::Manager for Manager<B> {
     }
 }
 
+impl pool::Multiplexed for Connection {
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
+}
+
 /// A connection checked out of a [`Client`]'s pool.
 pub type PooledConnection<B = DefaultBackend> = Pooled<Manager<B>>;
 
@@ -132,51 +134,18 @@ impl Health {
 
 struct Node<B: Backend> {
     name: String,
-    pool: Pool<Manager<B>>,
+    /// Each worker's connection to this server, kept in its sub-pool of
+    /// the server's pool (closed when the client, hence the pool, is
+    /// dropped).
+    shared: pool::Shared<Manager<B>>,
     health: Health,
 }
 
 struct Inner<B: Backend> {
     id: u64,
-    /// Dropped with the last clone of the client: tells the workers'
-    /// thread-locals that its connections can go.
-    alive: Arc<()>,
     config: Config,
     ring: Ring,
     nodes: Vec<Node<B>>,
-}
-
-/// This worker's connection to one server, or a connect in progress.
-enum Slot<B: Backend> {
-    Empty,
-    Ready(PooledConnection<B>),
-    Connecting(Rc<RefCell<Vec<Waker>>>),
-}
-
-/// This worker's connections of one client, one slot per server.
-struct Local<B: Backend> {
-    slots: RefCell<Vec<Slot<B>>>,
-}
-
-impl<B: Backend> Drop for Local<B> {
-    /// Only when the client is gone (or the thread ends): close the
-    /// connections rather than hand them back to a pool nobody will ask
-    /// again.
-    fn drop(&mut self) {
-        for slot in self.slots.get_mut().drain(..) {
-            if let Slot::Ready(conn) = slot {
-                Pooled::discard(conn);
-            }
-        }
-    }
-}
-
-/// A client's entry in a worker's thread-local map.
-type LocalEntry = (std::sync::Weak<()>, Rc<dyn Any>);
-
-thread_local! {
-    /// Each client's connections on this thread, by client id.
-    static LOCAL: RefCell<HashMap<u64, LocalEntry>> = RefCell::new(HashMap::new());
 }
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
@@ -276,14 +245,18 @@ impl<B: Backend> Client<B> {
             .iter()
             .map(|s| Node {
                 name: s.name(),
-                pool: Pool::new(Manager::new(s.clone(), config.clone()), config.pool.clone()),
+                // Callers get clones of the connection: a retired one is
+                // never handed to anyone else.
+                shared: pool::Shared::new(Pool::new(
+                    Manager::new(s.clone(), config.clone()),
+                    config.pool.clone(),
+                )),
                 health: Health::default(),
             })
             .collect();
         Ok(Client {
             inner: Arc::new(Inner {
                 id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
-                alive: Arc::new(()),
                 config,
                 ring,
                 nodes,
@@ -321,7 +294,7 @@ impl<B: Backend> Client<B> {
     ///
     /// If there is no server `index`.
     pub fn pool_state(&self, index: usize) -> pool::State {
-        self.inner.nodes[index].pool.state()
+        self.inner.nodes[index].shared.pool().state()
     }
 
     /// A key's place on the ring (any value for a single server: every key
@@ -354,142 +327,33 @@ impl<B: Backend> Client<B> {
         }
     }
 
-    fn local(&self) -> Rc<Local<B>> {
-        let id = self.inner.id;
-        let found = LOCAL.with(|m| m.borrow().get(&id).map(|e| e.1.clone()));
-        if let Some(any) = found {
-            if let Ok(local) = any.downcast::<Local<B>>() {
-                return local;
-            }
-        }
-        let local = Rc::new(Local::<B> {
-            slots: RefCell::new((0..self.inner.nodes.len()).map(|_| Slot::Empty).collect()),
-        });
-        let entry = (
-            Arc::downgrade(&self.inner.alive),
-            local.clone() as Rc<dyn Any>,
-        );
-        // Also forget the connections of clients dropped since (closed
-        // outside the map's borrow).
-        let gone: Vec<LocalEntry> = LOCAL.with(|m| {
-            let mut m = m.borrow_mut();
-            m.insert(id, entry);
-            let dead: Vec<u64> = m
-                .iter()
-                .filter(|(_, e)| e.0.strong_count() == 0)
-                .map(|(&k, _)| k)
-                .collect();
-            dead.iter().filter_map(|k| m.remove(k)).collect()
-        });
-        drop(gone);
-        local
-    }
-
-    /// This worker's open connection to server `idx`, without waiting.
-    fn ready(&self, local: &Local<B>, idx: usize) -> Option<Connection> {
-        let stale = {
-            let slots = local.slots.borrow();
-            match &slots[idx] {
-                Slot::Ready(c) => {
-                    let max_age = self.inner.nodes[idx].pool.config().max_lifetime;
-                    if !c.is_closed() && max_age.is_none_or(|m| Pooled::age(c) < m) {
-                        return Some((**c).clone());
-                    }
-                    true
-                }
-                _ => false,
-            }
-        };
-        if stale {
-            // Closed or too old: forget it (dropped outside the borrow; the
-            // pool frees its slot; requests in flight on it still finish).
-            let old = std::mem::replace(&mut local.slots.borrow_mut()[idx], Slot::Empty);
-            drop(old);
-        }
-        None
-    }
-
     /// This worker's connection to server `idx` (in configuration order),
-    /// opened through the pool if there is none or it broke. Concurrent
-    /// first callers wait for one connect. A failed connect marks the
-    /// server down.
+    /// opened through the pool if there is none, it broke or it is older
+    /// than the pool's `max_lifetime`. Concurrent first callers wait for
+    /// one connect and share its outcome (see [`pool::Shared`]). A failed
+    /// connect marks the server down.
     pub async fn connection(&self, idx: usize) -> Result<Connection, Error> {
-        if idx >= self.inner.nodes.len() {
+        let Some(node) = self.inner.nodes.get(idx) else {
             return Err(Error::Config(format!("no server number {idx}")));
+        };
+        if let Some(lease) = node.shared.now() {
+            return Ok((*lease).clone());
         }
-        let local = self.local();
-        loop {
-            if let Some(c) = self.ready(&local, idx) {
-                return Ok(c);
+        match node.shared.get().await {
+            Ok(lease) => {
+                node.health.mark_up();
+                Ok((*lease).clone())
             }
-            let waiting = match &local.slots.borrow()[idx] {
-                Slot::Connecting(w) => Some(w.clone()),
-                _ => None,
-            };
-            if let Some(waiters) = waiting {
-                let mut registered = false;
-                poll_fn(|cx| {
-                    if registered {
-                        return Poll::Ready(());
-                    }
-                    registered = true;
-                    waiters.borrow_mut().push(cx.waker().clone());
-                    Poll::Pending
-                })
-                .await;
-                // The connect finished (or failed): its outcome is in the
-                // slot, or the down mark.
-                if let Some(c) = self.ready(&local, idx) {
-                    return Ok(c);
+            Err(e) => {
+                let e = match e {
+                    pool::Error::Timeout => Error::PoolTimeout,
+                    pool::Error::Backend(e) => e,
+                };
+                if is_connect_failure(&e) {
+                    node.health.mark_down(&self.inner.config);
                 }
-                if let Some(retry_in) = self.inner.nodes[idx].health.down_for() {
-                    return Err(Error::ServerDown {
-                        server: self.inner.nodes[idx].name.clone(),
-                        retry_in,
-                    });
-                }
-                continue;
+                Err(e)
             }
-            let waiters = Rc::new(RefCell::new(Vec::new()));
-            local.slots.borrow_mut()[idx] = Slot::Connecting(waiters.clone());
-            // Clears the marker and wakes the waiters however this ends.
-            struct Done<'a, B: Backend>(&'a Local<B>, usize, &'a Rc<RefCell<Vec<Waker>>>);
-            impl<B: Backend> Drop for Done<'_, B> {
-                fn drop(&mut self) {
-                    {
-                        let mut slots = self.0.slots.borrow_mut();
-                        if matches!(slots[self.1], Slot::Connecting(_)) {
-                            slots[self.1] = Slot::Empty;
-                        }
-                    }
-                    let wakers = std::mem::take(&mut *self.2.borrow_mut());
-                    for w in wakers {
-                        w.wake();
-                    }
-                }
-            }
-            let done = Done(&local, idx, &waiters);
-            let node = &self.inner.nodes[idx];
-            let got = node.pool.get().await.map_err(|e| match e {
-                pool::Error::Timeout => Error::PoolTimeout,
-                pool::Error::Backend(e) => e,
-            });
-            let guard = match got {
-                Ok(g) => g,
-                Err(e) => {
-                    if is_connect_failure(&e) {
-                        node.health.mark_down(&self.inner.config);
-                    }
-                    drop(done);
-                    return Err(e);
-                }
-            };
-            node.health.mark_up();
-            let conn = (*guard).clone();
-            let old = std::mem::replace(&mut local.slots.borrow_mut()[idx], Slot::Ready(guard));
-            drop(done);
-            drop(old);
-            return Ok(conn);
         }
     }
 

@@ -32,10 +32,22 @@
 //!   desynchronised connection is closed and its slot freed).
 //!
 //! A sub-pool lives as long as the worker's runtime (the executor that
-//! created it): when that runtime ends, its idle connections are closed and
-//! the next runtime on the thread starts afresh. On the `std` backend every
-//! served connection runs its own runtime on its own thread, so there the
-//! pool only reuses connections within one served connection.
+//! created it) and the pool: when that runtime ends, its idle connections
+//! are closed and the next runtime on the thread starts afresh. On the
+//! `std` backend every served connection runs its own runtime on its own
+//! thread, so there the pool only reuses connections within one served
+//! connection.
+//!
+//! Dropping the last [`Pool`] handle closes the pool on every worker.
+//! Connections never leave the worker that opened them, so the dropping
+//! thread only sets a flag and wakes each worker's reaper task (wakers
+//! work across threads); each reaper then, on its own worker, removes its
+//! sub-pool from the thread and closes its idle connections and its
+//! [shared](Shared) connection (requests in flight on that one still
+//! finish). A connection still checked out is closed when it is returned.
+//!
+//! [`Shared`] keeps one connection per worker that many callers use at
+//! once (the drivers' pipelined connections).
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -61,16 +73,21 @@
 //! ```
 
 pub(crate) mod backoff;
+mod shared;
 mod sub;
 #[cfg(test)]
 mod tests;
 
+pub use shared::{Lease, Multiplexed, Shared};
+
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::rt::time;
@@ -250,10 +267,40 @@ pub struct State {
     pub failures: u32,
 }
 
-pub(crate) struct Shared<M> {
+/// What every worker's sub-pool of one pool shares (the sub-pools keep it
+/// alive, so it outlives the last [`Pool`] handle).
+pub(crate) struct Common<M> {
     id: u64,
     manager: M,
     config: Config,
+    /// Set when the last [`Pool`] handle is dropped.
+    closed: AtomicBool,
+    /// Each live sub-pool's reaper task, by sub-pool id: woken (from any
+    /// thread) when the pool closes.
+    reapers: Mutex<HashMap<u64, Waker>>,
+}
+
+impl<M> Common<M> {
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+/// The user-facing handles share this; its drop closes the pool.
+struct Handle<M>(Arc<Common<M>>);
+
+impl<M> Drop for Handle<M> {
+    /// The last [`Pool`] handle is gone: every worker's reaper is woken to
+    /// close that worker's idle connections and its shared connection
+    /// (each on its own thread: connections never leave their worker).
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        let reapers =
+            std::mem::take(&mut *self.0.reapers.lock().unwrap_or_else(|e| e.into_inner()));
+        for (_, w) in reapers {
+            w.wake();
+        }
+    }
 }
 
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
@@ -261,13 +308,13 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// A connection pool with one sub-pool per worker; see the [module
 /// docs](self).
 pub struct Pool<M: Manager> {
-    shared: Arc<Shared<M>>,
+    handle: Arc<Handle<M>>,
 }
 
 impl<M: Manager> Clone for Pool<M> {
     fn clone(&self) -> Self {
         Pool {
-            shared: self.shared.clone(),
+            handle: self.handle.clone(),
         }
     }
 }
@@ -275,8 +322,8 @@ impl<M: Manager> Clone for Pool<M> {
 impl<M: Manager> fmt::Debug for Pool<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            .field("id", &self.shared.id)
-            .field("config", &self.shared.config)
+            .field("id", &self.common().id)
+            .field("config", &self.common().config)
             .finish_non_exhaustive()
     }
 }
@@ -286,22 +333,28 @@ impl<M: Manager> Pool<M> {
     /// first [`get`](Self::get) on each worker.
     pub fn new(manager: M, config: Config) -> Self {
         Pool {
-            shared: Arc::new(Shared {
+            handle: Arc::new(Handle(Arc::new(Common {
                 id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                 manager,
                 config,
-            }),
+                closed: AtomicBool::new(false),
+                reapers: Mutex::new(HashMap::new()),
+            }))),
         }
+    }
+
+    fn common(&self) -> &Arc<Common<M>> {
+        &self.handle.0
     }
 
     /// The manager.
     pub fn manager(&self) -> &M {
-        &self.shared.manager
+        &self.common().manager
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.shared.config
+        &self.common().config
     }
 
     /// A connection living on the current worker, waiting at most
@@ -311,13 +364,13 @@ impl<M: Manager> Pool<M> {
     ///
     /// Outside of a Weft runtime.
     pub async fn get(&self) -> Result<Pooled<M>, Error<M::Error>> {
-        self.get_until(Instant::now() + self.shared.config.acquire_timeout)
+        self.get_until(Instant::now() + self.common().config.acquire_timeout)
             .await
     }
 
     /// As [`get`](Self::get), giving up at `deadline`.
     pub async fn get_until(&self, deadline: Instant) -> Result<Pooled<M>, Error<M::Error>> {
-        let sub = SubPool::current(&self.shared);
+        let sub = SubPool::current(self.common());
         match time::timeout_at(deadline, sub.acquire()).await {
             Ok(res) => res,
             Err(time::Elapsed) => Err(Error::Timeout),
@@ -327,7 +380,7 @@ impl<M: Manager> Pool<M> {
     /// The current worker's sub-pool counters (all zero before its first
     /// [`get`](Self::get)).
     pub fn state(&self) -> State {
-        SubPool::<M>::existing(self.shared.id).map_or_else(State::default, |s| s.state())
+        SubPool::<M>::existing(self.common().id).map_or_else(State::default, |s| s.state())
     }
 }
 

@@ -9,11 +9,13 @@ use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
 use super::backoff::{XorShift, delay};
-use super::{Error, Manager, Meta, Pooled, Shared, State};
+use super::shared::Slot;
+use super::{Common, Error, Manager, Meta, Pooled, State};
 use crate::rt::select;
 use crate::rt::{spawn, time};
 
@@ -61,14 +63,23 @@ struct Inner<C> {
 }
 
 pub(crate) struct SubPool<M: Manager> {
-    shared: Arc<Shared<M>>,
+    pub(crate) common: Arc<Common<M>>,
+    /// Unique among all sub-pools (keys the pool's reaper list).
+    id: u64,
     inner: RefCell<Inner<M::Connection>>,
+    /// This worker's shared connection ([`super::Shared`]).
+    pub(crate) slot: RefCell<Slot<M>>,
 }
+
+static NEXT_SUB_ID: AtomicU64 = AtomicU64::new(1);
 
 enum Step<C> {
     Idle(Idle<C>),
-    Connect { not_before: Option<Instant> },
-    Wait(Rc<Waiter<C>>),
+    Connect {
+        not_before: Option<Instant>,
+    },
+    /// Park; `full`: no capacity is left.
+    Wait(Rc<Waiter<C>>, bool),
 }
 
 impl<C> Inner<C> {
@@ -82,14 +93,15 @@ impl<C> Inner<C> {
 }
 
 impl<M: Manager> SubPool<M> {
-    /// The current thread's sub-pool for `shared`, created (with its reaper
+    /// The current thread's sub-pool of `common`, created (with its reaper
     /// task) on first use.
-    pub(crate) fn current(shared: &Arc<Shared<M>>) -> Rc<Self> {
-        if let Some(sub) = Self::existing(shared.id) {
+    pub(crate) fn current(common: &Arc<Common<M>>) -> Rc<Self> {
+        if let Some(sub) = Self::existing(common.id) {
             return sub;
         }
         let sub = Rc::new(SubPool {
-            shared: shared.clone(),
+            common: common.clone(),
+            id: NEXT_SUB_ID.fetch_add(1, Ordering::Relaxed),
             inner: RefCell::new(Inner {
                 idle: Vec::new(),
                 open: 0,
@@ -103,8 +115,9 @@ impl<M: Manager> SubPool<M> {
                 reaper_woken: false,
                 reaper_deadline: None,
             }),
+            slot: RefCell::new(Slot::Empty),
         });
-        SUBPOOLS.with(|m| m.borrow_mut().insert(shared.id, sub.clone() as Rc<dyn Any>));
+        SUBPOOLS.with(|m| m.borrow_mut().insert(common.id, sub.clone() as Rc<dyn Any>));
         spawn(reap(Unregister(sub.clone())));
         sub
     }
@@ -126,7 +139,7 @@ impl<M: Manager> SubPool<M> {
     }
 
     fn expired(&self, meta: Meta, since: Option<Instant>, now: Instant) -> bool {
-        let cfg = &self.shared.config;
+        let cfg = &self.common.config;
         cfg.max_lifetime
             .is_some_and(|l| now.saturating_duration_since(meta.created) >= l)
             || since.is_some_and(|s| {
@@ -137,7 +150,7 @@ impl<M: Manager> SubPool<M> {
 
     /// When an idle connection expires.
     fn expiry(&self, idle: &Idle<M::Connection>) -> Option<Instant> {
-        let cfg = &self.shared.config;
+        let cfg = &self.common.config;
         let a = cfg.max_lifetime.map(|l| idle.meta.created + l);
         let b = cfg.idle_timeout.map(|t| idle.since + t);
         match (a, b) {
@@ -155,13 +168,13 @@ impl<M: Manager> SubPool<M> {
         chain: &mut Option<Waker>,
     ) -> Step<M::Connection> {
         let now = Instant::now();
-        let cfg = &self.shared.config;
+        let cfg = &self.common.config;
         let mut i = self.inner.borrow_mut();
         let queued_ahead = !i.waiters.is_empty() || i.kicked > 0;
         if kicked || !queued_ahead {
             while let Some(idle) = i.idle.pop() {
                 if self.expired(idle.meta, Some(idle.since), now)
-                    || !self.shared.manager.is_reusable(&idle.conn)
+                    || !self.common.manager.is_reusable(&idle.conn)
                 {
                     i.open -= 1;
                     dead.push(idle.conn);
@@ -191,7 +204,8 @@ impl<M: Manager> SubPool<M> {
         } else {
             i.waiters.push_back(w.clone());
         }
-        Step::Wait(w)
+        let full = i.open >= cfg.max_open;
+        Step::Wait(w, full)
     }
 
     /// Acquires a connection: idle, new, or handed over after waiting.
@@ -209,7 +223,7 @@ impl<M: Manager> SubPool<M> {
             match step {
                 Step::Idle(idle) => {
                     let check = self
-                        .shared
+                        .common
                         .config
                         .check_after_idle
                         .is_some_and(|d| idle.since.elapsed() >= d);
@@ -218,7 +232,7 @@ impl<M: Manager> SubPool<M> {
                         meta: idle.meta,
                         sub: self.clone(),
                     };
-                    if check && self.shared.manager.check(&mut guard).await.is_err() {
+                    if check && self.common.manager.check(&mut guard).await.is_err() {
                         Pooled::discard(guard);
                         continue;
                     }
@@ -231,14 +245,21 @@ impl<M: Manager> SubPool<M> {
                     if let Some(at) = not_before {
                         time::sleep_until(at).await;
                     }
-                    let res = self.shared.manager.connect().await;
+                    let res = self.common.manager.connect().await;
                     return slot.finish(res);
                 }
-                Step::Wait(waiter) => {
+                Step::Wait(waiter, full) => {
                     let wait = WaitGuard {
                         sub: self.clone(),
                         waiter,
                     };
+                    if full {
+                        // Queued first, so that a shared connection given
+                        // back now is handed to a waiter (this one or one
+                        // ahead of it).
+                        let lent = self.slot.borrow_mut().take_lendable();
+                        drop(lent);
+                    }
                     match wait.wait().await {
                         Signal::Conn(idle) => {
                             return Ok(Pooled {
@@ -257,7 +278,9 @@ impl<M: Manager> SubPool<M> {
     /// A checked-out connection comes back.
     pub(crate) fn release(&self, conn: M::Connection, meta: Meta) {
         let now = Instant::now();
-        let reusable = !self.expired(meta, None, now) && self.shared.manager.is_reusable(&conn);
+        let reusable = !self.common.is_closed()
+            && !self.expired(meta, None, now)
+            && self.common.manager.is_reusable(&conn);
         if reusable {
             self.put_back(Idle {
                 conn,
@@ -281,6 +304,13 @@ impl<M: Manager> SubPool<M> {
     /// (or closes it when the idle list is full).
     fn put_back(&self, idle: Idle<M::Connection>) {
         let mut i = self.inner.borrow_mut();
+        if self.common.is_closed() {
+            // Nobody can ask this pool again.
+            i.open -= 1;
+            drop(i);
+            drop(idle);
+            return;
+        }
         if let Some(w) = i.waiters.pop_front() {
             *w.signal.borrow_mut() = Some(Signal::Conn(idle));
             let waker = w.waker.take();
@@ -290,7 +320,7 @@ impl<M: Manager> SubPool<M> {
             }
             return;
         }
-        if i.idle.len() < self.shared.config.max_idle {
+        if i.idle.len() < self.common.config.max_idle {
             let expiry = self.expiry(&idle);
             i.idle.push(idle);
             let wake_reaper = match (expiry, i.reaper_deadline) {
@@ -370,7 +400,7 @@ impl<M: Manager> ConnectSlot<M> {
         res: Result<M::Connection, M::Error>,
     ) -> Result<Pooled<M>, Error<M::Error>> {
         let sub = self.sub.take().expect("finished once");
-        let cfg = &sub.shared.config;
+        let cfg = &sub.common.config;
         let waker = {
             let mut i = sub.inner.borrow_mut();
             i.connecting -= 1;
@@ -484,18 +514,35 @@ impl<M: Manager> Drop for WaitGuard<M> {
 }
 
 /// The per-sub-pool background task: closes expired idle connections, and
-/// when the runtime ends (the task is dropped), removes the sub-pool from
-/// the thread so the next runtime on this thread starts afresh.
+/// when the runtime ends (the task is dropped) or the pool is closed (its
+/// last [`Pool`](super::Pool) handle dropped: the task is woken from
+/// whichever thread dropped it), removes the sub-pool from the thread and
+/// closes its idle connections and its shared connection.
 ///
 /// The guard is made before the task is spawned, so that it runs even if the
 /// runtime ends before the task was ever polled.
 async fn reap<M: Manager>(guard: Unregister<M>) {
     let sub = &guard.0;
+    let common = &sub.common;
+    // Registered before the first look at `closed`, so the closing wake-up
+    // cannot be missed.
+    poll_fn(|cx| {
+        common
+            .reapers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(sub.id, cx.waker().clone());
+        Poll::Ready(())
+    })
+    .await;
     loop {
+        if common.is_closed() {
+            return;
+        }
         let next = sub.evict(Instant::now());
         let woken = poll_fn(|cx| {
             let mut i = sub.inner.borrow_mut();
-            if std::mem::take(&mut i.reaper_woken) {
+            if std::mem::take(&mut i.reaper_woken) || common.is_closed() {
                 Poll::Ready(())
             } else {
                 i.reaper = Some(cx.waker().clone());
@@ -511,12 +558,15 @@ async fn reap<M: Manager>(guard: Unregister<M>) {
     }
 }
 
-/// Removes a sub-pool from its thread when its runtime drops the reaper.
+/// Removes a sub-pool from its thread when its reaper ends (runtime ended
+/// or pool closed), and closes what it holds: idle connections and the
+/// shared connection (requests in flight on it still finish; checked-out
+/// connections are closed when returned to a closed pool).
 struct Unregister<M: Manager>(Rc<SubPool<M>>);
 
 impl<M: Manager> Drop for Unregister<M> {
     fn drop(&mut self) {
-        let id = self.0.shared.id;
+        let id = self.0.common.id;
         let removed = SUBPOOLS
             .try_with(|m| {
                 let mut m = m.borrow_mut();
@@ -527,8 +577,22 @@ impl<M: Manager> Drop for Unregister<M> {
             })
             .ok()
             .flatten();
+        self.0
+            .common
+            .reapers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0.id);
+        // The slot holds a guard that points back at the sub-pool: taking
+        // it out breaks that cycle.
+        let slot = std::mem::replace(&mut *self.0.slot.borrow_mut(), Slot::Empty);
         let idle = std::mem::take(&mut self.0.inner.borrow_mut().idle);
+        {
+            let mut i = self.0.inner.borrow_mut();
+            i.open -= idle.len();
+        }
         drop(removed);
+        drop(slot);
         drop(idle);
     }
 }

@@ -414,3 +414,308 @@ fn detach_frees_the_slot() {
         assert_ne!(d.id, c.id);
     });
 }
+
+// ---- the shared (multiplexed) connection, and closing a dropped pool ----
+
+/// A fake multiplexed connection: clones are handles to one "connection";
+/// `live` counts connections not yet closed (all handles dropped).
+#[derive(Default)]
+struct MuxFake {
+    connects: AtomicUsize,
+    attempts: AtomicUsize,
+    live: Arc<AtomicUsize>,
+    fail_connect: AtomicBool,
+    connect_delay_ms: AtomicUsize,
+}
+
+struct MuxInner {
+    id: usize,
+    closed: Cell<bool>,
+    live: Arc<AtomicUsize>,
+}
+
+impl Drop for MuxInner {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone)]
+struct Mux(Rc<MuxInner>);
+
+impl std::fmt::Debug for Mux {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mux({})", self.0.id)
+    }
+}
+
+impl Multiplexed for Mux {
+    fn is_closed(&self) -> bool {
+        self.0.closed.get()
+    }
+}
+
+impl Manager for Arc<MuxFake> {
+    type Connection = Mux;
+    type Error = FakeError;
+
+    async fn connect(&self) -> Result<Mux, FakeError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let delay = self.connect_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            time::sleep(Duration::from_millis(delay as u64)).await;
+        }
+        if self.fail_connect.load(Ordering::SeqCst) {
+            return Err(FakeError);
+        }
+        self.live.fetch_add(1, Ordering::SeqCst);
+        Ok(Mux(Rc::new(MuxInner {
+            id: self.connects.fetch_add(1, Ordering::SeqCst),
+            closed: Cell::new(false),
+            live: self.live.clone(),
+        })))
+    }
+
+    fn is_reusable(&self, conn: &Mux) -> bool {
+        !conn.is_closed()
+    }
+}
+
+impl Clone for FakeError {
+    fn clone(&self) -> Self {
+        FakeError
+    }
+}
+
+fn mux(config: Config) -> (Pool<Arc<MuxFake>>, Arc<MuxFake>) {
+    let fake = Arc::new(MuxFake::default());
+    (Pool::new(fake.clone(), config), fake)
+}
+
+#[test]
+fn shared_handle_is_send_sync_and_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Shared<Arc<MuxFake>>>();
+}
+
+#[test]
+fn concurrent_first_callers_share_one_connect() {
+    let (pool, fake) = mux(quick());
+    fake.connect_delay_ms.store(20, Ordering::SeqCst);
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let s = shared.clone();
+                spawn(async move { s.get().await.map(|l| l.0.id) })
+            })
+            .collect();
+        time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(pool.state().connecting, 1, "one connect in flight");
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(0));
+        }
+        assert_eq!(fake.attempts.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.state().open, 1);
+        assert_eq!(pool.state().idle, 0, "the shared connection is in use");
+        // The fast path: no wait, the same connection.
+        assert_eq!(shared.now().map(|l| l.0.id), Some(0));
+        // Another handle over the same pool shares it too.
+        let other = Shared::new(pool.clone());
+        assert_eq!(other.get().await.map(|l| l.0.id), Ok(0));
+    });
+}
+
+#[test]
+fn a_failed_connect_is_reported_to_every_waiter() {
+    let (pool, fake) = mux(quick().backoff(Duration::from_millis(10), Duration::from_millis(10)));
+    fake.connect_delay_ms.store(20, Ordering::SeqCst);
+    fake.fail_connect.store(true, Ordering::SeqCst);
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let tasks: Vec<_> = (0..5)
+            .map(|_| {
+                let s = shared.clone();
+                spawn(async move { s.get().await.map(|l| l.0.id) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Err(Error::Backend(FakeError)));
+        }
+        assert_eq!(
+            fake.attempts.load(Ordering::SeqCst),
+            1,
+            "one attempt for all"
+        );
+        assert!(shared.now().is_none());
+        // The next call tries again (after the pool's backoff).
+        fake.fail_connect.store(false, Ordering::SeqCst);
+        assert_eq!(shared.get().await.map(|l| l.0.id), Ok(0));
+        assert_eq!(fake.attempts.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn a_dropped_connecting_caller_wakes_the_waiters() {
+    let (pool, fake) = mux(quick());
+    fake.connect_delay_ms.store(50, Ordering::SeqCst);
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let s = shared.clone();
+        let first = spawn(async move { s.get().await.map(|l| l.0.id) });
+        time::sleep(Duration::from_millis(5)).await;
+        let s = shared.clone();
+        let second = spawn(async move { s.get().await.map(|l| l.0.id) });
+        time::sleep(Duration::from_millis(5)).await;
+        first.abort();
+        // The waiter takes over: it connects itself.
+        assert_eq!(second.await.unwrap(), Ok(0));
+        assert_eq!(fake.attempts.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.state().open, 1);
+        assert_eq!(pool.state().connecting, 0);
+    });
+}
+
+#[test]
+fn a_closed_shared_connection_is_replaced_and_in_flight_users_finish() {
+    let (pool, fake) = mux(quick());
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let a = shared.get().await.unwrap();
+        a.0.closed.set(true);
+        assert!(shared.now().is_none(), "closed: forgotten");
+        let b = shared.get().await.unwrap();
+        assert_eq!((a.0.id, b.0.id), (0, 1));
+        // The old one is still there for whoever holds it...
+        assert_eq!(fake.live.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.state().open, 2);
+        // ...until the last lease goes: then it is closed, never pooled.
+        drop(a);
+        assert_eq!(fake.live.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.state().open, 1);
+        assert_eq!(pool.state().idle, 0);
+    });
+}
+
+#[test]
+fn an_old_shared_connection_is_replaced() {
+    let (pool, fake) = mux(quick().max_lifetime(Some(Duration::from_millis(30))));
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        assert_eq!(shared.get().await.unwrap().0.id, 0);
+        assert_eq!(shared.get().await.unwrap().0.id, 0);
+        time::sleep(Duration::from_millis(40)).await;
+        assert!(shared.now().is_none(), "too old: forgotten");
+        assert_eq!(shared.get().await.unwrap().0.id, 1);
+        assert_eq!(fake.live.load(Ordering::SeqCst), 1, "the old one closed");
+        assert_eq!(pool.state().open, 1);
+    });
+}
+
+#[test]
+fn retire_forgets_only_the_current_connection() {
+    let (pool, _) = mux(quick());
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let a = shared.get().await.unwrap();
+        shared.retire(&a);
+        let b = shared.get().await.unwrap();
+        assert_eq!(b.0.id, 1);
+        shared.retire(&a); // no longer the shared one: nothing happens
+        assert_eq!(shared.now().map(|l| l.0.id), Some(1));
+    });
+}
+
+#[test]
+fn a_lending_slot_gives_its_connection_to_an_exclusive_waiter() {
+    let (pool, fake) = mux(quick().max_open(1));
+    let shared = Shared::lending(pool.clone());
+    block_on(async {
+        let lease = shared.get().await.unwrap();
+        let p = pool.clone();
+        let exclusive = spawn(async move { p.get().await.map(|c| c.0.id) });
+        time::sleep(Duration::from_millis(5)).await;
+        // The pool was full: the shared connection is retired for the
+        // waiter, which gets it once the last lease is dropped.
+        assert!(shared.now().is_none());
+        assert!(!exclusive.is_finished());
+        drop(lease);
+        assert_eq!(exclusive.await.unwrap(), Ok(0));
+        assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
+        // Back in the pool: the shared slot takes it again.
+        assert_eq!(shared.get().await.unwrap().0.id, 0);
+        // A retired lending connection goes back to the pool.
+        let l = shared.get().await.unwrap();
+        shared.retire(&l);
+        drop(l);
+        assert_eq!(pool.state().idle, 1);
+    });
+}
+
+#[test]
+fn a_non_lending_slot_never_lends() {
+    let (pool, _) = mux(quick()
+        .max_open(1)
+        .acquire_timeout(Duration::from_millis(30)));
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let lease = shared.get().await.unwrap();
+        let handle = (*lease).clone();
+        drop(lease); // a clone escaped: it must not be handed to anyone
+        assert_eq!(pool.get().await.unwrap_err(), Error::Timeout);
+        assert_eq!(shared.now().map(|l| l.0.id), Some(handle.0.id));
+    });
+}
+
+#[test]
+fn dropping_the_last_pool_handle_closes_idle_and_shared_connections() {
+    let (pool, fake) = mux(quick());
+    let shared = Shared::new(pool.clone());
+    block_on(async {
+        let held = shared.get().await.unwrap();
+        let a = pool.get().await.unwrap();
+        let b = pool.get().await.unwrap();
+        drop(b);
+        assert_eq!(fake.live.load(Ordering::SeqCst), 3);
+        drop(shared);
+        drop(pool);
+        time::sleep(Duration::from_millis(1)).await; // the reaper runs
+        // The idle one is closed; the shared one stays for its lease.
+        assert_eq!(fake.live.load(Ordering::SeqCst), 2);
+        drop(held);
+        assert_eq!(fake.live.load(Ordering::SeqCst), 1);
+        // A checked-out connection returned to a closed pool is closed.
+        drop(a);
+        assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+    });
+}
+
+#[test]
+fn a_pool_dropped_on_another_thread_is_closed_on_each_worker() {
+    let (pool, fake) = mux(quick());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = {
+        let pool = pool.clone();
+        let fake = fake.clone();
+        std::thread::spawn(move || {
+            block_on(async move {
+                let shared = Shared::new(pool.clone());
+                shared.get().await.unwrap();
+                drop(pool.get().await.unwrap());
+                assert_eq!(fake.live.load(Ordering::SeqCst), 2);
+                drop((shared, pool));
+                tx.send(()).unwrap();
+                // Park on a timer; the pool's close wakes this worker.
+                let start = Instant::now();
+                while fake.live.load(Ordering::SeqCst) > 0 {
+                    assert!(start.elapsed() < Duration::from_secs(5), "not closed");
+                    time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+        })
+    };
+    rx.recv().unwrap();
+    drop(pool);
+    worker.join().unwrap();
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+}

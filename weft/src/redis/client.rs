@@ -1,16 +1,12 @@
 //! [`Client`]: the pool-backed entry point, one multiplexed connection per
 //! worker for ordinary commands plus exclusive connections on demand.
 
-use std::any::Any;
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use proto_resp::{Cmd, Frame};
 
@@ -82,6 +78,12 @@ impl<B: Backend> pool::Manager for Manager<B> {
     }
 }
 
+impl pool::Multiplexed for Connection {
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
+}
+
 /// A connection checked out of a [`Client`]'s pool for exclusive use.
 pub type PooledConnection<B = DefaultBackend> = Pooled<Manager<B>>;
 
@@ -90,16 +92,6 @@ fn pool_error(e: pool::Error<Error>) -> Error {
         pool::Error::Timeout => Error::PoolTimeout,
         pool::Error::Backend(e) => e,
     }
-}
-
-/// This worker's shared connection per client, or a connect in progress.
-enum SharedSlot<B: Backend> {
-    Ready(PooledConnection<B>),
-    Connecting(Rc<RefCell<Vec<Waker>>>),
-}
-
-thread_local! {
-    static SHARED: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
 }
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
@@ -137,6 +129,8 @@ static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Client<B: Backend = DefaultBackend> {
     id: u64,
     pool: Pool<Manager<B>>,
+    /// This worker's multiplexed connection, kept in its sub-pool.
+    shared: pool::Shared<Manager<B>>,
 }
 
 impl<B: Backend> Clone for Client<B> {
@@ -144,6 +138,7 @@ impl<B: Backend> Clone for Client<B> {
         Client {
             id: self.id,
             pool: self.pool.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -173,9 +168,13 @@ impl<B: Backend> Client<B> {
     /// A client on backend `B`. Connects lazily.
     pub fn with_backend(config: Config) -> Self {
         let pool_config = config.pool.clone();
+        let pool = Pool::new(Manager::new(config), pool_config);
         Client {
             id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
-            pool: Pool::new(Manager::new(config), pool_config),
+            // Callers get clones of the connection, so a retired one is
+            // never handed to anyone else.
+            shared: pool::Shared::new(pool.clone()),
+            pool,
         }
     }
 
@@ -202,94 +201,16 @@ impl<B: Backend> Client<B> {
 
     /// This worker's shared connection if it is open, without waiting.
     pub(crate) fn shared_now(&self) -> Option<Connection> {
-        let (conn, stale) = SHARED.with(|m| {
-            let m = m.borrow();
-            let slot = m.get(&self.id)?.clone();
-            let max_age = self.pool.config().max_lifetime;
-            Some(match slot.downcast_ref::<SharedSlot<B>>() {
-                Some(SharedSlot::Ready(c))
-                    if !c.is_closed() && max_age.is_none_or(|m| Pooled::age(c) < m) =>
-                {
-                    (Some((**c).clone()), None)
-                }
-                Some(SharedSlot::Ready(_)) => (None, Some(())),
-                _ => (None, None),
-            })
-        })?;
-        if stale.is_some() {
-            // Closed, or older than the pool's `max_lifetime`: forget it
-            // (dropped outside the map's borrow; the pool frees its slot, and
-            // requests still in flight on it complete before it closes).
-            let old = SHARED.with(|m| m.borrow_mut().remove(&self.id));
-            drop(old);
-        }
-        conn
+        self.shared.now().map(|l| (*l).clone())
     }
 
     /// This worker's multiplexed connection, opened (through the pool) if
-    /// there is none or it broke. Concurrent first callers wait for one
-    /// connect instead of racing.
+    /// there is none, it broke or it is older than the pool's
+    /// `max_lifetime`. Concurrent first callers wait for one connect
+    /// instead of racing (see [`pool::Shared`]).
     pub async fn shared(&self) -> Result<Connection, Error> {
-        loop {
-            if let Some(c) = self.shared_now() {
-                return Ok(c);
-            }
-            let waiting = SHARED.with(|m| {
-                let m = m.borrow();
-                match m.get(&self.id).map(|s| s.downcast_ref::<SharedSlot<B>>()) {
-                    Some(Some(SharedSlot::Connecting(w))) => Some(w.clone()),
-                    _ => None,
-                }
-            });
-            if let Some(waiters) = waiting {
-                let mut registered = false;
-                poll_fn(|cx| {
-                    if registered {
-                        return Poll::Ready(());
-                    }
-                    registered = true;
-                    waiters.borrow_mut().push(cx.waker().clone());
-                    Poll::Pending
-                })
-                .await;
-                continue;
-            }
-            let waiters = Rc::new(RefCell::new(Vec::new()));
-            SHARED.with(|m| {
-                m.borrow_mut().insert(
-                    self.id,
-                    Rc::new(SharedSlot::<B>::Connecting(waiters.clone())) as Rc<dyn Any>,
-                )
-            });
-            // Clears the marker and wakes the waiters however this ends
-            // (success, failure, or this future being dropped).
-            struct Done<'a>(u64, &'a Rc<RefCell<Vec<Waker>>>, bool);
-            impl Drop for Done<'_> {
-                fn drop(&mut self) {
-                    if !self.2 {
-                        let old = SHARED.with(|m| m.borrow_mut().remove(&self.0));
-                        drop(old);
-                    }
-                    let wakers = std::mem::take(&mut *self.1.borrow_mut());
-                    for w in wakers {
-                        w.wake();
-                    }
-                }
-            }
-            let mut done = Done(self.id, &waiters, false);
-            let guard = self.pool.get().await.map_err(pool_error)?;
-            let conn = (*guard).clone();
-            let old = SHARED.with(|m| {
-                m.borrow_mut().insert(
-                    self.id,
-                    Rc::new(SharedSlot::<B>::Ready(guard)) as Rc<dyn Any>,
-                )
-            });
-            done.2 = true;
-            drop(done);
-            drop(old);
-            return Ok(conn);
-        }
+        let lease = self.shared.get().await.map_err(pool_error)?;
+        Ok((*lease).clone())
     }
 
     fn with_timeout<T: 'static>(
