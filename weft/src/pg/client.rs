@@ -101,17 +101,119 @@ impl Connection {
     }
 }
 
+impl pool::Multiplexed for Connection {
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
+}
+
 /// A connection checked out of a [`Client`]'s pool; it goes back (reset
 /// if needed) when dropped.
 pub type PooledConnection<B = DefaultBackend> = Pooled<Manager<B>>;
+
+fn pool_error(e: pool::Error<Error>) -> Error {
+    match e {
+        pool::Error::Timeout => Error::PoolTimeout,
+        pool::Error::Backend(e) => e,
+    }
+}
+
+/// Statements that only read or write rows: the first keyword of a
+/// statement that may run on a worker's shared connection.
+const SHAREABLE_VERBS: &[&str] = &[
+    "select", "insert", "update", "delete", "with", "values", "table", "merge", "show",
+];
+
+/// Whether `sql` may run on the worker's shared connection, pipelined with
+/// other callers' statements: a statement that cannot change the session
+/// (settings, prepared statements, cursors, `LISTEN`, temporary tables,
+/// advisory locks, the random seed) nor open a transaction. Judged on the
+/// text, conservatively: the first keyword must be a plain data statement
+/// ([`SHAREABLE_VERBS`]; a leading comment does not count as one), no word
+/// may name a session-changing function or `TEMP`/`TEMPORARY` (anything
+/// beginning with `temp`), and with the simple query protocol (`simple`,
+/// where one string may hold several statements, "Multiple Statements in
+/// a Simple Query", 55.2.2.1) nothing may follow a `;`. A false "no" only
+/// costs an exclusive checkout.
+pub(crate) fn shareable(sql: &str, simple: bool) -> bool {
+    let text = sql.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '(');
+    let first = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    if !SHAREABLE_VERBS
+        .iter()
+        .any(|v| first.eq_ignore_ascii_case(v))
+    {
+        return false;
+    }
+    if simple
+        && let Some(i) = sql.find(';')
+        && !sql[i + 1..]
+            .trim_matches(|c: char| c.is_ascii_whitespace() || c == ';')
+            .is_empty()
+    {
+        return false;
+    }
+    let starts = |w: &str, prefix: &str| {
+        w.len() >= prefix.len()
+            && w.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    };
+    !sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| {
+            starts(w, "temp")
+                || w.eq_ignore_ascii_case("set_config")
+                || w.eq_ignore_ascii_case("setseed")
+                || starts(w, "pg_advisory")
+                || starts(w, "pg_try_advisory")
+                || starts(w, "dblink")
+        })
+}
 
 /// A PostgreSQL client: `Clone + Send + Sync`, usable from every worker,
 /// with a pool of connections per worker ([`pool::Config`] limits apply
 /// per worker).
 ///
-/// The query methods check a connection out for the one call;
-/// [`get`](Self::get) checks one out for longer (transactions, COPY,
-/// LISTEN, prepared statements reused across calls).
+/// # One shared connection per worker
+///
+/// The one-shot methods ([`query`](Self::query),
+/// [`query_one`](Self::query_one), [`query_opt`](Self::query_opt),
+/// [`execute`](Self::execute), [`batch_execute`](Self::batch_execute))
+/// run plain data statements (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
+/// `WITH`, ...) on the worker's shared connection ([`pool::Shared`]): one
+/// connection of the worker's pool that all its handlers pipeline their
+/// statements on, each statement its own `Bind`/`Execute`/`Sync` block
+/// answered in order ("Pipelining", 55.2.4), so an error in one aborts
+/// nobody else's. It is opened on the first call on each worker, replaced
+/// when it breaks (the call that saw the error gets it; the next call
+/// gets a new connection) and after [`pool::Config::max_lifetime`].
+///
+/// A statement on a shared connection must not change what the session
+/// does for the statements pipelined behind it, and those are already on
+/// the wire when its reply comes. So safety is decided before sending:
+///
+/// - statements that may change the session or a transaction (`SET`,
+///   `BEGIN`, `PREPARE`, `LISTEN`, `DECLARE`, DDL, `CALL`, `DO`, temporary
+///   tables, `set_config`, advisory locks, several statements in one
+///   [`batch_execute`](Self::batch_execute), ...: anything not shown to be
+///   a plain data statement) run on a connection checked out of the pool
+///   for that call, exactly as [`get`](Self::get) does, and that
+///   connection is reset when it goes back (`ROLLBACK`, `DISCARD ALL`; see
+///   [`Manager`]). So `client.batch_execute("SET search_path TO x")` or
+///   `client.batch_execute("BEGIN")` has no effect on later calls, as
+///   before;
+/// - as a backstop, a shared connection that nonetheless reports a changed
+///   session or an open transaction after a call (a function that ran
+///   `SET`, say) is retired: no new call is sent on it, and once the calls
+///   in flight on it finish it goes back to the pool and is reset there.
+///
+/// [`get`](Self::get) checks a connection out for exclusive use
+/// (transactions, COPY, `LISTEN`, statements reused across calls); it
+/// returns to the pool when dropped. The shared connection is one of the
+/// worker's [`pool::Config::max_open`] connections; when the pool is full
+/// and a [`get`](Self::get) has to wait, the shared connection is handed
+/// to it once its calls in flight are done (later one-shot calls open or
+/// wait for another), so even `max_open(1)` serves both kinds of use.
 ///
 /// ```no_run
 /// use weft::pg::Client;
@@ -130,12 +232,14 @@ pub type PooledConnection<B = DefaultBackend> = Pooled<Manager<B>>;
 /// ```
 pub struct Client<B: Backend = DefaultBackend> {
     pool: Pool<Manager<B>>,
+    shared: pool::Shared<Manager<B>>,
 }
 
 impl<B: Backend> Clone for Client<B> {
     fn clone(&self) -> Self {
         Client {
             pool: self.pool.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -158,12 +262,19 @@ impl Client<DefaultBackend> {
     }
 }
 
+/// A use of a worker's shared connection.
+type Lease<B> = pool::Lease<Manager<B>>;
+
 impl<B: Backend> Client<B> {
     /// A client on backend `B`. Connects lazily.
     pub fn with_backend(config: Config) -> Self {
         let pool_config = config.pool.clone();
+        let pool = Pool::new(Manager::new(config), pool_config);
         Client {
-            pool: Pool::new(Manager::new(config), pool_config),
+            // Callers only ever hold leases (no handle escapes a call), so
+            // a retired shared connection can go back to the pool.
+            shared: pool::Shared::lending(pool.clone()),
+            pool,
         }
     }
 
@@ -172,7 +283,8 @@ impl<B: Backend> Client<B> {
         self.pool.manager().config()
     }
 
-    /// The current worker's pool counters.
+    /// The current worker's pool counters (the shared connection counts
+    /// as one open connection, not idle).
     pub fn pool_state(&self) -> pool::State {
         self.pool.state()
     }
@@ -180,50 +292,175 @@ impl<B: Backend> Client<B> {
     /// A connection of this worker for exclusive use, within the pool's
     /// acquire deadline ([`Error::PoolTimeout`]).
     pub async fn get(&self) -> Result<PooledConnection<B>, Error> {
-        self.pool.get().await.map_err(|e| match e {
-            pool::Error::Timeout => Error::PoolTimeout,
-            pool::Error::Backend(e) => e,
-        })
+        self.pool.get().await.map_err(pool_error)
     }
 
-    /// [`Connection::query`] on a pooled connection.
+    /// The worker's shared connection for a statement judged
+    /// [`shareable`], or `None`: check one out instead.
+    async fn shared_for(&self, sql: &str, simple: bool) -> Result<Option<Lease<B>>, Error> {
+        if !shareable(sql, simple) {
+            return Ok(None);
+        }
+        if let Some(lease) = self.shared.now() {
+            return Ok(Some(lease));
+        }
+        self.shared.get().await.map(Some).map_err(pool_error)
+    }
+
+    /// After a call on the shared connection: retire it if it broke, or
+    /// if the session changed or a transaction is open after all (see the
+    /// type's docs).
+    fn settle<T>(&self, lease: &Lease<B>, res: &Result<T, Error>) {
+        let broken = lease.is_closed() || res.as_ref().err().is_some_and(Error::is_closed);
+        if broken
+            || lease.session_changed()
+            || lease.transaction_status() != TransactionStatus::Idle
+        {
+            self.shared.retire(lease);
+        }
+    }
+
+    /// [`Connection::query`] on the worker's shared connection (or, for a
+    /// statement that may change the session, a pooled one; see the type's
+    /// docs).
     pub async fn query(
         &self,
         stmt: &(impl ToStatement + ?Sized),
         params: &[&dyn ToSql],
     ) -> Result<Vec<Row>, Error> {
-        self.get().await?.query(stmt, params).await
+        match self.shared_for(stmt.sql(), false).await? {
+            Some(conn) => {
+                let res = conn.query(stmt, params).await;
+                self.settle(&conn, &res);
+                res
+            }
+            None => self.get().await?.query(stmt, params).await,
+        }
     }
 
-    /// [`Connection::query_one`] on a pooled connection.
+    /// [`Connection::query_one`], as [`query`](Self::query).
     pub async fn query_one(
         &self,
         stmt: &(impl ToStatement + ?Sized),
         params: &[&dyn ToSql],
     ) -> Result<Row, Error> {
-        self.get().await?.query_one(stmt, params).await
+        match self.shared_for(stmt.sql(), false).await? {
+            Some(conn) => {
+                let res = conn.query_one(stmt, params).await;
+                self.settle(&conn, &res);
+                res
+            }
+            None => self.get().await?.query_one(stmt, params).await,
+        }
     }
 
-    /// [`Connection::query_opt`] on a pooled connection.
+    /// [`Connection::query_opt`], as [`query`](Self::query).
     pub async fn query_opt(
         &self,
         stmt: &(impl ToStatement + ?Sized),
         params: &[&dyn ToSql],
     ) -> Result<Option<Row>, Error> {
-        self.get().await?.query_opt(stmt, params).await
+        match self.shared_for(stmt.sql(), false).await? {
+            Some(conn) => {
+                let res = conn.query_opt(stmt, params).await;
+                self.settle(&conn, &res);
+                res
+            }
+            None => self.get().await?.query_opt(stmt, params).await,
+        }
     }
 
-    /// [`Connection::execute`] on a pooled connection.
+    /// [`Connection::execute`], as [`query`](Self::query).
     pub async fn execute(
         &self,
         stmt: &(impl ToStatement + ?Sized),
         params: &[&dyn ToSql],
     ) -> Result<u64, Error> {
-        self.get().await?.execute(stmt, params).await
+        match self.shared_for(stmt.sql(), false).await? {
+            Some(conn) => {
+                let res = conn.execute(stmt, params).await;
+                self.settle(&conn, &res);
+                res
+            }
+            None => self.get().await?.execute(stmt, params).await,
+        }
     }
 
-    /// [`Connection::batch_execute`] on a pooled connection.
+    /// [`Connection::batch_execute`], as [`query`](Self::query): a single
+    /// data statement runs on the shared connection; several statements,
+    /// or any that may change the session or open a transaction, on a
+    /// pooled connection (reset when it goes back).
     pub async fn batch_execute(&self, sql: &str) -> Result<(), Error> {
-        self.get().await?.batch_execute(sql).await
+        match self.shared_for(sql, true).await? {
+            Some(conn) => {
+                let res = conn.batch_execute(sql).await;
+                self.settle(&conn, &res);
+                res
+            }
+            None => self.get().await?.batch_execute(sql).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shareable;
+
+    #[test]
+    fn plain_data_statements_are_shareable() {
+        for sql in [
+            "SELECT 1",
+            "  select id, randomnumber FROM world WHERE id = $1",
+            "(SELECT 1) UNION (SELECT 2)",
+            "INSERT INTO t VALUES ($1)",
+            "update world SET randomnumber = $1 WHERE id = $2",
+            "DELETE FROM t",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "VALUES (1)",
+            "TABLE fortune",
+            "SHOW server_version",
+        ] {
+            assert!(shareable(sql, false), "{sql}");
+        }
+        assert!(shareable("SELECT 1;", true));
+        assert!(
+            shareable("SELECT 'a;b'", false),
+            "extended: one statement anyway"
+        );
+    }
+
+    #[test]
+    fn session_and_transaction_changes_are_not() {
+        for sql in [
+            "SET search_path TO x",
+            "set local x = 1",
+            "BEGIN",
+            "START TRANSACTION",
+            "COMMIT",
+            "PREPARE p AS SELECT 1",
+            "LISTEN chan",
+            "DECLARE c CURSOR FOR SELECT 1",
+            "CREATE TEMP TABLE t (x int)",
+            "CREATE TABLE t (x int)",
+            "SELECT * INTO TEMPORARY t FROM x",
+            "SELECT set_config('search_path', 'x', false)",
+            "SELECT pg_advisory_lock(1)",
+            "select pg_try_advisory_lock(1)",
+            "SELECT setseed(0.5)",
+            "DO $$ BEGIN PERFORM 1; END $$",
+            "CALL proc()",
+            "DISCARD ALL",
+            "RESET ALL",
+            "/* SELECT */ SET x = 1",
+            "-- SELECT\nSET x = 1",
+            "",
+            "EXPLAIN ANALYZE SELECT 1",
+        ] {
+            assert!(!shareable(sql, false), "{sql}");
+            assert!(!shareable(sql, true), "{sql}");
+        }
+        // Several statements in one simple query.
+        assert!(!shareable("SELECT 1; SET search_path TO x", true));
+        assert!(!shareable("SELECT 1;BEGIN", true));
     }
 }

@@ -163,7 +163,6 @@ pub(crate) struct State {
     notify_wakers: Vec<Waker>,
     cancel: Option<(SocketAddr, CancelFn)>,
     pub(crate) query_timeout: Option<Duration>,
-    pub(crate) next_name: u64,
 }
 
 pub(crate) struct Shared {
@@ -781,7 +780,6 @@ impl Connection {
                 notify_wakers: Vec::new(),
                 cancel: None,
                 query_timeout: config.query_timeout,
-                next_name: 0,
             }),
             handles: Cell::new(1),
         });
@@ -939,11 +937,15 @@ impl Connection {
         Ok(())
     }
 
-    /// A fresh name for a statement or portal of this connection.
+    /// A fresh name for a statement or portal. Unique in the process, not
+    /// only on this connection: a [`Statement`](super::Statement) used on
+    /// another connection than the one that prepared it (a pool's or
+    /// client's connections are interchangeable) then meets an unknown
+    /// name (SQLSTATE `26000`, prepared again) instead of another
+    /// statement that happens to have the same name there.
     pub(crate) fn next_name(&self, prefix: &str) -> String {
-        let mut st = self.shared.state.borrow_mut();
-        st.next_name += 1;
-        format!("weft_{prefix}{}", st.next_name)
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        format!("weft_{prefix}{}", NEXT.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The key and address for cancelling this connection's queries from
