@@ -21,6 +21,10 @@ use super::state::{Expect, Lifecycle, Phase, ReadState, RespState, Slot, Timer, 
 /// into the connection's own write buffer.
 const COPY_LIMIT: usize = 16 * 1024;
 
+/// Room given to an unallocated transmit buffer at its first write: a few
+/// small responses, or a pipelined batch of 16 plaintext ones.
+const TX_INITIAL: usize = 4096;
+
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// `handle_input` returns once this many events are queued.
@@ -332,7 +336,10 @@ impl Connection {
     #[must_use = "the bytes must be written to the peer"]
     pub fn poll_transmit(&mut self, out: &mut BytesMut) -> usize {
         let before = out.len();
-        if out.is_empty() && self.txq.is_empty() {
+        if self.tx.is_empty() && self.txq.is_empty() {
+            // Nothing to send: keep both buffers where they are (swapping
+            // anyway would move an unallocated buffer into the connection).
+        } else if out.is_empty() && self.txq.is_empty() {
             // Hand over our buffer instead of copying it; the caller's
             // (empty, reusable) buffer becomes the next write buffer.
             std::mem::swap(out, &mut self.tx);
@@ -448,7 +455,7 @@ impl Connection {
         };
         if self.config.continue_policy == ContinuePolicy::Immediate && slot.take_continue() {
             let out = if self.slots.is_empty() {
-                &mut self.tx
+                tx_ready(&mut self.tx)
             } else {
                 &mut slot.out
             };
@@ -540,7 +547,7 @@ impl Connection {
     fn settle(&mut self) {
         while let Some(front) = self.slots.front_mut() {
             if !front.out.is_empty() {
-                self.tx.extend_from_slice(&front.out);
+                tx_ready(&mut self.tx).extend_from_slice(&front.out);
                 front.out = BytesMut::new();
             }
             let reading_its_body = self.phase.read == (ReadState::Body { id: front.id });
@@ -603,7 +610,22 @@ impl Connection {
 /// The buffer that output for slot `i` goes to: the transmit buffer for the
 /// first in line, otherwise the slot's own hold-back buffer.
 fn sink<'a>(tx: &'a mut BytesMut, slots: &'a mut VecDeque<Slot>, i: usize) -> &'a mut BytesMut {
-    if i == 0 { tx } else { &mut slots[i].out }
+    if i == 0 {
+        tx_ready(tx)
+    } else {
+        &mut slots[i].out
+    }
+}
+
+/// The transmit buffer, given [`TX_INITIAL`] bytes of room the first time
+/// it is written to (so a batch of pipelined responses does not grow it by
+/// doubling from a few bytes). It keeps that capacity: `poll_transmit`
+/// swaps it with the caller's empty buffer rather than freeing it.
+fn tx_ready(tx: &mut BytesMut) -> &mut BytesMut {
+    if tx.capacity() == 0 {
+        tx.reserve(TX_INITIAL);
+    }
+    tx
 }
 
 /// Status line, application fields, then the fields the connection owns.

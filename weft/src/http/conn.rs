@@ -7,8 +7,10 @@
 //! that batch with one write (pipelined requests share a write); then read,
 //! bounded by the machine's next deadline (idle, header or body timeout).
 
+use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
+use super::router::{Router, Started};
 use super::server::App;
 use bytes::{Bytes, BytesMut};
 use io_core::AsyncStream;
@@ -21,9 +23,9 @@ use proto_http::h1::{
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Response headers kept on the stack before spilling to a `Vec`.
@@ -90,21 +92,30 @@ impl BodyBuf {
     }
 }
 
-/// Runs a handler future, turning a panic into `500 Internal Server Error`
-/// so one bad request cannot take the worker down.
-pub(super) async fn run_caught<F: Future<Output = Response>>(make: impl FnOnce() -> F) -> Response {
-    let fut = match catch_unwind(AssertUnwindSafe(make)) {
-        Ok(f) => f,
-        Err(_) => return internal_error(),
-    };
-    let mut fut = pin!(fut);
-    std::future::poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(p) => p,
-            Err(_) => Poll::Ready(internal_error()),
-        },
-    )
-    .await
+/// Routes `req` and calls its handler, turning a panic in that call into
+/// `500 Internal Server Error` so one bad request cannot take the worker
+/// down. The handler's future (if any) is polled with [`poll_caught`].
+pub(super) fn start_caught(router: &Router, req: Request) -> Started {
+    match catch_unwind(AssertUnwindSafe(|| router.start(req))) {
+        Ok(started) => started,
+        Err(_) => Started::Done(internal_error()),
+    }
+}
+
+/// Polls a handler's future, turning a panic into `500`.
+pub(super) fn poll_caught(fut: &mut HandlerFuture, cx: &mut Context<'_>) -> Poll<Response> {
+    match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx))) {
+        Ok(p) => p,
+        Err(_) => Poll::Ready(internal_error()),
+    }
+}
+
+/// Runs `req` through the router to its response.
+async fn respond(router: &Router, req: Request) -> Response {
+    match start_caught(router, req) {
+        Started::Done(resp) => resp,
+        Started::Running(mut fut) => std::future::poll_fn(|cx| poll_caught(&mut fut, cx)).await,
+    }
 }
 
 pub(super) fn internal_error() -> Response {
@@ -237,8 +248,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                         }
                     }
                     let req = Request::new(p.head, p.body.into_bytes());
-                    let router = &app.router;
-                    let resp = run_caught(|| router.dispatch(req)).await;
+                    let resp = respond(&app.router, req).await;
                     conn.set_date(&current_date());
                     send(&mut conn, id, resp);
                 }

@@ -12,9 +12,11 @@
 //! flight across wake-ups (its buffer is owned by the operation), so no
 //! read is ever cancelled except when the connection ends.
 
-use super::conn::{BodyBuf, current_date, internal_error, run_caught, with_parts};
+use super::conn::{BodyBuf, current_date, internal_error, poll_caught, start_caught, with_parts};
+use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
+use super::router::Started;
 use super::server::App;
 use bytes::{Buf, Bytes, BytesMut};
 use io_core::AsyncStream;
@@ -37,7 +39,7 @@ pub(super) struct Upgrade {
 }
 
 /// A handler future of one stream.
-type Running<'a> = (StreamId, Pin<Box<dyn Future<Output = Response> + 'a>>);
+type Running = (StreamId, HandlerFuture);
 
 /// What woke the connection task.
 enum Wake {
@@ -57,15 +59,15 @@ pub(super) async fn serve_h2<S: AsyncStream>(
     upgrade: Option<Upgrade>,
 ) {
     let router = &app.router;
-    let mut handlers: Vec<Running<'_>> = Vec::new();
+    let mut handlers: Vec<Running> = Vec::new();
+    let mut finished: Vec<(StreamId, Response)> = Vec::new();
     let mut conn = match upgrade {
         Some(up) => match ServerConnection::upgrade(app.h2.clone(), &up.settings, up.is_head) {
             Ok(c) => {
-                let req = up.req;
-                handlers.push((
-                    StreamId::new(1),
-                    Box::pin(run_caught(move || router.dispatch(req))),
-                ));
+                match start_caught(router, up.req) {
+                    Started::Done(resp) => finished.push((StreamId::new(1), resp)),
+                    Started::Running(fut) => handlers.push((StreamId::new(1), fut)),
+                }
                 c
             }
             Err(e) => {
@@ -79,7 +81,6 @@ pub(super) async fn serve_h2<S: AsyncStream>(
     let mut wbufs: Vec<Bytes> = Vec::new();
     // Requests whose body is still arriving.
     let mut pending: Vec<(StreamId, RequestHead, BodyBuf)> = Vec::new();
-    let mut finished: Vec<(StreamId, Response)> = Vec::new();
     let mut read = pin!(None);
     let mut timer = io_core::time::sleep_until(Instant::now());
     let shutdown = io_core::runtime::shutdown_signal();
@@ -109,7 +110,10 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                     };
                     let (_, head, body) = pending.swap_remove(i);
                     let req = Request::new(head, body.into_bytes());
-                    handlers.push((stream, Box::pin(run_caught(move || router.dispatch(req)))));
+                    match start_caught(router, req) {
+                        Started::Done(resp) => finished.push((stream, resp)),
+                        Started::Running(fut) => handlers.push((stream, fut)),
+                    }
                 }
                 Event::Reset { stream, code } => {
                     tracing::trace!(%stream, %code, "h2 stream reset");
@@ -178,7 +182,7 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         let wake = std::future::poll_fn(|cx| {
             let mut i = 0;
             while i < handlers.len() {
-                if let Poll::Ready(resp) = handlers[i].1.as_mut().poll(cx) {
+                if let Poll::Ready(resp) = poll_caught(&mut handlers[i].1, cx) {
                     let (id, _) = handlers.swap_remove(i);
                     finished.push((id, resp));
                 } else {

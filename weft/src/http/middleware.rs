@@ -14,6 +14,7 @@
 //! # let _ = router;
 //! ```
 
+use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
 use super::router::Handler;
@@ -31,7 +32,7 @@ pub fn timeout(limit: Duration) -> Layer {
     Arc::new(move |inner: Handler| -> Handler {
         Arc::new(move |req: Request| {
             let inner = inner.clone();
-            Box::pin(async move {
+            HandlerFuture::new(async move {
                 match io_core::time::timeout(limit, inner(req)).await {
                     Ok(resp) => resp,
                     Err(_) => Response::status(StatusCode::SERVICE_UNAVAILABLE)
@@ -65,7 +66,7 @@ pub fn request_id() -> Layer {
                     format!("{w}-{n}").into_bytes()
                 }
             };
-            Box::pin(async move { inner(req).await.header("x-request-id", id) })
+            HandlerFuture::new(async move { inner(req).await.header("x-request-id", id) })
         })
     })
 }
@@ -79,7 +80,7 @@ pub fn access_log() -> Layer {
             let method = req.method_str().to_owned();
             let path = req.path().to_owned();
             let start = Instant::now();
-            Box::pin(async move {
+            HandlerFuture::new(async move {
                 let resp = inner(req).await;
                 tracing::info!(
                     target: "weft::access",
@@ -111,7 +112,7 @@ pub fn cors(allow_origin: &'static str) -> Layer {
             let req_headers = req
                 .header("access-control-request-headers")
                 .map(<[u8]>::to_vec);
-            Box::pin(async move {
+            HandlerFuture::new(async move {
                 if preflight {
                     let mut resp = Response::status(StatusCode::NO_CONTENT)
                         .header("access-control-allow-origin", allow_origin.as_bytes())

@@ -8,6 +8,7 @@
 //! streams of an HTTP/2 connection run their handlers concurrently.
 
 mod conn;
+mod future_pool;
 mod h2;
 pub mod middleware;
 mod request;
@@ -15,8 +16,9 @@ mod response;
 mod router;
 mod server;
 
+pub use future_pool::HandlerFuture;
 pub use proto_http::{Method, StatusCode};
 pub use request::Request;
 pub use response::{HeaderValue, Response};
-pub use router::{BoxFuture, Handler, Route, Router, handler};
+pub use router::{Handler, Route, Router, handler};
 pub use server::{RunningServer, Server};

@@ -5,18 +5,18 @@
 //! `405 Method Not Allowed` with an `Allow` header; `HEAD` falls back to the
 //! `GET` handler (the connection drops the body).
 
+use super::future_pool::HandlerFuture;
 use super::request::{Params, Request};
 use super::response::Response;
 use proto_http::{Method, StatusCode};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-/// The future a handler returns, boxed.
-pub type BoxFuture = Pin<Box<dyn Future<Output = Response>>>;
-
 /// A type-erased handler: shared by every worker, its futures stay on one.
-pub type Handler = Arc<dyn Fn(Request) -> BoxFuture + Send + Sync>;
+///
+/// Its future is a [`HandlerFuture`], which keeps the handler's own future
+/// in a block recycled per worker instead of a fresh `Box` per call.
+pub type Handler = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
 
 /// Wraps an `async fn(Request) -> impl Into<Response>` as a [`Handler`].
 pub fn handler<F, Fut, R>(f: F) -> Handler
@@ -27,8 +27,16 @@ where
 {
     Arc::new(move |req| {
         let fut = f(req);
-        Box::pin(async move { fut.await.into() })
+        HandlerFuture::new(async move { fut.await.into() })
     })
+}
+
+/// What [`Router::start`] did with a request.
+pub(crate) enum Started {
+    /// Answered at once (404, 405).
+    Done(Response),
+    /// The handler's future, to be polled to completion.
+    Running(HandlerFuture),
 }
 
 #[derive(Default)]
@@ -182,18 +190,32 @@ impl Router {
     }
 
     /// Routes and runs `req`, answering 404 and 405 itself.
-    pub async fn dispatch(&self, mut req: Request) -> Response {
+    pub async fn dispatch(&self, req: Request) -> Response {
+        match self.start(req) {
+            Started::Done(resp) => resp,
+            Started::Running(fut) => fut.await,
+        }
+    }
+
+    /// Routes `req` and calls its handler (without polling the future it
+    /// returns), or answers 404 and 405. Synchronous, so the connection
+    /// loops keep only the small [`HandlerFuture`] across their awaits.
+    pub(crate) fn start(&self, mut req: Request) -> Started {
         match self.route_request(&mut req) {
-            Route::Found(h) => h(req).await,
-            Route::NotFound => Response::status(StatusCode::NOT_FOUND)
-                .content_type("text/plain; charset=utf-8")
-                .body("Not Found"),
+            Route::Found(h) => Started::Running(h(req)),
+            Route::NotFound => Started::Done(
+                Response::status(StatusCode::NOT_FOUND)
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Not Found"),
+            ),
             Route::MethodNotAllowed(methods) => {
                 let allow: Vec<&str> = methods.iter().filter_map(|m| m.as_str()).collect();
-                Response::status(StatusCode::METHOD_NOT_ALLOWED)
-                    .header("allow", allow.join(", ").into_bytes())
-                    .content_type("text/plain; charset=utf-8")
-                    .body("Method Not Allowed")
+                Started::Done(
+                    Response::status(StatusCode::METHOD_NOT_ALLOWED)
+                        .header("allow", allow.join(", ").into_bytes())
+                        .content_type("text/plain; charset=utf-8")
+                        .body("Method Not Allowed"),
+                )
             }
         }
     }
