@@ -32,6 +32,12 @@ impl Span {
     pub(crate) fn get(self, buf: &[u8]) -> &[u8] {
         &buf[self.start as usize..self.end as usize]
     }
+
+    /// Length in bytes.
+    #[inline]
+    pub(crate) fn len(self) -> u32 {
+        self.end.wrapping_sub(self.start)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -10,9 +10,11 @@ mod conn;
 mod date;
 pub(crate) mod encode;
 mod event;
+mod framing;
 mod head;
 mod limits;
 mod parse;
+mod scan;
 mod state;
 
 pub use conn::{Connection, is_h2_preface};

@@ -6,16 +6,24 @@
 //! is taken on a *complete* unit (a whole line, or a prefix already longer
 //! than a limit), which makes the outcome independent of how the input was
 //! split: any longer prefix would have led to the same decision.
+//!
+//! Each line is first tried on a fast path that reads it in one pass (the
+//! scans of [`super::scan`]) and only accepts a complete, valid line; any
+//! other line (incomplete, malformed, over a limit) goes through the
+//! general path, which takes the decision exactly as described above. The
+//! fast path accepts a subset of what the general path accepts, with the
+//! same result, so which one ran never shows.
 
 use crate::error::{ProtoError, ProtoErrorKind as K};
-use crate::header::{
-    Method, StatusCode, all_field_value_bytes, all_tchar, all_visible_ascii, list_elements,
-};
+use crate::header::{Method, StatusCode, all_field_value_bytes, all_tchar, all_visible_ascii};
 
+use super::framing::{ConnectionOptions, RequestFields};
+pub(crate) use super::framing::{TransferCodings, merge_content_length};
 use super::head::{
     BodyKind, FieldIndex, FieldSpan, Headers, RequestHead, ResponseHeadIn, Span, Version,
 };
 use super::limits::Limits;
+use super::scan;
 
 /// Hard ceiling on any head, whatever the configured limits: field
 /// positions are stored as `u32`.
@@ -53,6 +61,8 @@ pub(crate) struct HeadParser {
     pos: usize,
     start: StartLine,
     index: FieldIndex,
+    /// What the fields read so far say about framing (requests only).
+    fields: RequestFields,
 }
 
 impl HeadParser {
@@ -62,6 +72,7 @@ impl HeadParser {
             pos: 0,
             start: StartLine::None,
             index: FieldIndex::default(),
+            fields: RequestFields::default(),
         }
     }
 
@@ -69,11 +80,25 @@ impl HeadParser {
         self.pos = 0;
         self.start = StartLine::None;
         self.index.clear();
+        self.fields = RequestFields::default();
+    }
+
+    /// Stores one field line, noting it for the framing decisions when it
+    /// belongs to a request head.
+    #[inline]
+    fn add_field(&mut self, buf: &[u8], f: FieldSpan, max_body: u64) {
+        // Stored first, so the span is written from registers rather than
+        // spilled around the rare call below and reloaded.
+        self.index.push(f);
+        if self.kind == HeadKind::Request && RequestFields::may_matter(f.name.len()) {
+            self.fields.add(f.name.get(buf), f.value, buf, max_body);
+        }
     }
 
     /// Advances over the complete lines of `buf` (which starts at the first
     /// byte of the head and only ever grows between calls). Returns the
     /// length of the head, terminating empty line included, once complete.
+    /// `limits.max_body` applies to `Content-Length` as fields are read.
     pub(crate) fn parse(
         &mut self,
         buf: &[u8],
@@ -89,26 +114,52 @@ impl HeadParser {
             while self.kind == HeadKind::Request && buf[self.pos..].starts_with(b"\r\n") {
                 self.pos += 2;
             }
-            let Some(nl) = memchr::memchr(b'\n', &buf[self.pos..]) else {
-                if buf.len() > max_line {
-                    return Err(line_too_long(self.kind));
+            let fast = match self.kind {
+                HeadKind::Request => fast_request_line(buf, self.pos),
+                _ => None,
+            };
+            match fast {
+                Some((start, end)) if end <= max_line => {
+                    self.start = start;
+                    self.pos = end;
                 }
-                return Ok(None);
-            };
-            let end = self.pos + nl + 1;
-            if end > max_line {
-                return Err(line_too_long(self.kind));
+                _ => {
+                    let Some(nl) = memchr::memchr(b'\n', &buf[self.pos..]) else {
+                        if buf.len() > max_line {
+                            return Err(line_too_long(self.kind));
+                        }
+                        return Ok(None);
+                    };
+                    let end = self.pos + nl + 1;
+                    if end > max_line {
+                        return Err(line_too_long(self.kind));
+                    }
+                    let line = line_content(buf, self.pos, end)?;
+                    self.start = match self.kind {
+                        HeadKind::Request => parse_request_line(buf, line)?,
+                        _ => parse_status_line(buf, line)?,
+                    };
+                    self.pos = end;
+                }
             }
-            let line = line_content(buf, self.pos, end)?;
-            self.start = match self.kind {
-                HeadKind::Request => parse_request_line(buf, line)?,
-                _ => parse_status_line(buf, line)?,
-            };
-            self.pos = end;
         }
         // Spans are u32 offsets: no configuration can make them overflow.
         let max_head = limits.max_head_bytes.min(MAX_HEAD);
+        let max_body = limits.max_body;
         loop {
+            if self.index.len() < limits.max_headers {
+                if let Some((f, end)) = fast_field_line(buf, self.pos) {
+                    if end <= max_head {
+                        self.pos = end;
+                        self.add_field(buf, f, max_body);
+                        continue;
+                    }
+                }
+            }
+            if buf.get(self.pos..self.pos + 2) == Some(b"\r\n") && self.pos + 2 <= max_head {
+                self.pos += 2;
+                return Ok(Some(self.pos));
+            }
             let Some(nl) = memchr::memchr(b'\n', &buf[self.pos..]) else {
                 if buf.len() > max_head {
                     return Err(K::HeadersTooLarge.into());
@@ -132,43 +183,31 @@ impl HeadParser {
             if self.index.len() >= limits.max_headers {
                 return Err(K::TooManyHeaders.into());
             }
-            self.index.push(parse_field_line(buf, s, e)?);
+            let f = parse_field_line(buf, s, e)?;
+            self.add_field(buf, f, max_body);
         }
     }
 
     /// Takes the completed request head out of the parser and applies the
-    /// framing rules. `buf` must hold exactly the bytes that were parsed.
+    /// framing rules; the parser is ready for the next head. `buf` must
+    /// hold exactly the bytes that were parsed. The limits are those given
+    /// to [`parse`](Self::parse).
     pub(crate) fn take_request<B: AsRef<[u8]>>(
         &mut self,
         buf: B,
-        limits: &Limits,
+        _limits: &Limits,
     ) -> Result<RequestHead<B>, ProtoError> {
-        let StartLine::Request {
-            method,
-            method_span,
-            target,
-            version,
-        } = self.start
-        else {
-            unreachable_start()?
-        };
+        let start = self.start;
+        let fields = self.fields;
         let index = std::mem::take(&mut self.index);
         self.reset();
-        let headers = Headers::new(buf, index);
-        let f = RequestFraming::analyze(&headers, version, limits)?;
-        Ok(RequestHead {
-            headers,
-            method,
-            method_span,
-            target,
-            version,
-            body: f.body,
-            keep_alive: f.keep_alive,
-            expect_continue: f.expect_continue
-                && f.body != BodyKind::Length(0)
-                && version == Version::Http11,
-            upgrade: f.upgrade,
-        })
+        request_head(buf, start, index, &fields)
+    }
+
+    /// As [`take_request`](Self::take_request), consuming a parser used for
+    /// one head only (saves resetting it).
+    fn into_request<B: AsRef<[u8]>>(self, buf: B) -> Result<RequestHead<B>, ProtoError> {
+        request_head(buf, self.start, self.index, &self.fields)
     }
 
     /// Takes the completed response head; the body length depends on the
@@ -208,6 +247,105 @@ impl HeadParser {
         self.reset();
         Headers::new(buf, index)
     }
+}
+
+/// A request head from its parsed parts: the framing rules of RFC 9112 §6.3
+/// applied to what the fields said.
+#[inline]
+fn request_head<B: AsRef<[u8]>>(
+    buf: B,
+    start: StartLine,
+    index: FieldIndex,
+    fields: &RequestFields,
+) -> Result<RequestHead<B>, ProtoError> {
+    let StartLine::Request {
+        method,
+        method_span,
+        target,
+        version,
+    } = start
+    else {
+        unreachable_start()?
+    };
+    let f = fields.finish(version)?;
+    Ok(RequestHead {
+        headers: Headers::new(buf, index),
+        method,
+        method_span,
+        target,
+        version,
+        body: f.body,
+        keep_alive: f.keep_alive,
+        expect_continue: f.expect_continue
+            && f.body != BodyKind::Length(0)
+            && version == Version::Http11,
+        upgrade: f.upgrade,
+    })
+}
+
+/// Fast path for a request line (RFC 9112 §3) that is complete and has the
+/// usual shape: `token SP visible-ASCII SP HTTP/1.1 CRLF` (or `HTTP/1.0`)
+/// with a target of the right form for the method. Returns the start line
+/// and the offset after its CRLF; `None` for anything else, which the
+/// general path then decides (such a line has no other LF and exactly two
+/// SPs, so the general path reads it the same way).
+#[inline]
+fn fast_request_line(buf: &[u8], pos: usize) -> Option<(StartLine, usize)> {
+    let sp1 = scan::token_end(buf, pos);
+    if sp1 == pos || buf.get(sp1) != Some(&b' ') {
+        return None;
+    }
+    let sp2 = scan::target_end(buf, sp1 + 1);
+    if sp2 == sp1 + 1 || buf.get(sp2) != Some(&b' ') {
+        return None;
+    }
+    let version = match buf.get(sp2 + 1..sp2 + 11)? {
+        b"HTTP/1.1\r\n" => Version::Http11,
+        b"HTTP/1.0\r\n" => Version::Http10,
+        _ => return None,
+    };
+    let method = Method::from_bytes(&buf[pos..sp1]);
+    if !target_form_ok(method, &buf[sp1 + 1..sp2]) {
+        return None;
+    }
+    let start = StartLine::Request {
+        method,
+        method_span: Span::new(pos, sp1),
+        target: Span::new(sp1 + 1, sp2),
+        version,
+    };
+    Some((start, sp2 + 11))
+}
+
+/// Fast path for a field line (RFC 9112 §5.1) that is complete and valid:
+/// `tchar+ ":" value CRLF` where the value holds only field-value bytes
+/// (RFC 9110 §5.5). Returns the field (value without surrounding OWS) and
+/// the offset after its CRLF, the same as the general path's result for
+/// that line; `None` for anything else (no CR or LF can hide before the
+/// CRLF, so the general path finds the same line end).
+#[inline]
+fn fast_field_line(buf: &[u8], pos: usize) -> Option<(FieldSpan, usize)> {
+    let colon = scan::token_end(buf, pos);
+    if colon == pos || buf.get(colon) != Some(&b':') {
+        return None;
+    }
+    let mut vs = colon + 1;
+    while let Some(b' ' | b'\t') = buf.get(vs) {
+        vs += 1;
+    }
+    let cr = scan::value_end(buf, vs);
+    if buf.get(cr..cr + 2) != Some(b"\r\n") {
+        return None;
+    }
+    let mut ve = cr;
+    while ve > vs && matches!(buf[ve - 1], b' ' | b'\t') {
+        ve -= 1;
+    }
+    let f = FieldSpan {
+        name: Span::new(pos, colon),
+        value: Span::new(vs, ve),
+    };
+    Some((f, cr + 2))
 }
 
 /// A completed head whose start line was never parsed cannot happen; report
@@ -282,10 +420,16 @@ fn parse_version(v: &[u8]) -> Result<Version, ProtoError> {
 /// use the special ones. Only visible ASCII is allowed (no whitespace, no
 /// controls, no raw non-ASCII: URIs are ASCII, RFC 3986 §2).
 fn check_target(method: Method, t: &[u8]) -> Result<(), ProtoError> {
-    if t.is_empty() || !all_visible_ascii(t) {
+    if t.is_empty() || !all_visible_ascii(t) || !target_form_ok(method, t) {
         return Err(K::BadTarget.into());
     }
-    let ok = if method == Method::Connect {
+    Ok(())
+}
+
+/// The form part of [`check_target`], for a non-empty visible-ASCII `t`.
+#[inline]
+fn target_form_ok(method: Method, t: &[u8]) -> bool {
+    if method == Method::Connect {
         // §3.2.3 authority-form; never starts with '/'.
         t[0] != b'/' && t != b"*"
     } else if t == b"*" {
@@ -305,8 +449,7 @@ fn check_target(method: Method, t: &[u8]) -> Result<(), ProtoError> {
             }
             _ => false,
         }
-    };
-    if ok { Ok(()) } else { Err(K::BadTarget.into()) }
+    }
 }
 
 /// RFC 9112 §4: `status-line = HTTP-version SP status-code SP [reason-phrase]`.
@@ -369,234 +512,6 @@ fn parse_field_line(buf: &[u8], s: usize, e: usize) -> Result<FieldSpan, ProtoEr
     })
 }
 
-/// Connection options (RFC 9110 §7.6.1) relevant to persistence and upgrade.
-#[derive(Default)]
-pub(crate) struct ConnectionOptions {
-    pub(crate) close: bool,
-    pub(crate) keep_alive: bool,
-    pub(crate) upgrade: bool,
-}
-
-impl ConnectionOptions {
-    pub(crate) fn of<B: AsRef<[u8]>>(h: &Headers<B>) -> ConnectionOptions {
-        let mut o = ConnectionOptions::default();
-        for v in h.get_all("connection") {
-            o.add(v);
-        }
-        o
-    }
-
-    fn add(&mut self, v: &[u8]) {
-        for opt in list_elements(v) {
-            if opt.eq_ignore_ascii_case(b"close") {
-                self.close = true;
-            } else if opt.eq_ignore_ascii_case(b"keep-alive") {
-                self.keep_alive = true;
-            } else if opt.eq_ignore_ascii_case(b"upgrade") {
-                self.upgrade = true;
-            }
-        }
-    }
-}
-
-/// Parses a Content-Length value: a list of identical `1*DIGIT` elements
-/// (RFC 9110 §8.6, RFC 9112 §6.3 item 5). Merges into `acc` so repeated
-/// fields with the same value are accepted and differing ones rejected.
-/// A value too large for u64 is reported as too large, not as malformed.
-pub(crate) fn merge_content_length(
-    acc: &mut Option<u64>,
-    v: &[u8],
-    max: u64,
-) -> Result<(), ProtoError> {
-    let mut any = false;
-    for part in v.split(|&b| b == b',') {
-        let part = crate::header::trim_ows(part);
-        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-            return Err(K::BadContentLength.into());
-        }
-        let mut n: u64 = 0;
-        let mut overflow = false;
-        for &d in part {
-            match n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            {
-                Some(x) => n = x,
-                None => overflow = true,
-            }
-        }
-        if overflow {
-            return Err(K::BodyTooLarge.into());
-        }
-        match *acc {
-            Some(prev) if prev != n => return Err(K::BadContentLength.into()),
-            _ => *acc = Some(n),
-        }
-        any = true;
-    }
-    if !any {
-        return Err(K::BadContentLength.into());
-    }
-    if acc.is_some_and(|n| n > max) {
-        return Err(K::BodyTooLarge.into());
-    }
-    Ok(())
-}
-
-/// Transfer-Encoding accumulated over every field line, in order.
-#[derive(Default)]
-pub(crate) struct TransferCodings {
-    pub(crate) present: bool,
-    chunked_count: u32,
-    last_is_chunked: bool,
-    unknown: bool,
-}
-
-impl TransferCodings {
-    pub(crate) fn add(&mut self, v: &[u8]) {
-        self.present = true;
-        for coding in list_elements(v) {
-            if coding.eq_ignore_ascii_case(b"chunked") {
-                self.chunked_count += 1;
-                self.last_is_chunked = true;
-            } else {
-                // gzip, deflate, compress are registered but we decode none
-                // of them; anything else is unknown. Both get 501.
-                self.unknown = true;
-                self.last_is_chunked = false;
-            }
-        }
-    }
-
-    /// RFC 9112 §6.3 item 4 and §6.1: the body is chunked only when chunked
-    /// is the final coding, applied once (§7: MUST NOT apply twice).
-    pub(crate) fn check(&self) -> Result<(), ProtoError> {
-        // §6.3 item 4: chunked not final means the length cannot be
-        // determined: 400 and close, whatever the other codings are.
-        if !self.last_is_chunked || self.chunked_count != 1 {
-            return Err(K::BadTransferEncoding.into());
-        }
-        // §6.1: a coding we do not understand before the final chunked.
-        if self.unknown {
-            return Err(K::UnknownTransferCoding.into());
-        }
-        Ok(())
-    }
-}
-
-/// RFC 9110 §7.2: `Host = uri-host [ ":" port ]` (RFC 3986 §3.2.2, §3.2.3),
-/// or empty (RFC 9112 §3.2: a target without an authority).
-fn valid_host(v: &[u8]) -> bool {
-    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
-        // IP-literal: IPv6address or IPvFuture inside brackets.
-        let Some(end) = memchr::memchr(b']', rest) else {
-            return false;
-        };
-        let inside = &rest[..end];
-        let ok = !inside.is_empty()
-            && inside
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b":.-_~!$&'()*+,;=".contains(&b));
-        if !ok {
-            return false;
-        }
-        match &rest[end + 1..] {
-            [] => return true,
-            [b':', port @ ..] => (&b""[..], port),
-            _ => return false,
-        }
-    } else {
-        match memchr::memchr(b':', v) {
-            Some(i) => (&v[..i], &v[i + 1..]),
-            None => (v, &b""[..]),
-        }
-    };
-    // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4 fits it.
-    host.iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b))
-        && port.iter().all(u8::is_ascii_digit)
-}
-
-struct RequestFraming {
-    body: BodyKind,
-    keep_alive: bool,
-    expect_continue: bool,
-    upgrade: Option<Span>,
-}
-
-impl RequestFraming {
-    /// One pass over the fields, then RFC 9112 §6.3 for requests.
-    fn analyze<B: AsRef<[u8]>>(
-        h: &Headers<B>,
-        version: Version,
-        limits: &Limits,
-    ) -> Result<RequestFraming, ProtoError> {
-        let buf = h.buf.as_ref();
-        let mut cl: Option<u64> = None;
-        let mut cl_err: Option<ProtoError> = None;
-        let mut te = TransferCodings::default();
-        let mut conn = ConnectionOptions::default();
-        let mut hosts = 0u32;
-        let mut host_ok = true;
-        let mut expect_continue = false;
-        let mut upgrade = None;
-        for f in h.index.iter() {
-            let name = f.name.get(buf);
-            let value = f.value.get(buf);
-            match name.len() {
-                4 if name.eq_ignore_ascii_case(b"host") => {
-                    hosts += 1;
-                    host_ok &= valid_host(value);
-                }
-                6 if name.eq_ignore_ascii_case(b"expect") => {
-                    expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
-                }
-                7 if name.eq_ignore_ascii_case(b"upgrade") => upgrade = Some(f.value),
-                10 if name.eq_ignore_ascii_case(b"connection") => conn.add(value),
-                14 if name.eq_ignore_ascii_case(b"content-length") && cl_err.is_none() => {
-                    if let Err(e) = merge_content_length(&mut cl, value, limits.max_body) {
-                        cl_err = Some(e);
-                    }
-                }
-                17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te.add(value),
-                _ => {}
-            }
-        }
-        // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
-        // ... and a Host with an invalid value is a 400 too.
-        if hosts > 1 || (hosts == 0 && version == Version::Http11) || !host_ok {
-            return Err(K::BadHost.into());
-        }
-        let body = if te.present {
-            // §6.3 item 3: both present is a smuggling attempt; reject.
-            if cl.is_some() || cl_err.is_some() {
-                return Err(K::ContentLengthWithTransferEncoding.into());
-            }
-            // §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-            if version == Version::Http10 {
-                return Err(K::BadTransferEncoding.into());
-            }
-            te.check()?;
-            BodyKind::Chunked
-        } else if let Some(e) = cl_err {
-            return Err(e);
-        } else {
-            // §6.3 item 7: no CL, no TE: a request has no body.
-            BodyKind::Length(cl.unwrap_or(0))
-        };
-        let keep_alive = match version {
-            Version::Http10 => conn.keep_alive && !conn.close,
-            Version::Http11 | Version::H2 => !conn.close,
-        };
-        Ok(RequestFraming {
-            body,
-            keep_alive,
-            expect_continue,
-            upgrade: if conn.upgrade { upgrade } else { None },
-        })
-    }
-}
-
 /// What the stateless decoders return: `Ok(None)` when the input is
 /// incomplete, else the decoded value and how many bytes it took.
 pub type Decoded<T> = Result<Option<(T, usize)>, ProtoError>;
@@ -617,7 +532,7 @@ pub fn decode_request<'a>(buf: &'a [u8], limits: &Limits) -> Decoded<RequestHead
     let mut p = HeadParser::new(HeadKind::Request);
     match p.parse(buf, limits)? {
         None => Ok(None),
-        Some(n) => Ok(Some((p.take_request(&buf[..n], limits)?, n))),
+        Some(n) => Ok(Some((p.into_request(&buf[..n])?, n))),
     }
 }
 

@@ -1,0 +1,431 @@
+//! What the header fields of a request say about its framing and its
+//! connection (RFC 9112 §6.3, RFC 9110 §7.2, §7.6.1, §7.8, §10.1.1),
+//! gathered one field at a time while the head parser reads them, so the
+//! fields are not walked a second time.
+
+use crate::error::{ProtoError, ProtoErrorKind as K};
+use crate::header::list_elements;
+
+use super::head::{BodyKind, Span, Version};
+
+/// Connection options (RFC 9110 §7.6.1) relevant to persistence and upgrade.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ConnectionOptions {
+    pub(crate) close: bool,
+    pub(crate) keep_alive: bool,
+    pub(crate) upgrade: bool,
+}
+
+impl ConnectionOptions {
+    /// The options of every `Connection` field of `h`.
+    pub(crate) fn of<B: AsRef<[u8]>>(h: &super::head::Headers<B>) -> ConnectionOptions {
+        let mut o = ConnectionOptions::default();
+        for v in h.get_all("connection") {
+            o.add(v);
+        }
+        o
+    }
+
+    fn add(&mut self, v: &[u8]) {
+        for opt in list_elements(v) {
+            if opt.eq_ignore_ascii_case(b"close") {
+                self.close = true;
+            } else if opt.eq_ignore_ascii_case(b"keep-alive") {
+                self.keep_alive = true;
+            } else if opt.eq_ignore_ascii_case(b"upgrade") {
+                self.upgrade = true;
+            }
+        }
+    }
+}
+
+/// Parses a Content-Length value: a list of identical `1*DIGIT` elements
+/// (RFC 9110 §8.6, RFC 9112 §6.3 item 5). Merges into `acc` so repeated
+/// fields with the same value are accepted and differing ones rejected.
+/// A value too large for u64 is reported as too large, not as malformed.
+pub(crate) fn merge_content_length(
+    acc: &mut Option<u64>,
+    v: &[u8],
+    max: u64,
+) -> Result<(), ProtoError> {
+    // The usual value: one run of at most 19 digits, which fits a u64.
+    if !v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit) {
+        let n = v.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return merge_one(acc, n, max);
+    }
+    let mut any = false;
+    for part in v.split(|&b| b == b',') {
+        let part = crate::header::trim_ows(part);
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return Err(K::BadContentLength.into());
+        }
+        let mut n: u64 = 0;
+        let mut overflow = false;
+        for &d in part {
+            match n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            {
+                Some(x) => n = x,
+                None => overflow = true,
+            }
+        }
+        if overflow {
+            return Err(K::BodyTooLarge.into());
+        }
+        match *acc {
+            Some(prev) if prev != n => return Err(K::BadContentLength.into()),
+            _ => *acc = Some(n),
+        }
+        any = true;
+    }
+    if !any {
+        return Err(K::BadContentLength.into());
+    }
+    if acc.is_some_and(|n| n > max) {
+        return Err(K::BodyTooLarge.into());
+    }
+    Ok(())
+}
+
+/// One element `n` merged into `acc`, then the size limit.
+fn merge_one(acc: &mut Option<u64>, n: u64, max: u64) -> Result<(), ProtoError> {
+    match *acc {
+        Some(prev) if prev != n => return Err(K::BadContentLength.into()),
+        _ => *acc = Some(n),
+    }
+    if n > max {
+        return Err(K::BodyTooLarge.into());
+    }
+    Ok(())
+}
+
+/// Transfer-Encoding accumulated over every field line, in order.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TransferCodings {
+    pub(crate) present: bool,
+    chunked_count: u32,
+    last_is_chunked: bool,
+    unknown: bool,
+}
+
+impl TransferCodings {
+    pub(crate) fn add(&mut self, v: &[u8]) {
+        self.present = true;
+        for coding in list_elements(v) {
+            if coding.eq_ignore_ascii_case(b"chunked") {
+                self.chunked_count += 1;
+                self.last_is_chunked = true;
+            } else {
+                // gzip, deflate, compress are registered but we decode none
+                // of them; anything else is unknown. Both get 501.
+                self.unknown = true;
+                self.last_is_chunked = false;
+            }
+        }
+    }
+
+    /// RFC 9112 §6.3 item 4 and §6.1: the body is chunked only when chunked
+    /// is the final coding, applied once (§7: MUST NOT apply twice).
+    pub(crate) fn check(&self) -> Result<(), ProtoError> {
+        // §6.3 item 4: chunked not final means the length cannot be
+        // determined: 400 and close, whatever the other codings are.
+        if !self.last_is_chunked || self.chunked_count != 1 {
+            return Err(K::BadTransferEncoding.into());
+        }
+        // §6.1: a coding we do not understand before the final chunked.
+        if self.unknown {
+            return Err(K::UnknownTransferCoding.into());
+        }
+        Ok(())
+    }
+}
+
+/// Characters of `reg-name` (RFC 3986 §3.2.2: unreserved, pct-encoded,
+/// sub-delims; an IPv4 address fits it) as a table.
+static REG_NAME: [bool; 256] = byte_set(b"-._~%!$&'()*+,;=");
+
+/// Characters inside the brackets of an `IP-literal` (RFC 3986 §3.2.2:
+/// IPv6address or IPvFuture).
+static IP_LITERAL: [bool; 256] = byte_set(b":.-_~!$&'()*+,;=");
+
+/// ASCII letters and digits plus `extra`, as a lookup table.
+const fn byte_set(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+fn all_in(set: &[bool; 256], v: &[u8]) -> bool {
+    v.iter().fold(true, |ok, &b| ok & set[usize::from(b)])
+}
+
+/// RFC 9110 §7.2: `Host = uri-host [ ":" port ]` (RFC 3986 §3.2.2, §3.2.3),
+/// or empty (RFC 9112 §3.2: a target without an authority).
+fn valid_host(v: &[u8]) -> bool {
+    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        // IP-literal: IPv6address or IPvFuture inside brackets.
+        let Some(end) = memchr::memchr(b']', rest) else {
+            return false;
+        };
+        let inside = &rest[..end];
+        if inside.is_empty() || !all_in(&IP_LITERAL, inside) {
+            return false;
+        }
+        match &rest[end + 1..] {
+            [] => return true,
+            [b':', port @ ..] => (&b""[..], port),
+            _ => return false,
+        }
+    } else {
+        match memchr::memchr(b':', v) {
+            Some(i) => (&v[..i], &v[i + 1..]),
+            None => (v, &b""[..]),
+        }
+    };
+    all_in(&REG_NAME, host) && port.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether the field name `name` is `lower` (lowercase letters and `-`),
+/// ignoring ASCII case. `name` must consist of `tchar`s, as every name
+/// the parser stores does: then setting bit 0x20 of each byte folds
+/// exactly the uppercase letters onto `lower` (the only other byte that
+/// would fold onto `-` is CR, which is not a `tchar`).
+#[inline(always)]
+fn is_name(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(0u8, |diff, (&a, &b)| diff | ((a | 0x20) ^ b))
+            == 0
+}
+
+/// The framing-relevant fields of a request head, gathered field by field
+/// (RFC 9112 §6.3 and §3.2; RFC 9110 §7.6.1, §7.8, §10.1.1).
+#[derive(Clone, Copy)]
+pub(crate) struct RequestFields {
+    cl: Option<u64>,
+    cl_err: Option<ProtoError>,
+    te: TransferCodings,
+    conn: ConnectionOptions,
+    hosts: u32,
+    host_ok: bool,
+    expect_continue: bool,
+    upgrade: Option<Span>,
+}
+
+impl Default for RequestFields {
+    fn default() -> Self {
+        RequestFields {
+            cl: None,
+            cl_err: None,
+            te: TransferCodings::default(),
+            conn: ConnectionOptions::default(),
+            hosts: 0,
+            host_ok: true,
+            expect_continue: false,
+            upgrade: None,
+        }
+    }
+}
+
+/// The decisions taken from a complete request head's fields.
+pub(crate) struct RequestFraming {
+    pub(crate) body: BodyKind,
+    pub(crate) keep_alive: bool,
+    pub(crate) expect_continue: bool,
+    pub(crate) upgrade: Option<Span>,
+}
+
+impl RequestFields {
+    /// Whether a field name of `len` bytes can be one of those [`add`]
+    /// looks at; the others need not be passed to it.
+    ///
+    /// [`add`]: Self::add
+    #[inline(always)]
+    pub(crate) fn may_matter(len: u32) -> bool {
+        matches!(len, 4 | 6 | 7 | 10 | 14 | 17)
+    }
+
+    /// Notes one field line, in wire order. `name` consists of `tchar`s;
+    /// `value` is the value's span in `buf`. Errors are kept for
+    /// [`finish`](Self::finish), which decides which one wins.
+    #[inline(never)]
+    pub(crate) fn add(&mut self, name: &[u8], value: Span, buf: &[u8], max_body: u64) {
+        // Length first: most names match none of these lengths, and of those
+        // that do, the first byte tells most apart.
+        match name.len() {
+            4 if is_name(name, b"host") => {
+                self.hosts += 1;
+                self.host_ok &= valid_host(value.get(buf));
+            }
+            6 if is_name(name, b"expect") => {
+                self.expect_continue |= value.get(buf).eq_ignore_ascii_case(b"100-continue");
+            }
+            7 if is_name(name, b"upgrade") => self.upgrade = Some(value),
+            10 if is_name(name, b"connection") => self.conn.add(value.get(buf)),
+            14 if is_name(name, b"content-length") && self.cl_err.is_none() => {
+                if let Err(e) = merge_content_length(&mut self.cl, value.get(buf), max_body) {
+                    self.cl_err = Some(e);
+                }
+            }
+            17 if is_name(name, b"transfer-encoding") => self.te.add(value.get(buf)),
+            _ => {}
+        }
+    }
+
+    /// RFC 9112 §6.3 for requests, and §3.2 for `Host`, once every field
+    /// has been added.
+    pub(crate) fn finish(&self, version: Version) -> Result<RequestFraming, ProtoError> {
+        // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
+        // ... and a Host with an invalid value is a 400 too.
+        if self.hosts > 1 || (self.hosts == 0 && version == Version::Http11) || !self.host_ok {
+            return Err(K::BadHost.into());
+        }
+        let body = if self.te.present {
+            // §6.3 item 3: both present is a smuggling attempt; reject.
+            if self.cl.is_some() || self.cl_err.is_some() {
+                return Err(K::ContentLengthWithTransferEncoding.into());
+            }
+            // §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
+            if version == Version::Http10 {
+                return Err(K::BadTransferEncoding.into());
+            }
+            self.te.check()?;
+            BodyKind::Chunked
+        } else if let Some(e) = self.cl_err {
+            return Err(e);
+        } else {
+            // §6.3 item 7: no CL, no TE: a request has no body.
+            BodyKind::Length(self.cl.unwrap_or(0))
+        };
+        let keep_alive = match version {
+            Version::Http10 => self.conn.keep_alive && !self.conn.close,
+            Version::Http11 | Version::H2 => !self.conn.close,
+        };
+        Ok(RequestFraming {
+            body,
+            keep_alive,
+            expect_continue: self.expect_continue,
+            upgrade: if self.conn.upgrade {
+                self.upgrade
+            } else {
+                None
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::is_tchar;
+
+    #[test]
+    fn name_folding_is_exact_on_tokens() {
+        for lower in [
+            &b"host"[..],
+            b"expect",
+            b"upgrade",
+            b"connection",
+            b"content-length",
+            b"transfer-encoding",
+        ] {
+            // Every single-byte change to a token byte either still spells
+            // the name ignoring case or is rejected.
+            for i in 0..lower.len() {
+                for b in (0..=255u8).filter(|&b| is_tchar(b)) {
+                    let mut name = lower.to_vec();
+                    name[i] = b;
+                    assert_eq!(
+                        is_name(&name, lower),
+                        name.eq_ignore_ascii_case(lower),
+                        "{:?}",
+                        String::from_utf8_lossy(&name)
+                    );
+                }
+            }
+            assert!(is_name(&lower.to_ascii_uppercase(), lower));
+            assert!(!is_name(&lower[1..], lower));
+        }
+    }
+
+    #[test]
+    fn content_length_fast_and_general_paths_agree() {
+        let max = 1000;
+        for v in [
+            &b"0"[..],
+            b"5",
+            b"1000",
+            b"1001",
+            b"0005",
+            b"9999999999999999999",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            b"5, 5",
+            b"5,6",
+            b"",
+            b" 5",
+            b"+5",
+            b"5a",
+        ] {
+            let mut fast = None;
+            let a = merge_content_length(&mut fast, v, max);
+            // The general path, reached through leading whitespace.
+            let mut general = None;
+            let mut padded = b" ".to_vec();
+            padded.extend_from_slice(v);
+            let b = merge_content_length(&mut general, &padded, max);
+            assert_eq!((a, fast), (b, general), "{:?}", String::from_utf8_lossy(v));
+            // Repeated: a second identical value is accepted, a different
+            // one rejected.
+            if a.is_ok() {
+                let mut acc = fast;
+                assert!(merge_content_length(&mut acc, v, max).is_ok());
+                assert_eq!(
+                    merge_content_length(&mut acc, b"7", max).map_err(|e| e.kind()),
+                    Err(K::BadContentLength)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn host_values() {
+        for ok in [
+            &b"example.com"[..],
+            b"example.com:8080",
+            b"127.0.0.1:80",
+            b"[::1]",
+            b"[::1]:8080",
+            b"",
+            b"a-b_c~d%20!$&'()*+,;=",
+            b"h:",
+        ] {
+            assert!(valid_host(ok), "{:?}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"exa mple.com"[..],
+            b"a:8x",
+            b"[::1",
+            b"[]",
+            b"[::1]x",
+            b"a/b",
+            b"a@b",
+            b"\xff",
+            b"[::1]:8x",
+        ] {
+            assert!(!valid_host(bad), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+}
