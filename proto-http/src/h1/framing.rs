@@ -172,27 +172,27 @@ fn all_in(set: &[bool; 256], v: &[u8]) -> bool {
 /// RFC 9110 §7.2: `Host = uri-host [ ":" port ]` (RFC 3986 §3.2.2, §3.2.3),
 /// or empty (RFC 9112 §3.2: a target without an authority).
 fn valid_host(v: &[u8]) -> bool {
-    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
+    if let Some(rest) = v.strip_prefix(b"[") {
         // IP-literal: IPv6address or IPvFuture inside brackets.
-        let Some(end) = memchr::memchr(b']', rest) else {
+        let Some(end) = rest.iter().position(|&b| b == b']') else {
             return false;
         };
         let inside = &rest[..end];
         if inside.is_empty() || !all_in(&IP_LITERAL, inside) {
             return false;
         }
-        match &rest[end + 1..] {
-            [] => return true,
-            [b':', port @ ..] => (&b""[..], port),
-            _ => return false,
-        }
-    } else {
-        match memchr::memchr(b':', v) {
-            Some(i) => (&v[..i], &v[i + 1..]),
-            None => (v, &b""[..]),
-        }
-    };
-    all_in(&REG_NAME, host) && port.iter().all(u8::is_ascii_digit)
+        return match &rest[end + 1..] {
+            [] => true,
+            [b':', port @ ..] => port.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+    }
+    // reg-name up to the first byte outside it, which must be the ':' of
+    // the port (':' is not a reg-name character), or the end.
+    match v.iter().position(|&b| !REG_NAME[usize::from(b)]) {
+        None => true,
+        Some(i) => v[i] == b':' && v[i + 1..].iter().all(u8::is_ascii_digit),
+    }
 }
 
 /// Whether the field name `name` is `lower` (lowercase letters and `-`),

@@ -65,13 +65,27 @@ impl Default for FieldIndex {
 }
 
 impl FieldIndex {
+    /// Appends a field. Inlined into the parser's loop so the span goes
+    /// from registers straight into the array (passed through memory, it
+    /// was written in 4-byte pieces and read back whole, which stalls).
+    #[inline(always)]
     pub(crate) fn push(&mut self, f: FieldSpan) {
-        if self.len < INLINE_FIELDS {
-            self.inline[self.len] = f;
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = f;
         } else {
-            self.spill.push(f);
+            self.push_spill(f);
         }
         self.len += 1;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_spill(&mut self, f: FieldSpan) {
+        if self.spill.capacity() == 0 {
+            // One allocation for as many fields again as fit inline.
+            self.spill.reserve(INLINE_FIELDS);
+        }
+        self.spill.push(f);
     }
 
     pub(crate) fn len(&self) -> usize {

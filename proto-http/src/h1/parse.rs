@@ -304,8 +304,13 @@ fn fast_request_line(buf: &[u8], pos: usize) -> Option<(StartLine, usize)> {
         b"HTTP/1.0\r\n" => Version::Http10,
         _ => return None,
     };
-    let method = Method::from_bytes(&buf[pos..sp1]);
-    if !target_form_ok(method, &buf[sp1 + 1..sp2]) {
+    let method = match &buf[pos..sp1] {
+        b"GET" => Method::Get,
+        m => Method::from_bytes(m),
+    };
+    // §3.2.1 origin-form, the usual case, without the call.
+    let origin = buf[sp1 + 1] == b'/' && method != Method::Connect;
+    if !origin && !target_form_ok(method, &buf[sp1 + 1..sp2]) {
         return None;
     }
     let start = StartLine::Request {

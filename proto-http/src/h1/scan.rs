@@ -9,7 +9,7 @@
 //! measured, the compiler's own vectorization of the portable loop built
 //! the lane mask with shuffles and cost more than the scan saved. Tokens
 //! (RFC 9110 §5.6.2: method, field name) are short and go through a lookup
-//! table byte by byte.
+//! table, eight bytes per step.
 
 use crate::header::is_tchar;
 
@@ -190,6 +190,14 @@ pub(crate) fn target_end(buf: &[u8], i: usize) -> usize {
 /// §5.6.2), or `buf.len()`. In a valid field line this is the colon.
 #[inline]
 pub(crate) fn token_end(buf: &[u8], mut i: usize) -> usize {
+    // Eight independent table lookups per step, then byte by byte to find
+    // the exact end.
+    while let Some(word) = buf.get(i..i + 8) {
+        if !word.iter().fold(true, |ok, &b| ok & is_tchar(b)) {
+            break;
+        }
+        i += 8;
+    }
     while let Some(&b) = buf.get(i) {
         if !is_tchar(b) {
             break;
