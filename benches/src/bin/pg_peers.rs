@@ -23,6 +23,19 @@
 //!   table in 64 KiB chunks (rows/s), one copy per cell.
 //! - `32 tasks`: 32 concurrent tasks sharing the one connection, the
 //!   prepared select (both pipeline on the connection).
+//! - `256 tasks through Client`: 256 concurrent tasks each doing the
+//!   single-row select through a client object, as handlers do: weft's
+//!   pooled `pg::Client::query_one` with the SQL text (the worker's shared
+//!   connection, statement from its cache), against one
+//!   `tokio_postgres::Client` shared by the 256 futures with the statement
+//!   prepared once (what a tokio-postgres user writes; its `query_one`
+//!   with text would prepare on every call). Both pipeline everything on
+//!   one connection.
+//! - `256 tasks, Client::get() per call`: the same, weft checking a
+//!   connection out of the pool for every call (what `pg::Client`'s
+//!   one-shot methods did before the shared connection: up to
+//!   `max_open` = 16 connections, one query at a time each); the peer
+//!   side is the same as in the previous row.
 //!
 //! `PG_PEERS_ONLY=0,5` runs only the workloads at those positions;
 //! `PG_PEERS_SIDE=weft` (or `peer`) runs one side only, for profiling.
@@ -33,11 +46,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
-use weft::pg::{Config, Connection};
+use weft::pg::{Client, Config, Connection};
 use weft::rt::{Backend, Epoll, spawn};
 use weft_benches::{median, min_max, rate};
 
 const TASKS: usize = 32;
+/// Tasks of the `Client` workload.
+const CLIENT_TASKS: usize = 256;
 const WORLD: &str = "bench_pg_world";
 const INS: &str = "bench_pg_insert";
 const COPY: &str = "bench_pg_copy";
@@ -50,6 +65,8 @@ enum Work {
     InsertTx,
     CopyIn,
     Concurrent,
+    ClientConcurrent,
+    ClientCheckout,
 }
 
 impl Work {
@@ -61,6 +78,10 @@ impl Work {
             Work::InsertTx => "insert tx (BEGIN, 10 INSERT, COMMIT), tx/s",
             Work::CopyIn => "COPY IN, rows/s",
             Work::Concurrent => "32 tasks, prepared select, queries/s",
+            Work::ClientConcurrent => "256 tasks through Client, single-row select, queries/s",
+            Work::ClientCheckout => {
+                "256 tasks, Client::get() per call, single-row select, queries/s"
+            }
         }
     }
 }
@@ -187,9 +208,50 @@ async fn weft_cell_async(
                 }
                 ops = done.get();
             }
+            Work::ClientConcurrent | Work::ClientCheckout => {
+                unreachable!("run by weft_client_cell")
+            }
         }
         rate(ops, start.elapsed())
     }
+}
+
+/// The `Client` workload on weft: a fresh client (its worker's shared
+/// connection opened and the statement cached before the clock starts),
+/// `CLIENT_TASKS` tasks calling `query_one` with the SQL text; with
+/// `checkout`, each call on a connection checked out of the pool.
+async fn weft_client_cell(cfg: &Config, secs: Duration, checkout: bool) -> f64 {
+    let client = Client::<Epoll>::with_backend(cfg.clone());
+    client.query_one(SQL_PREPARED, &[&1i32]).await.unwrap();
+    let start = Instant::now();
+    let done = Rc::new(Cell::new(0u64));
+    let mut tasks = Vec::new();
+    for t in 0..CLIENT_TASKS as i32 {
+        let (client, done) = (client.clone(), done.clone());
+        tasks.push(spawn(async move {
+            let mut i = t;
+            while start.elapsed() < secs {
+                i = (i + 97) % 10_000;
+                let r = if checkout {
+                    let conn = client.get().await.unwrap();
+                    conn.query_one(SQL_PREPARED, &[&(i + 1)]).await.unwrap()
+                } else {
+                    client.query_one(SQL_PREPARED, &[&(i + 1)]).await.unwrap()
+                };
+                assert_eq!(r.get::<i32>(0).unwrap(), i + 1);
+                done.set(done.get() + 1);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ops = done.get();
+    if !checkout {
+        let st = client.pool_state();
+        assert_eq!(st.open, 1, "one shared connection: {st:?}");
+    }
+    rate(ops, start.elapsed())
 }
 
 fn peer_cell(
@@ -292,6 +354,27 @@ fn peer_cell(
                 futures_util::future::join_all(futs).await;
                 ops = done.get();
             }
+            Work::ClientConcurrent | Work::ClientCheckout => {
+                let shared: &tokio_postgres::Client = client;
+                let done = Rc::new(Cell::new(0u64));
+                let futs: Vec<_> = (0..CLIENT_TASKS as i32)
+                    .map(|t| {
+                        let done = done.clone();
+                        let stmt = prepared.clone();
+                        async move {
+                            let mut i = t;
+                            while start.elapsed() < secs {
+                                i = (i + 97) % 10_000;
+                                let r = shared.query_one(&stmt, &[&(i + 1)]).await.unwrap();
+                                assert_eq!(r.get::<_, i32>(0), i + 1);
+                                done.set(done.get() + 1);
+                            }
+                        }
+                    })
+                    .collect();
+                futures_util::future::join_all(futs).await;
+                ops = done.get();
+            }
         }
         rate(ops, start.elapsed())
     })
@@ -344,6 +427,8 @@ fn main() {
         Work::InsertTx,
         Work::CopyIn,
         Work::Concurrent,
+        Work::ClientConcurrent,
+        Work::ClientCheckout,
     ];
     // PG_PEERS_ONLY=1,5 runs only those workloads (by position).
     let only: Option<Vec<usize>> = std::env::var("PG_PEERS_ONLY")
@@ -409,6 +494,9 @@ fn weft_run(cfg: &Config, work: Work, secs: Duration, chunks: &[bytes::Bytes]) -
     // The connection's task lives on the runtime that made it, so the
     // cell connects and runs inside one block_on.
     Epoll::block_on(async {
+        if matches!(work, Work::ClientConcurrent | Work::ClientCheckout) {
+            return weft_client_cell(cfg, secs, work == Work::ClientCheckout).await;
+        }
         let conn = Connection::connect::<Epoll>(cfg).await.unwrap();
         conn.query_one("SELECT 1", &[]).await.unwrap();
         weft_cell_async(&conn, work, secs, chunks).await
