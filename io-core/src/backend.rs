@@ -25,6 +25,21 @@ pub trait AsyncStream: Sized + 'static {
     /// went out, counting across the buffers in order.
     fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>>;
 
+    /// Waits until a read may find something (data, end of stream or an
+    /// error) without holding a buffer, so an idle connection can give its
+    /// read buffer back and take one only when there is something to read
+    /// (then [`try_read`](Self::try_read)). It may complete spuriously:
+    /// `try_read` then says [`io::ErrorKind::WouldBlock`] and the caller
+    /// waits again. An error is one of waiting itself; socket errors come
+    /// from `try_read`.
+    fn readable(&self) -> impl Future<Output = io::Result<()>>;
+
+    /// Reads what is available now into the spare capacity of `buf`,
+    /// without waiting: `Ok(0)` is end of stream, an error of kind
+    /// [`io::ErrorKind::WouldBlock`] means nothing is there yet (wait with
+    /// [`readable`](Self::readable)).
+    fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize>;
+
     /// Shuts down one or both directions (`Write` sends FIN: half-close).
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 

@@ -258,10 +258,14 @@ pub async fn run_worker<L, H, Fut>(
                 }
                 live.count.set(live.count.get() + 1);
                 let guard = LiveGuard(live.clone());
-                let fut = handler(stream, peer);
+                let handler = handler.clone();
+                // The handler's future is created inside the task, not
+                // captured by it: an `async` block that awaits a captured
+                // future keeps room for it twice (the capture and the
+                // awaited value), which doubled every connection task.
                 spawn(async move {
-                    fut.await;
-                    drop(guard);
+                    let _guard = guard;
+                    handler(stream, peer).await;
                 });
             }
             Either::Right(Err(e)) => {

@@ -24,10 +24,24 @@ pub(crate) enum Dir {
     Write,
 }
 
-#[derive(Default)]
 struct Waiters {
     read: Option<Waker>,
     write: Option<Waker>,
+    /// No read has seen `EWOULDBLOCK` since the last readable edge (or since
+    /// registration): reading may find something. Edge-triggered epoll
+    /// reports an edge once, even when no task waits, so this remembers it
+    /// for [`Reactor::poll_readable`].
+    read_ready: bool,
+}
+
+impl Default for Waiters {
+    fn default() -> Self {
+        Waiters {
+            read: None,
+            write: None,
+            read_ready: true,
+        }
+    }
 }
 
 pub(crate) struct Reactor {
@@ -97,17 +111,48 @@ impl Reactor {
         self.free.borrow_mut().push(key);
     }
 
-    /// Stores the waker of a task waiting for `dir` on `key`.
+    /// Stores the waker of a task waiting for `dir` on `key` (after its
+    /// syscall said `EWOULDBLOCK`).
     pub(crate) fn wait(&self, key: usize, dir: Dir, waker: &Waker) {
         let mut slots = self.slots.borrow_mut();
         if let Some(Some(w)) = slots.get_mut(key) {
             let slot = match dir {
-                Dir::Read => &mut w.read,
+                Dir::Read => {
+                    w.read_ready = false;
+                    &mut w.read
+                }
                 Dir::Write => &mut w.write,
             };
             if !slot.as_ref().is_some_and(|s| s.will_wake(waker)) {
                 *slot = Some(waker.clone());
             }
+        }
+    }
+}
+
+impl Reactor {
+    /// A read on `key` said `EWOULDBLOCK`: nothing to read until the next edge.
+    pub(crate) fn clear_readable(&self, key: usize) {
+        if let Some(Some(w)) = self.slots.borrow_mut().get_mut(key) {
+            w.read_ready = false;
+        }
+    }
+
+    /// Ready when a read on `key` may find something (data, end of stream,
+    /// an error); otherwise stores `waker` for the next readable edge.
+    pub(crate) fn poll_readable(&self, key: usize, waker: &Waker) -> bool {
+        let mut slots = self.slots.borrow_mut();
+        match slots.get_mut(key) {
+            Some(Some(w)) if w.read_ready => true,
+            Some(Some(w)) => {
+                if !w.read.as_ref().is_some_and(|r| r.will_wake(waker)) {
+                    w.read = Some(waker.clone());
+                }
+                false
+            }
+            // Not registered (cannot happen for a live source): let the read
+            // report what is wrong.
+            _ => true,
         }
     }
 }
@@ -147,6 +192,7 @@ impl Park for EpollPark {
             for ev in self.events.iter() {
                 if let Some(Some(w)) = slots.get_mut(ev.key) {
                     if ev.readable {
+                        w.read_ready = true;
                         self.woken.extend(w.read.take());
                     }
                     if ev.writable {

@@ -116,6 +116,32 @@ impl AsyncStream for TcpStream {
         (res, bufs)
     }
 
+    async fn readable(&self) -> io::Result<()> {
+        let source = &self.source;
+        poll_fn(|cx| {
+            if source.reactor.poll_readable(source.key, cx.waker()) {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        let fd = self.source.io.as_raw_fd();
+        loop {
+            match sys::recv_into(fd, buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.source.reactor.clear_readable(self.source.key);
+                    return Err(e);
+                }
+                res => return res,
+            }
+        }
+    }
+
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.source.io.shutdown(how)
     }

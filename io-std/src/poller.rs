@@ -105,6 +105,18 @@ impl Poller {
         }
     }
 
+    /// Whether a task still waits for `dir` on `fd` (its waker has not
+    /// fired yet).
+    pub(crate) fn is_waiting(&self, fd: RawFd, dir: Dir) -> bool {
+        self.waiters.borrow().iter().any(|w| {
+            w.fd == fd
+                && match dir {
+                    Dir::Read => w.read.is_some(),
+                    Dir::Write => w.write.is_some(),
+                }
+        })
+    }
+
     /// Drops every waiter of `fd`; called before the socket is closed so a
     /// reused descriptor number is never polled on a stale entry's behalf.
     pub(crate) fn forget(&self, fd: RawFd) {

@@ -110,6 +110,33 @@ impl AsyncStream for TcpStream {
         (res, buf)
     }
 
+    async fn readable(&self) -> io::Result<()> {
+        // `poll(2)` is level-triggered: wait once, and report ready when the
+        // poller fired the waker (the socket was readable then).
+        let fd = self.source.io.as_raw_fd();
+        let poller = &self.source.poller;
+        let mut waiting = false;
+        poll_fn(|cx| {
+            if waiting && !poller.is_waiting(fd, Dir::Read) {
+                return Poll::Ready(Ok(()));
+            }
+            poller.wait(fd, Dir::Read, cx.waker());
+            waiting = true;
+            Poll::Pending
+        })
+        .await
+    }
+
+    fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        let fd = self.source.io.as_raw_fd();
+        loop {
+            match sys::recv_into(fd, buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                res => return res,
+            }
+        }
+    }
+
     async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         let fd = self.source.io.as_raw_fd();
         let res = poll_fn(|cx| {

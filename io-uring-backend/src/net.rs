@@ -63,6 +63,20 @@ impl AsyncStream for TcpStream {
         }
     }
 
+    async fn readable(&self) -> io::Result<()> {
+        match &self.kind {
+            StreamKind::Uring(s) => s.readable().await,
+            StreamKind::Epoll(s) => s.readable().await,
+        }
+    }
+
+    fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        match &self.kind {
+            StreamKind::Uring(s) => s.try_read(buf),
+            StreamKind::Epoll(s) => s.try_read(buf),
+        }
+    }
+
     async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         match &self.kind {
             StreamKind::Uring(s) => s.write(buf).await,

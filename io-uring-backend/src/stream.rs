@@ -319,6 +319,51 @@ impl UringStream {
         (res, buf)
     }
 
+    /// Ready when received bytes, end of stream or an error are queued;
+    /// otherwise waits as a reader does (the multishot receive needs no
+    /// buffer of ours, so an idle stream holds none).
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| {
+            self.driver.with(|inner| {
+                let mut st = self.shared.st.borrow_mut();
+                if !st.chunks.is_empty() || st.err.is_some() || st.eof {
+                    return Poll::Ready(Ok(()));
+                }
+                if !st.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    st.reader = Some(cx.waker().clone());
+                }
+                drop(st);
+                maybe_arm(inner, &self.shared);
+                maybe_recv_owned(inner, &self.shared);
+                Poll::Pending
+            })
+        })
+        .await
+    }
+
+    /// Copies what is queued into `buf`; `WouldBlock` when nothing is.
+    pub(crate) fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.driver.with(|inner| {
+            let mut st = self.shared.st.borrow_mut();
+            if !st.chunks.is_empty() {
+                let n = copy_out(inner, &mut st, buf);
+                drop(st);
+                inner.flush_recycles();
+                maybe_arm(inner, &self.shared);
+                return Ok(n);
+            }
+            if let Some(e) = st.err.take() {
+                return Err(e);
+            }
+            if st.eof {
+                return Ok(0);
+            }
+            drop(st);
+            maybe_arm(inner, &self.shared);
+            Err(io::ErrorKind::WouldBlock.into())
+        })
+    }
+
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         let fd = self.shared.sock.as_raw_fd();
         let (res, buf) = op::send(&self.driver, fd, self.shared.clone(), buf).await;
