@@ -27,6 +27,13 @@ const TX_INITIAL: usize = 4096;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// Queue room reserved at the first request: one request in flight, with
+/// its two events (`Request`, `BodyEnd`), is the common case. Pipelining
+/// grows the queues; [`Connection::shrink_idle`] gives that back.
+const SLOTS_INITIAL: usize = 1;
+const EVENTS_INITIAL: usize = 2;
+const HEADS_INITIAL: usize = 1;
+
 /// `handle_input` returns once this many events are queued.
 const MAX_EVENTS_PER_CALL: usize = 64;
 
@@ -75,9 +82,11 @@ impl Connection {
             body: BodyDecoder::length(0),
             head_started: false,
             next_id: 0,
-            slots: VecDeque::with_capacity(config.max_pipelined.min(64)),
-            events: VecDeque::with_capacity(8),
-            heads: VecDeque::with_capacity(1),
+            // Allocated at the first request (see `on_request`): a
+            // connection that never sends one costs no queue memory.
+            slots: VecDeque::new(),
+            events: VecDeque::new(),
+            heads: VecDeque::new(),
             tx: BytesMut::new(),
             txq: VecDeque::new(),
             timer: None,
@@ -354,6 +363,61 @@ impl Connection {
         out.len() - before
     }
 
+    /// Gives the connection an empty buffer to encode output into, when it
+    /// has none (`get` is called only then). Without one, the first write
+    /// allocates 4 KiB. With [`take_transmit_buffer`](Self::take_transmit_buffer)
+    /// this lets a server keep write buffers in a pool while connections
+    /// are idle.
+    pub fn supply_transmit_buffer(&mut self, get: impl FnOnce() -> BytesMut) {
+        if self.tx.capacity() == 0 && self.tx.is_empty() {
+            self.tx = get();
+            self.tx.clear();
+        }
+    }
+
+    /// Takes the transmit buffer back when it holds nothing to send, so an
+    /// idle connection keeps no write buffer; `None` when it has none or
+    /// output is pending.
+    pub fn take_transmit_buffer(&mut self) -> Option<BytesMut> {
+        if self.tx.capacity() == 0 || !self.tx.is_empty() || !self.txq.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.tx))
+    }
+
+    /// Whether the internal queues hold more memory than one request in
+    /// flight needs (pipelining grew them) while nothing is queued, i.e.
+    /// whether [`shrink_idle`](Self::shrink_idle) would free something.
+    #[must_use]
+    pub fn has_idle_excess(&self) -> bool {
+        self.queues_empty()
+            && (self.slots.capacity() > SLOTS_INITIAL
+                || self.events.capacity() > EVENTS_INITIAL
+                || self.heads.capacity() > HEADS_INITIAL
+                || self.txq.capacity() > 0)
+    }
+
+    /// Frees the queues' memory when nothing is queued and pipelining grew
+    /// them (see [`has_idle_excess`](Self::has_idle_excess)); the next
+    /// request reserves the initial room again. Call it when the
+    /// connection has been idle for a while: freeing on every pause would
+    /// re-allocate for every pipelined batch.
+    pub fn shrink_idle(&mut self) {
+        if self.has_idle_excess() {
+            self.slots = VecDeque::new();
+            self.events = VecDeque::new();
+            self.heads = VecDeque::new();
+            self.txq = VecDeque::new();
+        }
+    }
+
+    fn queues_empty(&self) -> bool {
+        self.slots.is_empty()
+            && self.events.is_empty()
+            && self.heads.is_empty()
+            && self.txq.is_empty()
+    }
+
     /// The next event, in order.
     #[must_use = "events must be handled"]
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -445,6 +509,14 @@ impl Connection {
     }
 
     fn on_request(&mut self, head: RequestHead) {
+        if self.heads.capacity() == 0 {
+            // The first request (or the first after `shrink_idle`): exact
+            // room, not the allocator's default growth (4 heads of several
+            // hundred bytes each).
+            self.slots.reserve_exact(SLOTS_INITIAL);
+            self.events.reserve_exact(EVENTS_INITIAL);
+            self.heads.reserve_exact(HEADS_INITIAL);
+        }
         let id = self.next_id;
         self.next_id += 1;
         let mut slot = Slot::for_request(id, &head);

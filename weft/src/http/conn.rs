@@ -7,6 +7,7 @@
 //! that batch with one write (pipelined requests share a write); then read,
 //! bounded by the machine's next deadline (idle, header or body timeout).
 
+use super::buf_pool;
 use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
@@ -26,7 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Response headers kept on the stack before spilling to a `Vec`.
 const INLINE_HEADERS: usize = 16;
@@ -110,14 +111,6 @@ pub(super) fn poll_caught(fut: &mut HandlerFuture, cx: &mut Context<'_>) -> Poll
     }
 }
 
-/// Runs `req` through the router to its response.
-async fn respond(router: &Router, req: Request) -> Response {
-    match start_caught(router, req) {
-        Started::Done(resp) => resp,
-        Started::Running(mut fut) => std::future::poll_fn(|cx| poll_caught(&mut fut, cx)).await,
-    }
-}
-
 pub(super) fn internal_error() -> Response {
     tracing::error!("handler panicked; answering 500");
     Response::status(StatusCode::INTERNAL_SERVER_ERROR)
@@ -186,16 +179,33 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
     f(ResponseHead::new(resp.status, headers), body)
 }
 
+/// How long a connection whose queues pipelining grew must stay idle
+/// before it gives that memory back ([`Connection::shrink_idle`]).
+/// Shrinking at every pause would re-allocate for every pipelined batch.
+const SHRINK_AFTER: Duration = Duration::from_secs(1);
+
 /// Serves one HTTP/1.1 connection until it closes.
+///
+/// Memory while idle (issue 3): the task keeps the protocol machine and a
+/// few handles, and nothing else. It waits for the socket to become
+/// readable without a buffer ([`AsyncStream::readable`]), takes a read
+/// buffer from the worker's pool only then ([`buf_pool`]), and reads
+/// with [`AsyncStream::try_read`]; when a read finds nothing, the read
+/// buffer (if it holds no partial request) and the write buffer go back to
+/// the pool before waiting. Everything held across an `await` is small:
+/// the request is built and its handler called synchronously
+/// ([`next_request`], [`start_caught`]), so the task keeps only the
+/// handler's [`HandlerFuture`] (a pointer) while it runs.
 pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection::new(app.h1.clone());
     // A response the connection itself writes (a 400 before any request
     // reached us) carries a Date too (RFC 9110 §6.6.1).
     conn.set_date(&current_date());
-    let mut rbuf = BytesMut::with_capacity(app.read_buffer);
-    let mut wbuf = BytesMut::with_capacity(app.read_buffer);
-    let mut pending: Option<Pending> = None;
+    // Both start unallocated: taken from the pool when needed.
+    let mut rbuf = BytesMut::new();
+    let mut wbuf = BytesMut::new();
+    let mut pending: Option<Box<Pending>> = None;
     let shutdown = io_core::runtime::shutdown_signal();
     // Until the first bytes rule it out, the client may speak HTTP/2 with
     // prior knowledge (RFC 9113 §3.3).
@@ -203,73 +213,43 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     // An accepted h2c upgrade: its settings and request, run on stream 1
     // once the 101 is written.
     let mut upgrade: Option<Box<super::h2::Upgrade>> = None;
+    let cap = app.read_buffer;
     loop {
         // Run every complete request, in order.
         let mut progressed = false;
-        while let Some(event) = conn.poll_event() {
-            progressed = true;
-            match event {
-                Event::Request { id, head } => {
-                    if head.expects_continue() {
-                        let _ = conn.send_continue(id);
-                    }
-                    pending = Some(Pending {
-                        id,
-                        head,
-                        body: BodyBuf::Empty,
-                    });
+        loop {
+            let (id, started) = {
+                let Some((id, req)) =
+                    next_request(&mut conn, &mut pending, &mut upgrade, &mut progressed)
+                else {
+                    break;
+                };
+                (id, start_caught(&app.router, req))
+            };
+            let resp = match started {
+                Started::Done(resp) => resp,
+                Started::Running(mut fut) => {
+                    std::future::poll_fn(|cx| poll_caught(&mut fut, cx)).await
                 }
-                Event::Body { id, chunk } => {
-                    if let Some(p) = pending.as_mut().filter(|p| p.id == id) {
-                        p.body.push(chunk);
-                    }
-                }
-                Event::BodyEnd { id, .. } => {
-                    let Some(p) = pending.take().filter(|p| p.id == id) else {
-                        continue;
-                    };
-                    if p.head.upgrade().is_some() {
-                        if let Some(settings) = proto_http::h2::upgrade::h2c_settings(&p.head) {
-                            // RFC 7540 §3.2: 101, then HTTP/2 with this
-                            // request on stream 1.
-                            let is_head = p.head.method() == proto_http::Method::Head;
-                            let req = Request::new(p.head, p.body.into_bytes());
-                            upgrade = Some(Box::new(super::h2::Upgrade {
-                                settings,
-                                req,
-                                is_head,
-                            }));
-                            let switching: [Header<'_>; 2] =
-                                [("connection", b"Upgrade"), ("upgrade", b"h2c")];
-                            let head =
-                                ResponseHead::new(StatusCode::SWITCHING_PROTOCOLS, &switching);
-                            let _ = conn.send_response(id, head, Body::Empty);
-                            continue;
-                        }
-                    }
-                    let req = Request::new(p.head, p.body.into_bytes());
-                    let resp = respond(&app.router, req).await;
-                    conn.set_date(&current_date());
-                    send(&mut conn, id, resp);
-                }
-                Event::Error { error, .. } => {
-                    tracing::debug!(%error, "HTTP/1.1 protocol error; closing after the error response");
-                    conn.set_date(&current_date());
-                }
-                _ => {}
-            }
+            };
+            conn.set_date(&current_date());
+            conn.supply_transmit_buffer(|| buf_pool::take(cap));
+            send(&mut conn, id, resp);
         }
         // Parsing pauses at the pipelining limit: resume once responses went out.
         if progressed && !rbuf.is_empty() && !conn.wants_close() {
             conn.handle_input(Instant::now(), &mut rbuf);
         }
         if conn.poll_transmit(&mut wbuf) > 0 {
-            let (res, buf) = stream.write_all(wbuf).await;
+            let (res, buf) = stream.write_all(std::mem::take(&mut wbuf)).await;
             wbuf = buf;
             wbuf.clear();
             if res.is_err() {
                 return;
             }
+            // The written buffer becomes the connection's transmit buffer
+            // again (`poll_transmit` swapped it out for our empty one).
+            conn.supply_transmit_buffer(|| std::mem::take(&mut wbuf));
         }
         if conn.is_switched() {
             if let Some(up) = upgrade.take() {
@@ -288,36 +268,16 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
         if progressed {
             continue;
         }
-        let read = stream.read(rbuf);
-        let outcome = match (conn.poll_timeout(), &shutdown) {
-            (Some(deadline), Some(stop)) => {
-                match select(stop.wait(), timeout_at(deadline, read)).await {
-                    Either::Left(()) => None,
-                    Either::Right(r) => Some(r),
-                }
-            }
-            (Some(deadline), None) => Some(timeout_at(deadline, read).await),
-            (None, Some(stop)) => match select(stop.wait(), read).await {
-                Either::Left(()) => None,
-                Either::Right(r) => Some(Ok(r)),
-            },
-            (None, None) => Some(Ok(read.await)),
-        };
-        let now = Instant::now();
-        match outcome {
-            // Shutting down: an idle keep-alive connection just closes.
-            None => return,
-            Some(Err(_elapsed)) => {
-                // The read future (and its buffer) was dropped.
-                rbuf = BytesMut::with_capacity(app.read_buffer);
-                conn.handle_timeout(now);
-            }
-            Some(Ok((Ok(0), buf))) => {
-                rbuf = buf;
-                conn.handle_eof(now);
-            }
-            Some(Ok((Ok(_), buf))) => {
-                rbuf = buf;
+        if rbuf.capacity() == 0 {
+            rbuf = buf_pool::take(cap);
+        } else if rbuf.is_empty() && rbuf.capacity() < cap {
+            // All consumed: read into the whole buffer again rather than
+            // its tail (no allocation: the parsed requests are gone).
+            rbuf.reserve(cap);
+        }
+        match stream.try_read(&mut rbuf) {
+            Ok(0) => conn.handle_eof(Instant::now()),
+            Ok(_) => {
                 if fresh {
                     match proto_http::h1::is_h2_preface(&rbuf) {
                         Some(true) => {
@@ -329,9 +289,147 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                         Some(false) => fresh = false,
                     }
                 }
-                conn.handle_input(now, &mut rbuf);
+                conn.supply_transmit_buffer(|| buf_pool::take(cap));
+                conn.handle_input(Instant::now(), &mut rbuf);
             }
-            Some(Ok((Err(_), _))) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // Idle until the socket is readable: keep no empty buffer.
+                if rbuf.is_empty() {
+                    buf_pool::give(std::mem::take(&mut rbuf), cap);
+                }
+                buf_pool::give(std::mem::take(&mut wbuf), cap);
+                if let Some(tx) = conn.take_transmit_buffer() {
+                    buf_pool::give(tx, cap);
+                }
+                let deadline = conn.poll_timeout();
+                let shrink_at = conn
+                    .has_idle_excess()
+                    .then(|| Instant::now() + SHRINK_AFTER);
+                let wake_at = match (deadline, shrink_at) {
+                    (Some(d), Some(s)) => Some(d.min(s)),
+                    (d, s) => d.or(s),
+                };
+                match wait_readable(&stream, wake_at, shutdown.as_ref()).await {
+                    Woke::Readable => {}
+                    // Shutting down: an idle keep-alive connection just closes.
+                    Woke::Shutdown => return,
+                    Woke::Timer => {
+                        let now = Instant::now();
+                        if shrink_at.is_some_and(|s| s <= now) {
+                            conn.shrink_idle();
+                        }
+                        // A no-op unless the machine's own deadline passed.
+                        conn.handle_timeout(now);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
         }
     }
+}
+
+/// What ended an idle wait.
+enum Woke {
+    Readable,
+    Timer,
+    Shutdown,
+}
+
+/// Waits, holding no buffer, until `stream` is readable, `wake_at` passes
+/// or the server shuts down. A failure to wait counts as readable: the
+/// read that follows reports it.
+async fn wait_readable<S: AsyncStream>(
+    stream: &S,
+    wake_at: Option<Instant>,
+    stop: Option<&io_core::sync::Latch>,
+) -> Woke {
+    let readable = stream.readable();
+    match (wake_at, stop) {
+        (Some(at), Some(stop)) => match select(stop.wait(), timeout_at(at, readable)).await {
+            Either::Left(()) => Woke::Shutdown,
+            Either::Right(Ok(_)) => Woke::Readable,
+            Either::Right(Err(_)) => Woke::Timer,
+        },
+        (Some(at), None) => match timeout_at(at, readable).await {
+            Ok(_) => Woke::Readable,
+            Err(_) => Woke::Timer,
+        },
+        (None, Some(stop)) => match select(stop.wait(), readable).await {
+            Either::Left(()) => Woke::Shutdown,
+            Either::Right(_) => Woke::Readable,
+        },
+        (None, None) => {
+            let _ = readable.await;
+            Woke::Readable
+        }
+    }
+}
+
+/// Hands out events until a request is complete and returns it (with its
+/// body), or returns `None` when the events ran out. A request whose body is
+/// still arriving waits in `pending` (boxed: only requests whose body spans
+/// reads pay for it, and the connection task stays small). An accepted h2c
+/// upgrade is answered `101` here and parked in `upgrade`. Synchronous, so
+/// that no event or head is held across an `await` of the connection task.
+fn next_request(
+    conn: &mut Connection,
+    pending: &mut Option<Box<Pending>>,
+    upgrade: &mut Option<Box<super::h2::Upgrade>>,
+    progressed: &mut bool,
+) -> Option<(RequestId, Request)> {
+    let mut cur: Option<Pending> = pending.take().map(|b| *b);
+    while let Some(event) = conn.poll_event() {
+        *progressed = true;
+        match event {
+            Event::Request { id, head } => {
+                if head.expects_continue() {
+                    let _ = conn.send_continue(id);
+                }
+                cur = Some(Pending {
+                    id,
+                    head,
+                    body: BodyBuf::Empty,
+                });
+            }
+            Event::Body { id, chunk } => {
+                if let Some(p) = cur.as_mut().filter(|p| p.id == id) {
+                    p.body.push(chunk);
+                }
+            }
+            Event::BodyEnd { id, .. } => {
+                let Some(p) = cur.take().filter(|p| p.id == id) else {
+                    continue;
+                };
+                if p.head.upgrade().is_some() {
+                    if let Some(settings) = proto_http::h2::upgrade::h2c_settings(&p.head) {
+                        // RFC 7540 §3.2: 101, then HTTP/2 with this
+                        // request on stream 1.
+                        let is_head = p.head.method() == proto_http::Method::Head;
+                        let req = Request::new(p.head, p.body.into_bytes());
+                        *upgrade = Some(Box::new(super::h2::Upgrade {
+                            settings,
+                            req,
+                            is_head,
+                        }));
+                        let switching: [Header<'_>; 2] =
+                            [("connection", b"Upgrade"), ("upgrade", b"h2c")];
+                        let head = ResponseHead::new(StatusCode::SWITCHING_PROTOCOLS, &switching);
+                        let _ = conn.send_response(id, head, Body::Empty);
+                        continue;
+                    }
+                }
+                return Some((id, Request::new(p.head, p.body.into_bytes())));
+            }
+            Event::Error { error, .. } => {
+                tracing::debug!(%error, "HTTP/1.1 protocol error; closing after the error response");
+                conn.set_date(&current_date());
+            }
+            _ => {}
+        }
+    }
+    if let Some(p) = cur {
+        *pending = Some(Box::new(p));
+    }
+    None
 }

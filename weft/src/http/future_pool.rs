@@ -332,10 +332,7 @@ mod tests {
     fn oversized_future_gets_its_own_allocation() {
         let big = [1u8; 20_000];
         let fut = HandlerFuture::new(async move { Response::text(format!("{}", big[19_999])) });
-        assert_eq!(
-            class_of_fut(&fut),
-            None
-        );
+        assert_eq!(class_of_fut(&fut), None);
         let resp = crate::rt::block_on(fut);
         assert_eq!(resp.body_bytes(), &b"1"[..]);
     }
