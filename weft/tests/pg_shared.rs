@@ -311,3 +311,59 @@ async fn dropped<B: Backend>() {
 fn dropping_the_client_closes_its_connections() {
     each_backend!(dropped);
 }
+
+async fn transactions<B: Backend>() {
+    let Some(cfg) = pg_support::config() else {
+        return;
+    };
+    let client = client::<B>(cfg, 4);
+    let t = pg_support::unique("shared_client_tx");
+    client
+        .batch_execute(&format!("CREATE TABLE {t} (x int4)"))
+        .await
+        .unwrap();
+    let shared = pid(&client).await;
+    // Client::transaction runs on a connection of its own: one-shot calls
+    // meanwhile are outside it.
+    let tx = client.transaction().await.unwrap();
+    assert_ne!(tx.process_id(), Some(shared));
+    tx.execute(&format!("INSERT INTO {t} VALUES (1)"), &[])
+        .await
+        .unwrap();
+    let seen: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(seen, 0, "not committed yet");
+    tx.commit().await.unwrap();
+    // Dropped unfinished: rolled back, the connection returned.
+    let tx = client.transaction().await.unwrap();
+    tx.execute(&format!("INSERT INTO {t} VALUES (2)"), &[])
+        .await
+        .unwrap();
+    drop(tx);
+    let tx = client.transaction().await.unwrap();
+    tx.execute(&format!("INSERT INTO {t} VALUES (3)"), &[])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let rows = client
+        .query(&format!("SELECT x FROM {t} ORDER BY x"), &[])
+        .await
+        .unwrap();
+    let xs: Vec<i32> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    assert_eq!(xs, vec![1]);
+    let st = client.pool_state();
+    assert_eq!((st.open, st.idle), (2, 1), "{st:?}");
+    client
+        .batch_execute(&format!("DROP TABLE {t}"))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn client_transactions_use_a_connection_of_their_own() {
+    each_backend!(transactions);
+}

@@ -12,6 +12,7 @@ use super::conn::Connection;
 use super::error::Error;
 use super::row::Row;
 use super::statement::ToStatement;
+use super::transaction::Transaction;
 use crate::pool::{self, Pool, Pooled};
 use crate::rt::{Backend, DefaultBackend};
 
@@ -206,6 +207,11 @@ pub(crate) fn shareable(sql: &str, simple: bool) -> bool {
 ///   session or an open transaction after a call (a function that ran
 ///   `SET`, say) is retired: no new call is sent on it, and once the calls
 ///   in flight on it finish it goes back to the pool and is reset there.
+///   Statements already pipelined behind it ran in the changed session,
+///   and a change the server does not report (a function setting
+///   `search_path`, which PostgreSQL before 18 does not report) is not
+///   seen at all, as for the pool's reset: keep session changes out of
+///   functions called through the one-shot methods.
 ///
 /// [`get`](Self::get) checks a connection out for exclusive use
 /// (transactions, COPY, `LISTEN`, statements reused across calls); it
@@ -293,6 +299,16 @@ impl<B: Backend> Client<B> {
     /// acquire deadline ([`Error::PoolTimeout`]).
     pub async fn get(&self) -> Result<PooledConnection<B>, Error> {
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Starts a transaction (`BEGIN`) on a connection checked out of the
+    /// pool for it (never the shared one); the connection goes back when
+    /// the transaction ends or is dropped (dropped unfinished: rolled
+    /// back).
+    pub async fn transaction(&self) -> Result<PooledTransaction<B>, Error> {
+        let conn = self.get().await?;
+        let tx = conn.transaction().await?;
+        Ok(PooledTransaction { tx, conn })
     }
 
     /// The worker's shared connection for a statement judged
@@ -399,6 +415,54 @@ impl<B: Backend> Client<B> {
             }
             None => self.get().await?.batch_execute(sql).await,
         }
+    }
+}
+
+/// A transaction on a connection of its own from a [`Client`]'s pool
+/// ([`Client::transaction`]). Derefs to the [`Transaction`] (queries,
+/// savepoints); [`commit`](Self::commit) or [`rollback`](Self::rollback)
+/// ends it, dropping it unfinished rolls it back, and then the connection
+/// goes back to the pool.
+pub struct PooledTransaction<B: Backend = DefaultBackend> {
+    // Dropped in this order: the transaction queues its ROLLBACK (if
+    // unfinished) before the connection is returned.
+    tx: Transaction,
+    conn: PooledConnection<B>,
+}
+
+impl<B: Backend> fmt::Debug for PooledTransaction<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PooledTransaction")
+            .field("tx", &self.tx)
+            .field("conn", &*self.conn)
+            .finish()
+    }
+}
+
+impl<B: Backend> std::ops::Deref for PooledTransaction<B> {
+    type Target = Transaction;
+
+    fn deref(&self) -> &Transaction {
+        &self.tx
+    }
+}
+
+impl<B: Backend> PooledTransaction<B> {
+    /// [`Transaction::commit`], then the connection goes back to the pool.
+    pub async fn commit(self) -> Result<(), Error> {
+        let PooledTransaction { tx, conn } = self;
+        let res = tx.commit().await;
+        drop(conn);
+        res
+    }
+
+    /// [`Transaction::rollback`], then the connection goes back to the
+    /// pool.
+    pub async fn rollback(self) -> Result<(), Error> {
+        let PooledTransaction { tx, conn } = self;
+        let res = tx.rollback().await;
+        drop(conn);
+        res
     }
 }
 

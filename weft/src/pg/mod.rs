@@ -85,7 +85,7 @@ mod statement;
 mod stream;
 mod transaction;
 
-pub use client::{Client, Manager, PooledConnection};
+pub use client::{Client, Manager, PooledConnection, PooledTransaction};
 pub use config::{Config, TargetSessionAttrs};
 pub use conn::{CancelToken, Connection};
 pub use copy::CopyIn;

@@ -50,8 +50,9 @@ pub trait Multiplexed: Clone + 'static {
 ///
 /// - [`Shared::new`]: the driver hands out clones of the connection
 ///   (`Clone` handles nobody tracks), so a retired connection is never
-///   reused by anyone else: its pool slot is freed and it closes once the
-///   last clone is gone;
+///   reused by anyone else: its pool slot is freed once the last
+///   [`Lease`] is dropped, and the connection closes once the last clone
+///   is gone;
 /// - [`Shared::lending`]: callers only ever hold [`Lease`]s. When the last
 ///   lease of a retired connection is dropped, it goes back to the pool like
 ///   any returned connection (through [`Manager::is_reusable`], which may
@@ -59,6 +60,10 @@ pub trait Multiplexed: Clone + 'static {
 ///   caller has to wait, the shared connection is retired for it: once its
 ///   leases are dropped it is handed to that caller. So even a pool of
 ///   `max_open(1)` serves both shared and exclusive users.
+///
+/// A pool has one shared slot per worker whatever the number of `Shared`
+/// handles over it; use one kind (`new` or `lending`) per pool (the kind
+/// of the handle that opened the current connection applies).
 ///
 /// [`Config::max_open`]: super::Config::max_open
 /// [`Config::max_lifetime`]: super::Config::max_lifetime
