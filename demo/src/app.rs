@@ -123,45 +123,42 @@ fn plaintext() -> Response {
         .body(techempower::PLAINTEXT)
 }
 
-/// One `world` row by id.
-async fn world(conn: &pg::Connection, id: i32) -> Result<World, pg::Error> {
-    let row = conn.query_one(techempower::SELECT_WORLD, &[&id]).await?;
+/// One `world` row by id, on this worker's shared PostgreSQL connection.
+async fn world<B: Backend>(pg: &pg::Client<B>, id: i32) -> Result<World, pg::Error> {
+    let row = pg.query_one(techempower::SELECT_WORLD, &[&id]).await?;
     Ok(World {
         id: row.get(0)?,
         random_number: row.get(1)?,
     })
 }
 
-/// `n` random rows, the queries pipelined on one connection.
-async fn random_worlds(conn: &pg::Connection, n: usize) -> Result<Vec<World>, pg::Error> {
-    join_all((0..n).map(|_| world(conn, techempower::random_id())))
+/// `n` random rows, the queries pipelined on the worker's shared connection.
+async fn random_worlds<B: Backend>(pg: &pg::Client<B>, n: usize) -> Result<Vec<World>, pg::Error> {
+    join_all((0..n).map(|_| world(pg, techempower::random_id())))
         .await
         .into_iter()
         .collect()
 }
 
 async fn db<B: Backend>(d: &Drivers<B>) -> Result<Vec<u8>, pg::Error> {
-    let conn = d.pg.get().await?;
     Ok(techempower::world_json(
-        &world(&conn, techempower::random_id()).await?,
+        &world(&d.pg, techempower::random_id()).await?,
     ))
 }
 
 async fn queries<B: Backend>(d: &Drivers<B>, q: Option<&str>) -> Result<Vec<u8>, pg::Error> {
-    let conn = d.pg.get().await?;
-    let worlds = random_worlds(&conn, techempower::query_count(q)).await?;
+    let worlds = random_worlds(&d.pg, techempower::query_count(q)).await?;
     Ok(techempower::worlds_json(&worlds))
 }
 
 async fn updates<B: Backend>(d: &Drivers<B>, q: Option<&str>) -> Result<Vec<u8>, pg::Error> {
-    let conn = d.pg.get().await?;
-    let mut worlds = random_worlds(&conn, techempower::query_count(q)).await?;
+    let mut worlds = random_worlds(&d.pg, techempower::query_count(q)).await?;
     for w in &mut worlds {
         w.random_number = techempower::random_id();
     }
     let params = techempower::update_params(&mut worlds);
     let params: Vec<&dyn pg::ToSql> = params.iter().map(|p| p as &dyn pg::ToSql).collect();
-    conn.execute(techempower::update_sql(worlds.len()).as_str(), &params)
+    d.pg.execute(techempower::update_sql(worlds.len()).as_str(), &params)
         .await?;
     Ok(techempower::worlds_json(&worlds))
 }
@@ -182,11 +179,7 @@ async fn fortunes<B: Backend>(d: &Drivers<B>) -> Result<Vec<u8>, pg::Error> {
 
 /// A world row as the cache routes store it.
 async fn world_body<B: Backend>(d: &Drivers<B>, id: i32) -> Result<Vec<u8>, Response> {
-    let conn =
-        d.pg.get()
-            .await
-            .map_err(|e| unavailable("PostgreSQL", &e))?;
-    let w = world(&conn, id)
+    let w = world(&d.pg, id)
         .await
         .map_err(|e| unavailable("PostgreSQL", &e))?;
     Ok(techempower::world_json(&w))
