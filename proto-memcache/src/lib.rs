@@ -114,9 +114,12 @@
 //!   malformed request may still be answered with an error; this crate
 //!   never sends one, since it validates first.)
 //! - Meta: every `mg`/`ms`/`md`/`ma` carries an opaque `O<n>` the connection
-//!   assigns. A multi-get is `mg <key> v f k q O<n>` per key then `mn`: misses
-//!   are suppressed by `q`, hits come back tagged, and `MN` closes the
-//!   request (a single key is a plain `mg`, answered `VA` or `EN`). A
+//!   assigns. A single-key retrieval is a plain `mg`, answered `VA` or
+//!   `EN`. A multi-get is the text `get k1 k2…` line (`gets`, `gat`, `gats`
+//!   likewise), which memcached serves on the same connection: its `VALUE`
+//!   lines and `END` carry no opaque and belong, first in first out, to
+//!   the first non-quiet request, which that line is (one line and one
+//!   reply per hit instead of an `mg`/`VA` per key). A
 //!   `noreply` item command is sent with `q` and followed by its
 //!   own `mn`: it completes at the `MN` with [`Response::NoReply`] or with
 //!   the reply `q` let through (`NS`, `NF`, `EX`). Error lines

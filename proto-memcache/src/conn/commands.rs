@@ -29,9 +29,14 @@ impl Connection {
     /// Any retrieval: `get`, `gets`, `gat`, `gats`, for one key or many.
     ///
     /// Text: one `get k1 k2…` line (`gat`/`gats` split into lines of at most
-    /// 2048 bytes, which memcached reads whole). Meta: `mg <k> v f k q O<n>` per key then
-    /// `mn` (one key: no `q`, no `mn`). Binary: `GetKQ` (or `GatKQ`) per key
-    /// then `Noop` (one key: `GetK`/`GatK`). Misses are
+    /// 2048 bytes, which memcached reads whole). Meta: one key is a plain
+    /// `mg <k> v f k O<n>` (answered `VA` or `EN`); several keys go out as
+    /// the text line above, which memcached accepts on the same connection
+    /// (protocol.txt: the meta commands are part of the text protocol) and
+    /// which costs both sides far less than one `mg` per key: its `VALUE`
+    /// lines carry the key, the client flags and (`gets`/`gats`) the CAS
+    /// unique, everything the `mg` flags would ask for. Binary: `GetKQ` (or
+    /// `GatKQ`) per key then `Noop` (one key: `GetK`/`GatK`). Misses are
     /// simply absent from [`Response::Values`](crate::Response::Values).
     pub fn retrieve<K: AsRef<[u8]>>(
         &mut self,
@@ -41,80 +46,35 @@ impl Connection {
         self.check_open()?;
         let limits = &self.config.limits;
         match self.config.protocol {
-            Protocol::Text if matches!(mode, GetMode::Gat(_) | GetMode::Gats(_)) => {
-                // memcached reads a command line whole only up to its read
-                // buffer, except `get`/`gets`, which it streams: a longer
-                // `gat`/`gats` line makes it close the connection (1.6.18
-                // resets at 16 KiB; older versions check 2048 bytes; see
-                // try_read_command_ascii). Long ones go out as several
-                // lines, parts of one request whose hits are merged.
+            Protocol::Meta if keys.len() == 1 => {
+                // One key: a plain `mg`, answered `VA` or `EN`. Several take
+                // the text line below.
                 check_keys(keys, limits)?;
-                let id = self.id();
-                let mut start = 0;
-                while start < keys.len() {
-                    let mut end = start;
-                    let mut len = GAT_LINE_OVERHEAD;
-                    while end < keys.len()
-                        && (end == start || len + 1 + keys[end].as_ref().len() <= MAX_GAT_LINE)
-                    {
-                        len += 1 + keys[end].as_ref().len();
-                        end += 1;
-                    }
-                    tenc::get(&mut self.out, mode, &keys[start..end], &self.config.limits)?;
-                    let last = end == keys.len();
-                    self.push(id, Op::Get { keys: end }, None, false, last);
-                    start = end;
+                let k = &keys[0];
+                let o = self.opaque();
+                let mut ob = itoa::Buffer::new();
+                let mut flags = [Flag::ReturnValue; 6];
+                let mut n = 1;
+                let mut add = |f| {
+                    flags[n] = f;
+                    n += 1;
+                };
+                add(Flag::ReturnClientFlags);
+                add(Flag::ReturnKey);
+                add(Flag::Opaque(ob.format(o).as_bytes()));
+                if let GetMode::Gets | GetMode::Gats(_) = mode {
+                    add(Flag::ReturnCas);
                 }
-                Ok(id)
-            }
-            Protocol::Text => {
-                tenc::get(&mut self.out, mode, keys, limits)?;
-                let id = self.id();
-                self.push(id, Op::Get { keys: keys.len() }, None, false, true);
-                Ok(id)
-            }
-            Protocol::Meta => {
-                check_keys(keys, limits)?;
-                // One key: a plain `mg` answered `VA` or `EN`. Several: quiet
-                // `mg`s (misses suppressed) closed by one `mn`.
-                let single = keys.len() == 1;
-                let id = self.id();
-                for k in keys {
-                    let o = self.opaque();
-                    let mut ob = itoa::Buffer::new();
-                    let mut flags = [Flag::ReturnValue; 7];
-                    let mut n = 1;
-                    let mut add = |f| {
-                        flags[n] = f;
-                        n += 1;
-                    };
-                    add(Flag::ReturnClientFlags);
-                    add(Flag::ReturnKey);
-                    if !single {
-                        add(Flag::Quiet);
-                    }
-                    add(Flag::Opaque(ob.format(o).as_bytes()));
-                    if let GetMode::Gets | GetMode::Gats(_) = mode {
-                        add(Flag::ReturnCas);
-                    }
-                    if let GetMode::Gat(t) | GetMode::Gats(t) = mode {
-                        add(Flag::Ttl(t.into()));
-                    }
-                    let cmd = meta::Command::Get {
-                        key: k.as_ref(),
-                        flags: &flags[..n],
-                    };
-                    meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
-                    self.push(id, Op::Get { keys: 1 }, Some(o), !single, single);
+                if let GetMode::Gat(t) | GetMode::Gats(t) = mode {
+                    add(Flag::Ttl(t.into()));
                 }
-                if !single {
-                    meta::encode::request(
-                        &mut self.out,
-                        &meta::Command::NoOp,
-                        &self.config.limits,
-                    )?;
-                    self.push(id, Op::GetEnd, None, false, true);
-                }
+                let cmd = meta::Command::Get {
+                    key: k.as_ref(),
+                    flags: &flags[..n],
+                };
+                meta::encode::request(&mut self.out, &cmd, &self.config.limits)?;
+                let id = self.id();
+                self.push(id, Op::Get { keys: 1 }, Some(o), false, true);
                 Ok(id)
             }
             Protocol::Binary => {
@@ -152,6 +112,40 @@ impl Connection {
                     )?;
                     self.push(id, Op::GetEnd, Some(o), false, true);
                 }
+                Ok(id)
+            }
+            Protocol::Text | Protocol::Meta
+                if matches!(mode, GetMode::Gat(_) | GetMode::Gats(_)) =>
+            {
+                // memcached reads a command line whole only up to its read
+                // buffer, except `get`/`gets`, which it streams: a longer
+                // `gat`/`gats` line makes it close the connection (1.6.18
+                // resets at 16 KiB; older versions check 2048 bytes; see
+                // try_read_command_ascii). Long ones go out as several
+                // lines, parts of one request whose hits are merged.
+                check_keys(keys, limits)?;
+                let id = self.id();
+                let mut start = 0;
+                while start < keys.len() {
+                    let mut end = start;
+                    let mut len = GAT_LINE_OVERHEAD;
+                    while end < keys.len()
+                        && (end == start || len + 1 + keys[end].as_ref().len() <= MAX_GAT_LINE)
+                    {
+                        len += 1 + keys[end].as_ref().len();
+                        end += 1;
+                    }
+                    tenc::get(&mut self.out, mode, &keys[start..end], &self.config.limits)?;
+                    let last = end == keys.len();
+                    self.push(id, Op::Get { keys: end }, None, false, last);
+                    start = end;
+                }
+                Ok(id)
+            }
+            Protocol::Text | Protocol::Meta => {
+                tenc::get(&mut self.out, mode, keys, limits)?;
+                let id = self.id();
+                self.push(id, Op::Get { keys: keys.len() }, None, false, true);
                 Ok(id)
             }
         }

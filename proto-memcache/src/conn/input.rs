@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::state::{MetaKind, Op, Outcome};
 use super::{Connection, Protocol};
@@ -26,12 +26,43 @@ fn range(base: usize, s: &[u8]) -> Range<usize> {
 
 /// Splits the `n` bytes of a decoded frame off `buf` and rebuilds the frame
 /// over them as zero-copy `Bytes` slices.
+///
+/// When the frame's byte strings lie in the buffer in the order `map` visits
+/// them (a `VALUE` line's key before its data block, and so on), each is
+/// split straight off `buf` and the bytes between them are skipped: one
+/// reference-count increment per string, where slicing a frozen chunk of the
+/// whole frame costs one more per frame plus its release. This is the
+/// per-hit cost of a multi-get.
 macro_rules! take_frame {
     ($buf:expr, $frame:expr, $n:expr) => {{
+        let n: usize = $n;
         let base = $buf.as_ptr() as usize;
-        let ranges = $frame.map(|s: &[u8]| range(base, s));
-        let chunk = $buf.split_to($n).freeze();
-        ranges.map(|r| chunk.slice(r))
+        let (mut in_order, mut end) = (true, 0);
+        let ranges = $frame.map(|s: &[u8]| {
+            let r = range(base, s);
+            if !r.is_empty() {
+                in_order &= r.start >= end;
+                end = r.end;
+            }
+            r
+        });
+        let buf: &mut BytesMut = $buf;
+        if in_order && end <= n {
+            let mut at = 0;
+            let frame = ranges.map(|r| {
+                if r.is_empty() {
+                    return Bytes::new();
+                }
+                buf.advance(r.start - at);
+                at = r.end;
+                buf.split_to(r.len()).freeze()
+            });
+            buf.advance(n - at);
+            frame
+        } else {
+            let chunk = buf.split_to(n).freeze();
+            ranges.map(|r| chunk.slice(r))
+        }
     }};
 }
 
@@ -115,16 +146,13 @@ impl Connection {
         let front = *self.pending.front().ok_or(ProtocolError::Unsolicited)?;
         match (front.op, reply) {
             (Op::Get { keys }, R::Value(v)) => {
-                if self.pending.value_count(front.id) >= keys {
-                    return Err(ProtocolError::UnexpectedKey);
-                }
                 let item = Item {
                     key: v.key,
                     flags: v.flags,
                     cas: v.cas,
                     value: v.data,
                 };
-                self.pending.push_value(front.id, item);
+                self.pending.push_line_value(front.id, item, keys)?;
             }
             (Op::Get { .. } | Op::Stats, R::End) => {
                 self.pending
@@ -193,11 +221,6 @@ impl Connection {
             }
             (Op::Get { .. }, R::Miss(_)) => {
                 self.get_part_done(front.last);
-                return Ok(());
-            }
-            (Op::GetEnd, R::NoOp) => {
-                self.pending
-                    .complete_front(Outcome::Collected, &mut self.events);
                 return Ok(());
             }
             (Op::Noop | Op::QuietEnd, R::NoOp) => Response::Ok,

@@ -22,8 +22,8 @@ pub enum Protocol {
     Text,
     /// Meta commands (`mg`/`ms`/`md`/`ma`/`mn`/`me`) for item operations,
     /// text commands for `version`, `stats`, `flush_all`, `verbosity`;
-    /// replies matched by opaque (`O`), multi-gets pipelined quietly and
-    /// closed with `mn`.
+    /// replies matched by opaque (`O`); multi-gets go out as one text
+    /// `get k1 k2…` line, answered in order.
     Meta,
     /// The binary protocol: replies matched by opaque, multi-gets as
     /// `GetKQ…`/`Noop`.

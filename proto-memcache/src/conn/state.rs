@@ -13,7 +13,7 @@
 //! - An error line carries no opaque. If the first waiting entry is not
 //!   quiet, it is its error. Otherwise it belongs to one of the leading quiet
 //!   entries or to the non-quiet entry after them; when they are all part of
-//!   the same request (a multi-get's `mg … q` lines and its closing `mn`)
+//!   the same request (a quiet item command and the `mn` sent after it)
 //!   the error is recorded for that request, else it cannot be attributed
 //!   without guessing and the connection fails
 //!   ([`ProtocolError::AmbiguousError`]). `mn` itself never errors, so the
@@ -42,12 +42,13 @@ pub(crate) enum MetaKind {
 /// What a waiting entry asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
-    /// Text: a whole `get k1 k2…` (`keys` bounds the hits). Meta/binary: one
-    /// key of a multi-get.
+    /// Text (and meta with several keys): a whole `get k1 k2…` line (`keys`
+    /// bounds the hits). Meta with one key: its `mg`. Binary: one key of a
+    /// multi-get.
     Get {
         keys: usize,
     },
-    /// The `mn`/noop closing a meta/binary multi-get.
+    /// The `Noop` closing a binary multi-get.
     GetEnd,
     Store(StoreMode),
     Delete,
@@ -176,9 +177,25 @@ impl Pending {
         self.acc(id).values.push(item);
     }
 
-    /// Hits collected so far by request `id`.
-    pub(crate) fn value_count(&mut self, id: ReqId) -> usize {
-        self.acc(id).values.len()
+    /// Adds a hit of a text retrieval line to request `id`, which asked for
+    /// `keys` keys: more hits than keys is a protocol error. The first hit
+    /// reserves room for every key (at most 1024 up front), so a multi-get
+    /// grows its list once.
+    pub(crate) fn push_line_value(
+        &mut self,
+        id: ReqId,
+        item: Item,
+        keys: usize,
+    ) -> Result<(), ProtocolError> {
+        let values = &mut self.acc(id).values;
+        if values.len() >= keys {
+            return Err(ProtocolError::UnexpectedKey);
+        }
+        if values.capacity() == 0 {
+            values.reserve_exact(keys.min(1024));
+        }
+        values.push(item);
+        Ok(())
     }
 
     /// Adds a stat to the front request, bounded by `max`.

@@ -260,14 +260,12 @@ fn meta_multi_get_and_split_invariance() {
     };
     let mut c = conn(Protocol::Meta);
     setup(&mut c);
-    assert_eq!(
-        sent(&mut c),
-        b"mg a v f k q O1\r\nmg b v f k q O2\r\nmg c v f k q O3\r\nmn\r\nversion\r\n"
-    );
+    // Several keys: the text line, in the meta flavour too.
+    assert_eq!(sent(&mut c), b"get a b c\r\nversion\r\n");
     let ev = split_invariant(
         Protocol::Meta,
         setup,
-        b"VA 1 f5 kb O2\r\nx\r\nMN\r\nVERSION 1.6.18\r\n",
+        b"VALUE b 5 1\r\nx\r\nEND\r\nVERSION 1.6.18\r\n",
     );
     assert_eq!(
         ev,
@@ -283,9 +281,11 @@ fn meta_errors_inside_a_multi_get_belong_to_it() {
     let mut c = conn(Protocol::Meta);
     let g = c.get(&[b"a", b"b"]).unwrap();
     let v = c.version().unwrap();
+    assert_eq!(sent(&mut c), b"get a b\r\nversion\r\n");
+    // An error line ends the `get` it answers, as in the text flavour.
     feed(
         &mut c,
-        b"VA 1 ka O1\r\nx\r\nSERVER_ERROR out of memory\r\nMN\r\nVERSION 1\r\n",
+        b"VALUE a 0 1\r\nx\r\nSERVER_ERROR out of memory\r\nVERSION 1\r\n",
     )
     .unwrap();
     assert_eq!(
@@ -584,15 +584,30 @@ fn single_key_gets_are_not_quiet() {
     let mut c = conn(Protocol::Meta);
     let hit = c.gets(&[b"a"]).unwrap();
     let miss = c.retrieve(GetMode::Gat(5), &[b"b"]).unwrap();
-    assert_eq!(sent(&mut c), b"mg a v f k O1 c\r\nmg b v f k O2 T5\r\n");
-    feed(&mut c, b"VA 1 f2 ka O1 c9\r\nx\r\nEN O2\r\n").unwrap();
+    let touched = c.retrieve(GetMode::Gats(7), &[b"c"]).unwrap();
+    assert_eq!(
+        sent(&mut c),
+        b"mg a v f k O1 c\r\nmg b v f k O2 T5\r\nmg c v f k O3 c T7\r\n"
+    );
+    feed(
+        &mut c,
+        b"VA 1 f2 ka O1 c9\r\nx\r\nEN O2\r\nVA 1 f0 kc O3 c4\r\ny\r\n",
+    )
+    .unwrap();
     assert_eq!(
         events(&mut c),
         vec![
             resp(hit, Response::Values(vec![item(b"a", 2, Some(9), b"x")])),
             resp(miss, Response::Values(vec![])),
+            resp(touched, Response::Values(vec![item(b"c", 0, Some(4), b"y")])),
         ]
     );
+
+    // Several keys, any mode: the text line (gat/gats too).
+    let mut c = conn(Protocol::Meta);
+    c.retrieve(GetMode::Gats(7), &[b"a", b"b"]).unwrap();
+    c.gets(&[b"a", b"b"]).unwrap();
+    assert_eq!(sent(&mut c), b"gats 7 a b\r\ngets a b\r\n");
 
     let mut c = conn(Protocol::Binary);
     let hit = c.get(&[b"a"]).unwrap();

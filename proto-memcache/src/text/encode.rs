@@ -130,6 +130,10 @@ pub fn get<K: AsRef<[u8]>>(
     limits: &Limits,
 ) -> Result<(), UsageError> {
     check_keys(keys, limits)?;
+    // One reservation for the whole line: the verb and exptime, then a
+    // space and the key for each key, then CRLF.
+    let keys_len: usize = keys.iter().map(|k| k.as_ref().len() + 1).sum();
+    buf.reserve("gats 4294967295\r\n".len() + keys_len);
     match mode {
         GetMode::Get => buf.put_slice(b"get"),
         GetMode::Gets => buf.put_slice(b"gets"),
