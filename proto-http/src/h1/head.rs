@@ -361,6 +361,26 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
     }
 }
 
+impl<B> RequestHead<B> {
+    /// A head with no fields over `buf`, for the parser to fill in.
+    pub(crate) fn blank(buf: B) -> RequestHead<B> {
+        RequestHead {
+            headers: Headers {
+                buf,
+                index: FieldIndex::default(),
+            },
+            method: Method::Get,
+            method_span: Span::default(),
+            target: Span::default(),
+            version: Version::Http11,
+            body: BodyKind::Length(0),
+            keep_alive: false,
+            expect_continue: false,
+            upgrade: None,
+        }
+    }
+}
+
 impl RequestHead<Bytes> {
     /// Builds an HTTP/2 request head from its parts (RFC 9113 §8.3.1): one
     /// buffer holding the method, the path and every field's name and

@@ -56,11 +56,19 @@ enum StartLine {
 /// Resumable parser for one head (request, response or trailer section).
 #[derive(Clone)]
 pub(crate) struct HeadParser {
+    state: LineState,
+    index: FieldIndex,
+}
+
+/// Where a [`HeadParser`] is, apart from the fields it stored: kept apart
+/// so [`decode_request`] can store the fields straight into the head it
+/// returns.
+#[derive(Clone, Copy)]
+struct LineState {
     kind: HeadKind,
     /// Offset of the next line not yet parsed.
     pos: usize,
     start: StartLine,
-    index: FieldIndex,
     /// What the fields read so far say about framing (requests only).
     fields: RequestFields,
 }
@@ -68,31 +76,14 @@ pub(crate) struct HeadParser {
 impl HeadParser {
     pub(crate) fn new(kind: HeadKind) -> HeadParser {
         HeadParser {
-            kind,
-            pos: 0,
-            start: StartLine::None,
+            state: LineState::new(kind),
             index: FieldIndex::default(),
-            fields: RequestFields::default(),
         }
     }
 
     pub(crate) fn reset(&mut self) {
-        self.pos = 0;
-        self.start = StartLine::None;
+        self.state = LineState::new(self.state.kind);
         self.index.clear();
-        self.fields = RequestFields::default();
-    }
-
-    /// Stores one field line, noting it for the framing decisions when it
-    /// belongs to a request head.
-    #[inline]
-    fn add_field(&mut self, buf: &[u8], f: FieldSpan, max_body: u64) {
-        // Stored first, so the span is written from registers rather than
-        // spilled around the rare call below and reloaded.
-        self.index.push(f);
-        if self.kind == HeadKind::Request && RequestFields::may_matter(f.name.len()) {
-            self.fields.add(f.name.get(buf), f.value, buf, max_body);
-        }
     }
 
     /// Advances over the complete lines of `buf` (which starts at the first
@@ -101,6 +92,39 @@ impl HeadParser {
     /// `limits.max_body` applies to `Content-Length` as fields are read.
     pub(crate) fn parse(
         &mut self,
+        buf: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<usize>, ProtoError> {
+        self.state.parse(&mut self.index, buf, limits)
+    }
+}
+
+impl LineState {
+    fn new(kind: HeadKind) -> LineState {
+        LineState {
+            kind,
+            pos: 0,
+            start: StartLine::None,
+            fields: RequestFields::default(),
+        }
+    }
+
+    /// Stores one field line, noting it for the framing decisions when it
+    /// belongs to a request head.
+    #[inline]
+    fn add_field(&mut self, index: &mut FieldIndex, buf: &[u8], f: FieldSpan, max_body: u64) {
+        // Stored first, so the span is written from registers rather than
+        // spilled around the rare call below and reloaded.
+        index.push(f);
+        if self.kind == HeadKind::Request && RequestFields::may_matter(f.name.len()) {
+            self.fields.add(f.name.get(buf), f.value, buf, max_body);
+        }
+    }
+
+    /// [`HeadParser::parse`], storing the fields in `index`.
+    fn parse(
+        &mut self,
+        index: &mut FieldIndex,
         buf: &[u8],
         limits: &Limits,
     ) -> Result<Option<usize>, ProtoError> {
@@ -147,11 +171,11 @@ impl HeadParser {
         let max_head = limits.max_head_bytes.min(MAX_HEAD);
         let max_body = limits.max_body;
         loop {
-            if self.index.len() < limits.max_headers {
+            if index.len() < limits.max_headers {
                 if let Some((f, end)) = fast_field_line(buf, self.pos) {
                     if end <= max_head {
                         self.pos = end;
-                        self.add_field(buf, f, max_body);
+                        self.add_field(index, buf, f, max_body);
                         continue;
                     }
                 }
@@ -180,14 +204,16 @@ impl HeadParser {
             if matches!(buf[s], b' ' | b'\t') {
                 return Err(K::ObsFold.into());
             }
-            if self.index.len() >= limits.max_headers {
+            if index.len() >= limits.max_headers {
                 return Err(K::TooManyHeaders.into());
             }
             let f = parse_field_line(buf, s, e)?;
-            self.add_field(buf, f, max_body);
+            self.add_field(index, buf, f, max_body);
         }
     }
+}
 
+impl HeadParser {
     /// Takes the completed request head out of the parser and applies the
     /// framing rules; the parser is ready for the next head. `buf` must
     /// hold exactly the bytes that were parsed. The limits are those given
@@ -197,17 +223,13 @@ impl HeadParser {
         buf: B,
         _limits: &Limits,
     ) -> Result<RequestHead<B>, ProtoError> {
-        let start = self.start;
-        let fields = self.fields;
+        let state = self.state;
         let index = std::mem::take(&mut self.index);
         self.reset();
-        request_head(buf, start, index, &fields)
-    }
-
-    /// As [`take_request`](Self::take_request), consuming a parser used for
-    /// one head only (saves resetting it).
-    fn into_request<B: AsRef<[u8]>>(self, buf: B) -> Result<RequestHead<B>, ProtoError> {
-        request_head(buf, self.start, self.index, &self.fields)
+        let mut head = RequestHead::blank(buf);
+        head.headers.index = index;
+        state.finish_request(&mut head)?;
+        Ok(head)
     }
 
     /// Takes the completed response head; the body length depends on the
@@ -220,7 +242,7 @@ impl HeadParser {
             status,
             reason,
             version,
-        } = self.start
+        } = self.state.start
         else {
             unreachable_start()?
         };
@@ -249,38 +271,33 @@ impl HeadParser {
     }
 }
 
-/// A request head from its parsed parts: the framing rules of RFC 9112 §6.3
-/// applied to what the fields said.
-#[inline]
-fn request_head<B: AsRef<[u8]>>(
-    buf: B,
-    start: StartLine,
-    index: FieldIndex,
-    fields: &RequestFields,
-) -> Result<RequestHead<B>, ProtoError> {
-    let StartLine::Request {
-        method,
-        method_span,
-        target,
-        version,
-    } = start
-    else {
-        unreachable_start()?
-    };
-    let f = fields.finish(version)?;
-    Ok(RequestHead {
-        headers: Headers::new(buf, index),
-        method,
-        method_span,
-        target,
-        version,
-        body: f.body,
-        keep_alive: f.keep_alive,
-        expect_continue: f.expect_continue
-            && f.body != BodyKind::Length(0)
-            && version == Version::Http11,
-        upgrade: f.upgrade,
-    })
+impl LineState {
+    /// Completes `head` (which holds the fields and the head's bytes) with
+    /// the request line and the framing rules of RFC 9112 §6.3 applied to
+    /// what the fields said.
+    #[inline]
+    fn finish_request<B: AsRef<[u8]>>(&self, head: &mut RequestHead<B>) -> Result<(), ProtoError> {
+        let StartLine::Request {
+            method,
+            method_span,
+            target,
+            version,
+        } = self.start
+        else {
+            unreachable_start()?
+        };
+        let f = self.fields.finish(version)?;
+        head.method = method;
+        head.method_span = method_span;
+        head.target = target;
+        head.version = version;
+        head.body = f.body;
+        head.keep_alive = f.keep_alive;
+        head.expect_continue =
+            f.expect_continue && f.body != BodyKind::Length(0) && version == Version::Http11;
+        head.upgrade = f.upgrade;
+        Ok(())
+    }
 }
 
 /// Fast path for a request line (RFC 9112 §3) that is complete and has the
@@ -533,12 +550,30 @@ pub type Decoded<T> = Result<Option<(T, usize)>, ProtoError>;
 /// assert_eq!(head.path(), b"/hi");
 /// assert_eq!(head.headers().get("host"), Some(&b"a"[..]));
 /// ```
+#[inline(always)]
 pub fn decode_request<'a>(buf: &'a [u8], limits: &Limits) -> Decoded<RequestHead<&'a [u8]>> {
-    let mut p = HeadParser::new(HeadKind::Request);
-    match p.parse(buf, limits)? {
-        None => Ok(None),
-        Some(n) => Ok(Some((p.into_request(&buf[..n])?, n))),
+    // Built as the value returned on every path, so the compiler can build
+    // it in the caller's memory: the fields are stored where the caller
+    // receives them, not in a parser that is then copied out.
+    let mut out: Decoded<RequestHead<&'a [u8]>> = Ok(Some((RequestHead::blank(&buf[..0]), 0)));
+    let mut state = LineState::new(HeadKind::Request);
+    let r = match &mut out {
+        Ok(Some((head, len))) => match state.parse(&mut head.headers.index, buf, limits) {
+            Ok(Some(n)) => {
+                head.headers.buf = &buf[..n];
+                *len = n;
+                state.finish_request(head).map(Some)
+            }
+            other => other.map(|_| None),
+        },
+        _ => Ok(None),
+    };
+    match r {
+        Ok(Some(())) => {}
+        Ok(None) => out = Ok(None),
+        Err(e) => out = Err(e),
     }
+    out
 }
 
 /// Stateless response-head decoder: `Ok(None)` when incomplete.
