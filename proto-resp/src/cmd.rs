@@ -107,10 +107,12 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    /// Starts a command with its name.
+    /// Starts a command with its name. The buffer starts with room for a
+    /// typical short command (`GET key`, `SET key value`), so building one
+    /// allocates once.
     pub fn new(name: impl CmdArg) -> Self {
         let mut c = Cmd {
-            body: BytesMut::new(),
+            body: BytesMut::with_capacity(64),
             argc: 0,
         };
         c.arg(name);

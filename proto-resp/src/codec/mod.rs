@@ -135,6 +135,14 @@ impl Decoder {
         if matches!(tok, Token::Aggregate(..)) {
             return None;
         }
+        if let Token::Simple(s, e) = tok {
+            if &buf[s..e] == b"OK" {
+                // The commonest reply of all: a static string, not a slice
+                // of the buffer (no reference count to take and release).
+                buf.advance(n);
+                return Some(Ok(Some(Frame::SimpleString(Bytes::from_static(b"OK")))));
+            }
+        }
         let mut used = 0;
         let frame = leaf_frame(tok, &mut |s, e| {
             buf.advance(s);

@@ -183,6 +183,30 @@ fn consumes_one_frame_at_a_time() {
 }
 
 #[test]
+fn ok_replies_split_off_exactly() {
+    // `+OK` is answered with a static string; the bytes after it stay, and
+    // other simple strings are still slices of the buffer.
+    let mut buf = BytesMut::from(&b"+OK\r\n+OKAY\r\n+OK\r\n:1\r\n"[..]);
+    let dec = Decoder::default();
+    let f = dec.decode_bytes(&mut buf).unwrap().unwrap();
+    assert!(f.eq_frame(&F::SimpleString(Bytes::from_static(b"OK"))));
+    assert_eq!(&buf[..], b"+OKAY\r\n+OK\r\n:1\r\n");
+    let base = buf.as_ptr() as usize;
+    let F::SimpleString(okay) = dec.decode_bytes(&mut buf).unwrap().unwrap() else {
+        panic!("not a simple string")
+    };
+    assert_eq!(&okay[..], b"OKAY");
+    assert_eq!(okay.as_ptr() as usize, base + 1);
+    let f = dec.decode_bytes(&mut buf).unwrap().unwrap();
+    assert!(f.eq_frame(&F::SimpleString(Bytes::from_static(b"OK"))));
+    assert_eq!(&buf[..], b":1\r\n");
+    // Incomplete: nothing is consumed.
+    let mut buf = BytesMut::from(&b"+OK\r"[..]);
+    assert_eq!(dec.decode_bytes(&mut buf), Ok(None));
+    assert_eq!(&buf[..], b"+OK\r");
+}
+
+#[test]
 fn owned_strings_share_the_read_buffer() {
     let mut buf = BytesMut::from(&b"$5\r\nhello\r\n"[..]);
     let base = buf.as_ptr() as usize;

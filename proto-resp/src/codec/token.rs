@@ -57,7 +57,19 @@ pub(crate) fn line(
 ) -> Result<Option<(usize, usize)>, DecodeError> {
     let window_end = buf.len().min(start.saturating_add(max).saturating_add(1));
     let window = &buf[start.min(window_end)..window_end];
-    match memchr2(b'\r', b'\n', window) {
+    // Header lines are a few bytes (`$16`, `+OK`, `:1`, `*100`): a byte loop
+    // finds their end sooner than setting up a vector search.
+    const SHORT: usize = 16;
+    let found = match window
+        .iter()
+        .take(SHORT)
+        .position(|&b| b == b'\r' || b == b'\n')
+    {
+        Some(i) => Some(i),
+        None if window.len() > SHORT => memchr2(b'\r', b'\n', &window[SHORT..]).map(|i| i + SHORT),
+        None => None,
+    };
+    match found {
         Some(i) => {
             let at = start + i;
             if buf[at] == b'\n' {

@@ -63,9 +63,49 @@ pub(crate) struct Pending {
     pub(crate) expect: Expect,
 }
 
+/// Every command name [`classify`] treats specially.
+const SPECIAL: [&[u8]; 10] = [
+    b"SUBSCRIBE",
+    b"PSUBSCRIBE",
+    b"SSUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"PUNSUBSCRIBE",
+    b"SUNSUBSCRIBE",
+    b"RESET",
+    b"HELLO",
+    b"MONITOR",
+    b"CLIENT",
+];
+
+/// For each first letter, one bit per length (below 16) of a name in
+/// [`SPECIAL`]: one lookup rules out nearly every other command.
+const SPECIAL_SHAPES: [u16; 26] = {
+    let mut t = [0u16; 26];
+    let mut i = 0;
+    while i < SPECIAL.len() {
+        let name = SPECIAL[i];
+        assert!(name.len() < 16 && name[0].is_ascii_uppercase());
+        t[(name[0] - b'A') as usize] |= 1 << name.len();
+        i += 1;
+    }
+    t
+};
+
+/// False when `name` is certainly none of [`SPECIAL`] (in any case).
+fn may_be_special(name: &[u8]) -> bool {
+    let Some(&first) = name.first() else {
+        return false;
+    };
+    let letter = first.to_ascii_uppercase().wrapping_sub(b'A');
+    name.len() < 16 && letter < 26 && SPECIAL_SHAPES[letter as usize] & (1 << name.len()) != 0
+}
+
 /// Classifies a command by its arguments when it is sent.
 pub(crate) fn classify<'a>(mut args: impl Iterator<Item = &'a [u8]>) -> Result<Expect, UsageError> {
     let name = args.next().ok_or(UsageError::EmptyCommand)?;
+    if !may_be_special(name) {
+        return Ok(Expect::One);
+    }
     if let Some(kind) = SubKind::parse(name) {
         let n = args.count();
         return Ok(match (kind.subscribe, n) {

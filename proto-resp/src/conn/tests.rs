@@ -331,6 +331,18 @@ fn unsupported_commands_are_refused() {
         Err(UsageError::Unsupported(_))
     ));
     assert!(c.send_args(&["CLIENT", "REPLY", "ON"]).is_ok());
+    assert!(matches!(
+        c.send_args(&["cLiEnT", "reply", "skip"]),
+        Err(UsageError::Unsupported(_))
+    ));
+    assert_eq!(
+        c.send_args(&["MoNiToR"]),
+        Err(UsageError::Unsupported("MONITOR"))
+    );
+    // Names that only share a first letter or a length with those pass.
+    assert!(c.send_args(&["MONITORS"]).is_ok());
+    assert!(c.send_args(&["MGET", "k"]).is_ok());
+    assert!(c.send_args(&["{", "x"]).is_ok());
     assert_eq!(c.send_args::<&str>(&[]), Err(UsageError::EmptyCommand));
 }
 

@@ -212,18 +212,6 @@ impl<B: Backend> Client<B> {
         let lease = self.shared.get().await.map_err(pool_error)?;
         Ok((*lease).clone())
     }
-
-    fn with_timeout<T: 'static>(
-        &self,
-        f: impl Future<Output = Result<T, Error>> + 'static,
-    ) -> Pin<Box<dyn Future<Output = Result<T, Error>>>> {
-        match self.config().response_timeout {
-            Some(d) => {
-                Box::pin(async move { time::timeout(d, f).await.unwrap_or(Err(Error::Timeout)) })
-            }
-            None => Box::pin(f),
-        }
-    }
 }
 
 /// The future of a [`Client`] command: on the fast path (the worker's
@@ -266,9 +254,17 @@ impl<T: FromResp> Future for ClientFuture<T> {
     }
 }
 
-/// The future of a [`Client`] batch (pipeline).
+/// The future of a [`Client`] batch (pipeline): on the fast path the
+/// commands were queued when it was made; otherwise it first waits for a
+/// connection.
 pub struct ClientBatchFuture {
-    inner: Pin<Box<dyn Future<Output = Result<Vec<Frame>, Error>>>>,
+    inner: BatchInner,
+    deadline: Option<time::Sleep>,
+}
+
+enum BatchInner {
+    Ready(BatchFuture),
+    Later(Pin<Box<dyn Future<Output = Result<Vec<Frame>, Error>>>>),
 }
 
 impl fmt::Debug for ClientBatchFuture {
@@ -281,7 +277,20 @@ impl Future for ClientBatchFuture {
     type Output = Result<Vec<Frame>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+        let this = &mut *self;
+        let res = match &mut this.inner {
+            BatchInner::Ready(f) => Pin::new(f).poll(cx),
+            BatchInner::Later(f) => f.as_mut().poll(cx),
+        };
+        if res.is_ready() {
+            return res;
+        }
+        if let Some(d) = &mut this.deadline {
+            if Pin::new(d).poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Timeout));
+            }
+        }
+        Poll::Pending
     }
 }
 
@@ -319,19 +328,18 @@ impl<B: Backend> Commands for Client<B> {
     }
 
     fn query_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> ClientBatchFuture {
-        let fut: Pin<Box<dyn Future<Output = Result<Vec<Frame>, Error>>>> = match self.shared_now()
-        {
-            Some(conn) => {
-                let batch: BatchFuture = conn.send_batch(cmds);
-                self.with_timeout(batch)
-            }
+        let deadline = self.config().response_timeout.map(time::sleep);
+        let inner = match self.shared_now() {
+            Some(conn) => BatchInner::Ready(conn.send_batch(cmds)),
             None => {
                 let cmds: Vec<Cmd> = cmds.into_iter().cloned().collect();
                 let client = self.clone();
-                self.with_timeout(async move { client.shared().await?.send_batch(&cmds).await })
+                BatchInner::Later(Box::pin(async move {
+                    client.shared().await?.send_batch(&cmds).await
+                }))
             }
         };
-        ClientBatchFuture { inner: fut }
+        ClientBatchFuture { inner, deadline }
     }
 }
 

@@ -37,7 +37,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 use bytes::BytesMut;
-use proto_resp::{Cmd, Event, Frame, Protocol, ReqId};
+use proto_resp::{Cmd, Event, Frame, Protocol};
 
 use super::config::Config;
 use super::error::Error;
@@ -50,12 +50,31 @@ pub type PushHandler = Box<dyn FnMut(Frame)>;
 
 enum Slot {
     Free,
+    /// One command waiting for its reply.
     Waiting {
         waker: Option<Waker>,
         blocking: bool,
     },
+    /// A batch ([`Connection::send_batch`]) gathering its replies in order:
+    /// one slot, one waker and one `Vec` for the whole batch, sized when
+    /// it is sent.
+    Gathering {
+        waker: Option<Waker>,
+        blocking: bool,
+        frames: Vec<Frame>,
+    },
     Done(Result<Frame, Error>),
+    BatchDone(Result<Vec<Frame>, Error>),
     Abandoned,
+}
+
+/// Requests on the wire, in order: a command or a batch of them, the id of
+/// the next reply it expects (the machine numbers requests consecutively,
+/// so a batch's ids follow each other) and how many replies it is owed.
+struct Owed {
+    next: u64,
+    left: usize,
+    slot: usize,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -71,8 +90,8 @@ struct Session {
 
 struct State {
     proto: proto_resp::Connection,
-    /// Requests in wire order and the slot each answer goes to.
-    queue: VecDeque<(ReqId, usize)>,
+    /// Requests in wire order and the slot their answers go to.
+    queue: VecDeque<Owed>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Sticky: once set nothing more is sent and every slot is failed.
@@ -132,10 +151,66 @@ impl fmt::Debug for Connection {
         let st = self.shared.state.borrow();
         f.debug_struct("Connection")
             .field("protocol", &st.proto.protocol())
-            .field("pending", &st.queue.len())
+            .field("pending", &st.owed())
             .field("error", &st.error)
             .finish_non_exhaustive()
     }
+}
+
+/// Every command name [`is_blocking`] or [`track_session`] acts on.
+const NOTABLE: [&[u8]; 28] = [
+    b"BLPOP",
+    b"BRPOP",
+    b"BLMOVE",
+    b"BRPOPLPUSH",
+    b"BLMPOP",
+    b"BZPOPMIN",
+    b"BZPOPMAX",
+    b"BZMPOP",
+    b"WAIT",
+    b"WAITAOF",
+    b"XREAD",
+    b"XREADGROUP",
+    b"WATCH",
+    b"UNWATCH",
+    b"MULTI",
+    b"EXEC",
+    b"DISCARD",
+    b"CLIENT",
+    b"SELECT",
+    b"AUTH",
+    b"HELLO",
+    b"RESET",
+    b"READONLY",
+    b"READWRITE",
+    b"SUBSCRIBE",
+    b"PSUBSCRIBE",
+    b"SSUBSCRIBE",
+    b"SWAPDB",
+];
+
+/// For each first letter, one bit per name length (below 16) that a name
+/// of [`NOTABLE`] has: most commands (`GET`, `SET`, `HGET`, `INCR`, ...)
+/// are ruled out by one table lookup instead of a dozen comparisons.
+const NOTABLE_SHAPES: [u16; 26] = {
+    let mut t = [0u16; 26];
+    let mut i = 0;
+    while i < NOTABLE.len() {
+        let name = NOTABLE[i];
+        assert!(name.len() < 16 && name[0].is_ascii_uppercase());
+        t[(name[0] - b'A') as usize] |= 1 << name.len();
+        i += 1;
+    }
+    t
+};
+
+/// False when `name` is certainly none of [`NOTABLE`] (any case).
+fn may_be_notable(name: &[u8]) -> bool {
+    let Some(&first) = name.first() else {
+        return false;
+    };
+    let letter = first.to_ascii_uppercase().wrapping_sub(b'A');
+    name.len() < 16 && letter < 26 && NOTABLE_SHAPES[letter as usize] & (1 << name.len()) != 0
 }
 
 /// Is this command one the server may hold indefinitely?
@@ -144,6 +219,9 @@ pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
     let Some(name) = args.next() else {
         return false;
     };
+    if !may_be_notable(name) {
+        return false;
+    }
     const BLOCKING: [&[u8]; 11] = [
         b"BLPOP",
         b"BRPOP",
@@ -167,6 +245,9 @@ pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
 fn track_session(s: &mut Session, cmd: &Cmd) {
     let mut args = cmd.args();
     let Some(name) = args.next() else { return };
+    if !may_be_notable(name) {
+        return;
+    }
     let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
     if is(b"WATCH") {
         s.watching = true;
@@ -202,11 +283,7 @@ fn track_session(s: &mut Session, cmd: &Cmd) {
 }
 
 impl State {
-    fn alloc(&mut self, blocking: bool) -> usize {
-        let slot = Slot::Waiting {
-            waker: None,
-            blocking,
-        };
+    fn alloc(&mut self, slot: Slot) -> usize {
         match self.free.pop() {
             Some(i) => {
                 self.slots[i] = slot;
@@ -224,18 +301,92 @@ impl State {
         self.free.push(i);
     }
 
+    /// Replies owed (abandoned requests included).
+    fn owed(&self) -> usize {
+        self.queue.iter().map(|o| o.left).sum()
+    }
+
     /// Queues one command; the caller wakes the task.
     fn enqueue(&mut self, cmd: &Cmd, track: bool) -> Result<usize, Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
         let id = self.proto.send(cmd)?;
-        let slot = self.alloc(is_blocking(cmd));
-        self.queue.push_back((id, slot));
+        let slot = self.alloc(Slot::Waiting {
+            waker: None,
+            blocking: is_blocking(cmd),
+        });
+        self.queue.push_back(Owed {
+            next: id.get(),
+            left: 1,
+            slot,
+        });
         if track {
             track_session(&mut self.session, cmd);
         }
         Ok(slot)
+    }
+
+    /// Queues `cmds` back to back under one slot; the caller wakes the
+    /// task. `Ok(None)` for no commands. If a command is refused, those
+    /// before it are already queued: their replies are drained and
+    /// dropped (a blocking one among them poisons the connection, see
+    /// [`abandon`]), and the refusal is returned.
+    fn enqueue_batch<'a>(
+        &mut self,
+        cmds: impl IntoIterator<Item = &'a Cmd>,
+    ) -> Result<Option<usize>, (Error, bool)> {
+        if let Some(e) = &self.error {
+            return Err((e.clone(), false));
+        }
+        let cmds = cmds.into_iter();
+        let mut frames = Vec::with_capacity(cmds.size_hint().0);
+        let (mut first, mut n, mut blocking) = (0u64, 0usize, false);
+        let mut refused = None;
+        for cmd in cmds {
+            match self.proto.send(cmd) {
+                Ok(id) => {
+                    if n == 0 {
+                        first = id.get();
+                    }
+                    n += 1;
+                    blocking |= is_blocking(cmd);
+                    track_session(&mut self.session, cmd);
+                }
+                Err(e) => {
+                    refused = Some(Error::from(e));
+                    break;
+                }
+            }
+        }
+        if n == 0 {
+            return match refused {
+                Some(e) => Err((e, false)),
+                None => Ok(None),
+            };
+        }
+        let slot = match refused {
+            Some(_) => Slot::Abandoned,
+            None => {
+                // No-op when the size hint was exact.
+                frames.reserve_exact(n);
+                Slot::Gathering {
+                    waker: None,
+                    blocking,
+                    frames,
+                }
+            }
+        };
+        let slot = self.alloc(slot);
+        self.queue.push_back(Owed {
+            next: first,
+            left: n,
+            slot,
+        });
+        match refused {
+            Some(e) => Err((e, blocking)),
+            None => Ok(Some(slot)),
+        }
     }
 
     /// The task's waker if it must be woken to transmit.
@@ -253,15 +404,52 @@ impl State {
         if self.error.is_none() {
             self.error = Some(e.clone());
         }
-        for (_, i) in std::mem::take(&mut self.queue) {
-            match std::mem::replace(&mut self.slots[i], Slot::Done(Err(e.clone()))) {
-                Slot::Waiting { waker, .. } => wakers.extend(waker),
+        for owed in std::mem::take(&mut self.queue) {
+            let i = owed.slot;
+            match &mut self.slots[i] {
+                Slot::Waiting { waker, .. } => {
+                    wakers.extend(waker.take());
+                    self.slots[i] = Slot::Done(Err(e.clone()));
+                }
+                Slot::Gathering { waker, .. } => {
+                    wakers.extend(waker.take());
+                    self.slots[i] = Slot::BatchDone(Err(e.clone()));
+                }
                 _ => self.release(i),
             }
         }
         wakers.extend(self.ready_waker.take());
         wakers.append(&mut self.close_wakers);
         wakers.extend(self.task.take());
+    }
+
+    /// Hands `frame` to slot `i`; `last` when it is the last reply the slot
+    /// is owed.
+    fn deliver(&mut self, i: usize, last: bool, frame: Frame, wakers: &mut Vec<Waker>) {
+        match &mut self.slots[i] {
+            Slot::Gathering { frames, .. } => {
+                frames.push(frame);
+                if last {
+                    let Slot::Gathering { waker, frames, .. } =
+                        std::mem::replace(&mut self.slots[i], Slot::Free)
+                    else {
+                        unreachable!("matched Gathering above")
+                    };
+                    self.slots[i] = Slot::BatchDone(Ok(frames));
+                    wakers.extend(waker);
+                }
+            }
+            Slot::Waiting { waker, .. } => {
+                wakers.extend(waker.take());
+                self.slots[i] = Slot::Done(Ok(frame));
+            }
+            // Abandoned: drained and dropped.
+            _ => {
+                if last {
+                    self.release(i);
+                }
+            }
+        }
     }
 
     /// Routes the machine's events; pushes are collected for the handler.
@@ -273,19 +461,18 @@ impl State {
                     wakers.extend(self.ready_waker.take());
                 }
                 Event::Reply { id, frame } => {
-                    let Some((want, i)) = self.queue.pop_front() else {
-                        self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
-                        return;
-                    };
-                    if want != id {
+                    let Some(front) = self.queue.front_mut().filter(|o| o.next == id.get()) else {
                         // Cannot happen with a correct machine; never guess.
                         self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
                         return;
+                    };
+                    front.next += 1;
+                    front.left -= 1;
+                    let (i, last) = (front.slot, front.left == 0);
+                    if last {
+                        self.queue.pop_front();
                     }
-                    match std::mem::replace(&mut self.slots[i], Slot::Done(Ok(frame))) {
-                        Slot::Waiting { waker, .. } => wakers.extend(waker),
-                        _ => self.release(i), // abandoned: drained and dropped
-                    }
+                    self.deliver(i, last, frame, wakers);
                 }
                 Event::Push { frame } => pushes.push(frame),
                 _ => {}
@@ -594,42 +781,31 @@ impl Connection {
     /// Sends `cmds` back to back (nothing else can come between them on the
     /// wire) and returns a future for all their replies, in order.
     pub fn send_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> BatchFuture {
-        let mut slots = Vec::new();
-        let res = {
+        let (res, waker) = {
             let mut st = self.shared.state.borrow_mut();
-            let mut res = Ok(());
-            for cmd in cmds {
-                match st.enqueue(cmd, true) {
-                    Ok(s) => slots.push(s),
-                    Err(e) => {
-                        res = Err(e);
-                        break;
-                    }
-                }
-            }
-            res.map(|()| st.kick())
+            let res = st.enqueue_batch(cmds);
+            (res, st.kick())
         };
-        let fut = BatchFuture {
+        if let Some(w) = waker {
+            w.wake();
+        }
+        let mut fut = BatchFuture {
             conn: self.clone(),
-            slots,
+            slot: None,
             error: None,
         };
         match res {
-            Ok(waker) => {
-                if let Some(w) = waker {
-                    w.wake();
+            Ok(slot) => fut.slot = slot,
+            Err((e, poison)) => {
+                // A command of the batch was refused: the others were
+                // queued and are drained; report why.
+                if poison {
+                    self.shared.fail(Error::Closed);
                 }
-                fut
-            }
-            Err(e) => {
-                // A command of the batch was refused: abandon the others
-                // (they were queued and will be drained) and report why.
-                let mut fut = fut;
-                fut.abandon();
                 fut.error = Some(e);
-                fut
             }
         }
+        fut
     }
 
     /// The protocol the handshake settled on.
@@ -663,7 +839,7 @@ impl Connection {
 
     /// Requests sent and not yet answered (abandoned ones included).
     pub fn pending(&self) -> usize {
-        self.shared.state.borrow().queue.len()
+        self.shared.state.borrow().owed()
     }
 
     /// Sets the handler for out-of-band pushes (RESP3 pub/sub messages,
@@ -742,7 +918,7 @@ impl Future for ReplyFuture {
                 self.slot = None;
                 Poll::Ready(res)
             }
-            Slot::Free | Slot::Abandoned => {
+            _ => {
                 drop(st);
                 self.slot = None;
                 Poll::Ready(Err(Error::Closed))
@@ -768,11 +944,11 @@ fn abandon(shared: &Shared, slots: &[usize]) {
         let mut st = shared.state.borrow_mut();
         for &i in slots {
             match &st.slots[i] {
-                Slot::Waiting { blocking, .. } => {
+                Slot::Waiting { blocking, .. } | Slot::Gathering { blocking, .. } => {
                     poison |= *blocking;
                     st.slots[i] = Slot::Abandoned;
                 }
-                Slot::Done(_) => st.release(i),
+                Slot::Done(_) | Slot::BatchDone(_) => st.release(i),
                 Slot::Free | Slot::Abandoned => {}
             }
         }
@@ -787,22 +963,16 @@ fn abandon(shared: &Shared, slots: &[usize]) {
 /// itself fails the whole batch.
 pub struct BatchFuture {
     conn: Connection,
-    slots: Vec<usize>,
+    /// The batch's slot; `None` for an empty batch or once finished.
+    slot: Option<usize>,
     error: Option<Error>,
 }
 
 impl fmt::Debug for BatchFuture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BatchFuture")
-            .field("len", &self.slots.len())
+            .field("slot", &self.slot)
             .finish()
-    }
-}
-
-impl BatchFuture {
-    fn abandon(&mut self) {
-        let slots = std::mem::take(&mut self.slots);
-        abandon(&self.conn.shared, &slots);
     }
 }
 
@@ -813,40 +983,40 @@ impl Future for BatchFuture {
         if let Some(e) = self.error.take() {
             return Poll::Ready(Err(e));
         }
-        let Some(&last) = self.slots.last() else {
+        let Some(i) = self.slot else {
             return Poll::Ready(Ok(Vec::new()));
         };
         let this = &mut *self;
         let mut st = this.conn.shared.state.borrow_mut();
-        // Replies arrive in order: once the last is in, all are.
-        if let Slot::Waiting { waker, .. } = &mut st.slots[last] {
-            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *waker = Some(cx.waker().clone());
+        match &mut st.slots[i] {
+            Slot::Gathering { waker, .. } => {
+                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
             }
-            return Poll::Pending;
-        }
-        let mut out = Vec::with_capacity(this.slots.len());
-        let mut failed = None;
-        for &i in &this.slots {
-            match std::mem::replace(&mut st.slots[i], Slot::Free) {
-                Slot::Done(Ok(f)) => out.push(f),
-                Slot::Done(Err(e)) => failed = Some(e),
-                _ => failed = Some(Error::Closed),
+            Slot::BatchDone(_) => {
+                let Slot::BatchDone(res) = std::mem::replace(&mut st.slots[i], Slot::Free) else {
+                    unreachable!("matched BatchDone above")
+                };
+                st.free.push(i);
+                drop(st);
+                this.slot = None;
+                Poll::Ready(res)
             }
-            st.free.push(i);
-        }
-        this.slots.clear();
-        match failed {
-            Some(e) => Poll::Ready(Err(e)),
-            None => Poll::Ready(Ok(out)),
+            _ => {
+                drop(st);
+                this.slot = None;
+                Poll::Ready(Err(Error::Closed))
+            }
         }
     }
 }
 
 impl Drop for BatchFuture {
     fn drop(&mut self) {
-        if !self.slots.is_empty() {
-            self.abandon();
+        if let Some(i) = self.slot.take() {
+            abandon(&self.conn.shared, &[i]);
         }
     }
 }
@@ -875,5 +1045,61 @@ impl<T: FromResp> Future for CmdFuture<T> {
             },
             Err(e) => Poll::Ready(Err(std::mem::replace(e, Error::Closed))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(args: &[&str]) -> Cmd {
+        let mut c = Cmd::new(args[0]);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        c
+    }
+
+    #[test]
+    fn blocking_commands_in_any_case() {
+        for name in [
+            "BLPOP",
+            "brpop",
+            "BLMove",
+            "brpoplpush",
+            "BLMPOP",
+            "bzpopmin",
+            "BZPOPMAX",
+            "bzmpop",
+            "wait",
+            "WAITAOF",
+        ] {
+            assert!(is_blocking(&cmd(&[name, "k", "0"])), "{name}");
+        }
+        assert!(is_blocking(&cmd(&[
+            "xread", "BLOCK", "0", "STREAMS", "s", "$"
+        ])));
+        assert!(!is_blocking(&cmd(&["XREAD", "STREAMS", "s", "0"])));
+        for name in ["GET", "LPOP", "BLPOPS", "WAITS", "B", "", "{}"] {
+            assert!(!is_blocking(&cmd(&[name, "k"])), "{name}");
+        }
+    }
+
+    #[test]
+    fn session_changes_are_tracked_in_any_case() {
+        let tracked = |args: &[&str]| {
+            let mut s = Session::default();
+            track_session(&mut s, &cmd(args));
+            (s.dirty, s.watching, s.in_multi)
+        };
+        assert_eq!(tracked(&["select", "1"]), (true, false, false));
+        assert_eq!(tracked(&["Swapdb", "0", "1"]), (true, false, false));
+        assert_eq!(tracked(&["client", "tracking", "on"]), (true, false, false));
+        assert_eq!(tracked(&["CLIENT", "ID"]), (false, false, false));
+        assert_eq!(tracked(&["watch", "k"]), (false, true, false));
+        assert_eq!(tracked(&["MULTI"]), (false, false, true));
+        assert_eq!(tracked(&["ssubscribe", "c"]), (true, false, false));
+        assert_eq!(tracked(&["SET", "k", "v"]), (false, false, false));
+        assert_eq!(tracked(&["SELECTS"]), (false, false, false));
     }
 }
