@@ -33,15 +33,18 @@ use weft::rt::BackendKind;
 /// requests of one phase: 0.001 per request, so one allocation per request
 /// (10,000) or even one per pipelined batch (625) fails by far.
 ///
-/// Measured on 2026-11-24 (2-core dev VM, debug): 0 in most runs of either
-/// phase; 1 in about one run in six: a 456-byte `BTreeMap` node of the
-/// worker's timer map (`io_core::time::Timers::insert`), which keeps one
-/// entry per armed timer (each connection's idle timeout) and allocates a
-/// node when a change of the set of timers splits or re-creates one. That
-/// depends on when other timers of the worker come and go, not on the
-/// request. Before issue 3's work it was 1.000 per request: a `Box::pin` of
-/// every handler future (now [`weft::http::HandlerFuture`], a block reused
-/// from a per-worker free list) and, once per connection, the growth of
+/// Measured on 2026-11-24 (2-core dev VM, debug and release): 0 in most
+/// runs of either phase; up to 3 in some runs of the pipelined phase, all
+/// one-off: a 456-byte `BTreeMap` node of the worker's timer map
+/// (`io_core::time::Timers::insert`; the map holds one entry per armed
+/// timer, each connection's idle timeout, and allocates a node when the set
+/// of timers splits or re-creates one, which depends on when other timers
+/// come and go), and the growth of a worker's free list of buffers
+/// (`weft::http::buf_pool`) when the sequential phase's connection closes
+/// at the start of the pipelined phase and hands its buffers back. Before
+/// issue 3's work it was 1.000 per request: a `Box::pin` of every handler
+/// future (now [`weft::http::HandlerFuture`], a block reused from a
+/// per-worker free list) and, once per connection, the growth of
 /// `proto_http::h1::Connection`'s transmit buffer from empty.
 const MAX_ALLOCS: u64 = 10;
 

@@ -4,8 +4,11 @@
 //! The loop: feed what was read to the protocol machine; run each complete
 //! request through the router in order (a handler that awaits nothing
 //! finishes inline, on its first poll); flush every response produced by
-//! that batch with one write (pipelined requests share a write); then read,
-//! bounded by the machine's next deadline (idle, header or body timeout).
+//! that batch with one write (pipelined requests share a write); then read
+//! what is there without waiting; when nothing is, give the buffers back to
+//! the worker's pool and wait for the socket to become readable, bounded by
+//! the machine's next deadline (idle, header or body timeout). See
+//! [`serve_h1`] for what an idle connection keeps.
 
 use super::buf_pool;
 use super::future_pool::HandlerFuture;

@@ -168,9 +168,11 @@ unsafe fn give_block(block: NonNull<u8>, layout: Layout) {
 }
 
 /// The future a [`Handler`](super::Handler) returns: the handler's own
-/// future, type-erased, in a block from the worker's free lists (see the
-/// [module docs](self)). Dropping it drops the handler's future and gives
-/// the block back.
+/// future, type-erased, like `Pin<Box<dyn Future<Output = Response>>>`,
+/// but in a memory block taken from a free list of the worker thread, so a
+/// handler call allocates nothing in steady state. Dropping it drops the
+/// handler's future and gives the block back. Blocks come in power-of-two
+/// sizes from 32 B to 16 KiB; a larger future gets its own allocation.
 ///
 /// ```
 /// use weft::http::{HandlerFuture, Response};
