@@ -187,8 +187,13 @@ fn valid_host(v: &[u8]) -> bool {
             _ => false,
         };
     }
-    // reg-name up to the first byte outside it, which must be the ':' of
-    // the port (':' is not a reg-name character), or the end.
+    // The usual value: reg-name only (no port), checked without a branch
+    // per byte.
+    if all_in(&REG_NAME, v) {
+        return true;
+    }
+    // Else reg-name up to the first byte outside it, which must be the ':'
+    // of the port (':' is not a reg-name character).
     match v.iter().position(|&b| !REG_NAME[usize::from(b)]) {
         None => true,
         Some(i) => v[i] == b':' && v[i + 1..].iter().all(u8::is_ascii_digit),
@@ -248,13 +253,28 @@ pub(crate) struct RequestFraming {
 }
 
 impl RequestFields {
-    /// Whether a field name of `len` bytes can be one of those [`add`]
-    /// looks at; the others need not be passed to it.
+    /// Whether a field name of `len` bytes starting with `first` can be one
+    /// of those [`add`] looks at (by length and first letter, ignoring
+    /// case); the others need not be passed to it.
     ///
     /// [`add`]: Self::add
     #[inline(always)]
-    pub(crate) fn may_matter(len: u32) -> bool {
-        matches!(len, 4 | 6 | 7 | 10 | 14 | 17)
+    pub(crate) fn may_matter(len: u32, first: u8) -> bool {
+        /// Index: name length; value: the lowercase first letter of the
+        /// field of that length `add` looks at, or 0.
+        const FIRST: [u8; 18] = {
+            let mut t = [0u8; 18];
+            t[4] = b'h'; // host
+            t[6] = b'e'; // expect
+            t[7] = b'u'; // upgrade
+            t[10] = b'c'; // connection
+            t[14] = b'c'; // content-length
+            t[17] = b't'; // transfer-encoding
+            t
+        };
+        // A tchar with bit 0x20 set is a lowercase letter only if it was a
+        // letter; 0 never matches since no tchar ORed with 0x20 is 0.
+        FIRST.get(len as usize).is_some_and(|&c| c == first | 0x20)
     }
 
     /// Notes one field line, in wire order. `name` consists of `tchar`s;
@@ -358,6 +378,30 @@ mod tests {
             assert!(is_name(&lower.to_ascii_uppercase(), lower));
             assert!(!is_name(&lower[1..], lower));
         }
+    }
+
+    #[test]
+    fn prefilter_admits_every_framing_field() {
+        for name in [
+            "host",
+            "expect",
+            "upgrade",
+            "connection",
+            "content-length",
+            "transfer-encoding",
+        ] {
+            for n in [name.to_string(), name.to_ascii_uppercase()] {
+                assert!(
+                    RequestFields::may_matter(n.len() as u32, n.as_bytes()[0]),
+                    "{n}"
+                );
+            }
+        }
+        assert!(!RequestFields::may_matter(6, b'A'), "Accept");
+        assert!(!RequestFields::may_matter(10, b'U'), "User-Agent");
+        assert!(!RequestFields::may_matter(4, b'I'), "Iost");
+        assert!(!RequestFields::may_matter(5, b'h'));
+        assert!(!RequestFields::may_matter(1000, b'h'));
     }
 
     #[test]

@@ -116,7 +116,9 @@ impl LineState {
         // Stored first, so the span is written from registers rather than
         // spilled around the rare call below and reloaded.
         index.push(f);
-        if self.kind == HeadKind::Request && RequestFields::may_matter(f.name.len()) {
+        if self.kind == HeadKind::Request
+            && RequestFields::may_matter(f.name.len(), buf[f.name.start as usize])
+        {
             self.fields.add(f.name.get(buf), f.value, buf, max_body);
         }
     }
@@ -316,13 +318,22 @@ fn fast_request_line(buf: &[u8], pos: usize) -> Option<(StartLine, usize)> {
     if sp2 == sp1 + 1 || buf.get(sp2) != Some(&b' ') {
         return None;
     }
-    let version = match buf.get(sp2 + 1..sp2 + 11)? {
-        b"HTTP/1.1\r\n" => Version::Http11,
-        b"HTTP/1.0\r\n" => Version::Http10,
-        _ => return None,
+    // The version and CRLF, compared as one word and two bytes.
+    let (word, crlf) = buf.get(sp2 + 1..sp2 + 11)?.split_at(8);
+    let word = u64::from_le_bytes(word.try_into().ok()?);
+    let version = if word == u64::from_le_bytes(*b"HTTP/1.1") {
+        Version::Http11
+    } else if word == u64::from_le_bytes(*b"HTTP/1.0") {
+        Version::Http10
+    } else {
+        return None;
     };
+    if crlf != b"\r\n" {
+        return None;
+    }
     let method = match &buf[pos..sp1] {
         b"GET" => Method::Get,
+        b"POST" => Method::Post,
         m => Method::from_bytes(m),
     };
     // §3.2.1 origin-form, the usual case, without the call.
