@@ -27,6 +27,15 @@ impl ConnectionOptions {
     }
 
     fn add(&mut self, v: &[u8]) {
+        // The usual value is one option and nothing else.
+        if v.eq_ignore_ascii_case(b"keep-alive") {
+            self.keep_alive = true;
+            return;
+        }
+        if v.eq_ignore_ascii_case(b"close") {
+            self.close = true;
+            return;
+        }
         for opt in list_elements(v) {
             if opt.eq_ignore_ascii_case(b"close") {
                 self.close = true;
@@ -377,6 +386,39 @@ mod tests {
             }
             assert!(is_name(&lower.to_ascii_uppercase(), lower));
             assert!(!is_name(&lower[1..], lower));
+        }
+    }
+
+    #[test]
+    fn connection_single_option_shortcut_agrees_with_the_list() {
+        for v in [
+            &b"keep-alive"[..],
+            b"Keep-Alive",
+            b"close",
+            b"CLOSE",
+            b"upgrade",
+            b"keep-alive, close",
+            b"close,keep-alive",
+            b"Upgrade, HTTP2-Settings",
+            b"keep-alivex",
+            b"clos",
+            b"",
+            b",,",
+        ] {
+            let mut fast = ConnectionOptions::default();
+            fast.add(v);
+            let mut list = ConnectionOptions::default();
+            for opt in list_elements(v) {
+                list.close |= opt.eq_ignore_ascii_case(b"close");
+                list.keep_alive |= opt.eq_ignore_ascii_case(b"keep-alive");
+                list.upgrade |= opt.eq_ignore_ascii_case(b"upgrade");
+            }
+            assert_eq!(
+                (fast.close, fast.keep_alive, fast.upgrade),
+                (list.close, list.keep_alive, list.upgrade),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
         }
     }
 
