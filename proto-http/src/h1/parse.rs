@@ -95,7 +95,7 @@ impl HeadParser {
         buf: &[u8],
         limits: &Limits,
     ) -> Result<Option<usize>, ProtoError> {
-        self.state.parse(&mut self.index, buf, limits)
+        self.state.parse::<true>(&mut self.index, buf, limits)
     }
 }
 
@@ -123,8 +123,10 @@ impl LineState {
         }
     }
 
-    /// [`HeadParser::parse`], storing the fields in `index`.
-    fn parse(
+    /// [`HeadParser::parse`], storing the fields in `index`. `FAST` false
+    /// leaves the fast paths out, for the tests that check they change
+    /// nothing.
+    fn parse<const FAST: bool>(
         &mut self,
         index: &mut FieldIndex,
         buf: &[u8],
@@ -141,7 +143,7 @@ impl LineState {
                 self.pos += 2;
             }
             let fast = match self.kind {
-                HeadKind::Request => fast_request_line(buf, self.pos),
+                HeadKind::Request if FAST => fast_request_line(buf, self.pos),
                 _ => None,
             };
             match fast {
@@ -173,7 +175,7 @@ impl LineState {
         let max_head = limits.max_head_bytes.min(MAX_HEAD);
         let max_body = limits.max_body;
         loop {
-            if index.len() < limits.max_headers {
+            if FAST && index.len() < limits.max_headers {
                 if let Some((f, end)) = fast_field_line(buf, self.pos) {
                     if end <= max_head {
                         self.pos = end;
@@ -182,7 +184,8 @@ impl LineState {
                     }
                 }
             }
-            if buf.get(self.pos..self.pos + 2) == Some(b"\r\n") && self.pos + 2 <= max_head {
+            if FAST && buf.get(self.pos..self.pos + 2) == Some(b"\r\n") && self.pos + 2 <= max_head
+            {
                 self.pos += 2;
                 return Ok(Some(self.pos));
             }
@@ -569,7 +572,7 @@ pub fn decode_request<'a>(buf: &'a [u8], limits: &Limits) -> Decoded<RequestHead
     let mut out: Decoded<RequestHead<&'a [u8]>> = Ok(Some((RequestHead::blank(&buf[..0]), 0)));
     let mut state = LineState::new(HeadKind::Request);
     let r = match &mut out {
-        Ok(Some((head, len))) => match state.parse(&mut head.headers.index, buf, limits) {
+        Ok(Some((head, len))) => match state.parse::<true>(&mut head.headers.index, buf, limits) {
             Ok(Some(n)) => {
                 head.headers.buf = &buf[..n];
                 *len = n;
@@ -670,6 +673,82 @@ mod tests {
 
     fn ok(buf: &[u8]) -> RequestHead<&[u8]> {
         decode_request(buf, &Limits::default()).unwrap().unwrap().0
+    }
+
+    /// Decodes `buf` with the general path only (no fast paths).
+    fn decode_general(buf: &[u8], limits: &Limits) -> Result<Option<(String, usize)>, ProtoError> {
+        let mut state = LineState::new(HeadKind::Request);
+        let mut index = FieldIndex::default();
+        match state.parse::<false>(&mut index, buf, limits)? {
+            None => Ok(None),
+            Some(n) => {
+                let mut head = RequestHead::blank(&buf[..n]);
+                head.headers.index = index;
+                state.finish_request(&mut head)?;
+                Ok(Some((
+                    format!("{head:?} {:?} {}", head.upgrade(), head.expects_continue()),
+                    n,
+                )))
+            }
+        }
+    }
+
+    /// The fast paths give exactly what the general path gives: same head,
+    /// same length, same error, same "incomplete".
+    fn assert_fast_is_general(buf: &[u8], limits: &Limits) {
+        let fast = decode_request(buf, limits).map(|o| {
+            o.map(|(h, n)| {
+                (
+                    format!("{h:?} {:?} {}", h.upgrade(), h.expects_continue()),
+                    n,
+                )
+            })
+        });
+        assert_eq!(
+            fast,
+            decode_general(buf, limits),
+            "{:?}",
+            String::from_utf8_lossy(buf)
+        );
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_path() {
+        let base: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"POST /api/v1/items?dry_run=false HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: curl/8.5.0\r\nContent-Length: 25\r\nConnection: keep-alive\r\n\r\n",
+            b"GET /0123456789abcdef0123456789abcdef HTTP/1.0\r\nX-A-Rather-Long-Field-Name: \t value with  spaces and \x80\xff obs-text \t \r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nE:\r\nF:  \r\n\r\n",
+            b"\r\nOPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+        ];
+        let interesting = [
+            0u8, b'\t', b'\r', b'\n', b' ', b':', b'"', b'(', b'/', b'@', b'[', b'{', 0x1f, 0x7f,
+            0x80, 0xff, b'a', b'H', b'1',
+        ];
+        let tight = Limits {
+            max_request_line: 40,
+            max_head_bytes: 90,
+            max_headers: 3,
+            ..Limits::default()
+        };
+        for limits in [&Limits::default(), &tight] {
+            for b in base {
+                // Every prefix: incomplete lines, a CR without its LF.
+                for n in 0..=b.len() {
+                    assert_fast_is_general(&b[..n], limits);
+                }
+                // Every byte replaced by each interesting byte: invalid
+                // bytes at every position of names, values and targets,
+                // on both sides of 8- and 16-byte boundaries.
+                for i in 0..b.len() {
+                    for &c in &interesting {
+                        let mut m = b.to_vec();
+                        m[i] = c;
+                        assert_fast_is_general(&m, limits);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
