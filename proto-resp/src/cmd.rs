@@ -99,6 +99,8 @@ impl CmdArg for f64 {
 /// let mut out = bytes::BytesMut::new();
 /// cmd.write_to(&mut out);
 /// assert_eq!(&out[..], b"*4\r\n$3\r\nSET\r\n$3\r\nkey\r\n$2\r\n42\r\n$5\r\nbytes\r\n");
+/// assert_eq!(cmd.name(), Some(&b"SET"[..]));
+/// assert_eq!(cmd.args().nth(1), Some(&b"key"[..]));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cmd {
@@ -150,6 +152,28 @@ impl Cmd {
         dst.put_slice(&self.body);
     }
 
+    /// The first argument, the command's name (`None` for an empty
+    /// command): what [`args`](Self::args) yields first, read without
+    /// walking the rest.
+    pub fn name(&self) -> Option<&[u8]> {
+        // The body starts with `$<len>\r\n<name>\r\n` (see `args`); the
+        // length has a few digits, so a byte loop beats a search.
+        let rest = self.body.strip_prefix(b"$")?;
+        let mut len = 0usize;
+        let mut i = 0;
+        while let Some(&d) = rest.get(i) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+            i += 1;
+        }
+        if i == 0 || rest.get(i..i + 2)? != b"\r\n" {
+            return None;
+        }
+        rest.get(i + 2..(i + 2).checked_add(len)?)
+    }
+
     /// The arguments, decoded back from the buffer (no copy).
     pub fn args(&self) -> CmdArgs<'_> {
         CmdArgs { rest: &self.body }
@@ -174,5 +198,27 @@ impl<'a> Iterator for CmdArgs<'a> {
         let data = rest.get(nl + 2..nl + 2 + len)?;
         self.rest = rest.get(nl + 4 + len..)?;
         Some(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_is_the_first_argument() {
+        assert_eq!(Cmd::default().name(), None);
+        let long = vec![b'x'; 1234];
+        for name in [&b"GET"[..], b"", b"a\r\nb", &long] {
+            let mut c = Cmd::new(name);
+            c.arg("k").arg(1);
+            assert_eq!(c.name(), Some(name));
+            assert_eq!(c.name(), c.args().next());
+        }
+        let mut c = Cmd::new("SET");
+        c.clear();
+        assert_eq!(c.name(), None);
+        c.arg(42);
+        assert_eq!(c.name(), Some(&b"42"[..]));
     }
 }

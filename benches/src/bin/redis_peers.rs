@@ -27,6 +27,12 @@
 //!
 //! Servers from `WEFT_REDIS_ADDR` and `WEFT_REDIS_CLUSTER_NODES` (`cargo
 //! xtask services up`); the cluster cell is skipped without the latter.
+//!
+//! Besides throughput, each cell reports the client's CPU time per command
+//! (the whole process, user + system, from /proc/self/stat; both clients
+//! run on this one thread): the server shares the machine, so on a small
+//! one the client's CPU per command is what bounds the pipelines, and it
+//! is less exposed than throughput to other load.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -44,6 +50,30 @@ const DEPTH: usize = 100;
 /// as `redis-benchmark -P 16` (50 clients by default).
 const SMALL_DEPTH: usize = 16;
 const TASKS: usize = 50;
+
+/// CPU time this process has used (all threads, user + system), from
+/// /proc/self/stat (clock ticks, 100 per second on Linux).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // After "pid (comm)": state is field 0, utime 11, stime 12.
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Runs a cell: (commands per second, client CPU nanoseconds per command).
+fn measure(secs: Duration, cell: impl FnOnce() -> f64) -> (f64, f64) {
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let rate = cell();
+    let wall = start.elapsed().max(secs).as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    (rate, cpu * 1e9 / (rate * wall))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Work {
@@ -422,10 +452,16 @@ fn main() {
     }
     let mut weft_rates = vec![Vec::new(); cells.len()];
     let mut peer_rates = vec![Vec::new(); cells.len()];
+    let mut weft_cpu = vec![Vec::new(); cells.len()];
+    let mut peer_cpu = vec![Vec::new(); cells.len()];
     for round in 0..rounds {
         for (c, &cell) in cells.iter().enumerate() {
-            let run_weft = || weft_cell(cell, &client, cluster.as_ref(), secs);
-            let run_peer = || peer_cell(cell, &rt, &con, peer_cluster.as_ref(), secs);
+            let run_weft = || measure(secs, || weft_cell(cell, &client, cluster.as_ref(), secs));
+            let run_peer = || {
+                measure(secs, || {
+                    peer_cell(cell, &rt, &con, peer_cluster.as_ref(), secs)
+                })
+            };
             let (w, p) = if round % 2 == 0 {
                 let w = run_weft();
                 (w, run_peer())
@@ -434,19 +470,23 @@ fn main() {
                 (run_weft(), p)
             };
             eprintln!(
-                "round {round} {:<22} weft {:>10.0}/s  redis-rs {:>10.0}/s",
+                "round {round} {:<22} weft {:>10.0}/s {:>6.0} ns/cmd  redis-rs {:>10.0}/s {:>6.0} ns/cmd",
                 cell.name(),
-                w,
-                p
+                w.0,
+                w.1,
+                p.0,
+                p.1
             );
-            weft_rates[c].push(w);
-            peer_rates[c].push(p);
+            weft_rates[c].push(w.0);
+            peer_rates[c].push(p.0);
+            weft_cpu[c].push(w.1);
+            peer_cpu[c].push(p.1);
         }
     }
     println!(
-        "| cell | weft (cmd/s, median) | redis-rs (cmd/s, median) | ratio of medians | median of per-round ratios | weft min-max | redis-rs min-max |"
+        "| cell | weft (cmd/s, median) | redis-rs (cmd/s, median) | ratio of medians | median of per-round ratios | weft min-max | redis-rs min-max | client CPU ns/cmd weft | redis-rs | CPU ratio |"
     );
-    println!("|---|---:|---:|---:|---:|---|---|");
+    println!("|---|---:|---:|---:|---:|---|---|---:|---:|---:|");
     for (c, &cell) in cells.iter().enumerate() {
         let (wl, wh) = min_max(&weft_rates[c]);
         let (pl, ph) = min_max(&peer_rates[c]);
@@ -460,8 +500,10 @@ fn main() {
         let paired = median(&mut paired);
         let w = median(&mut weft_rates[c]);
         let p = median(&mut peer_rates[c]);
+        let wc = median(&mut weft_cpu[c]);
+        let pc = median(&mut peer_cpu[c]);
         println!(
-            "| {} | {:.0} | {:.0} | {:.2}x | {:.2}x | {:.0}-{:.0} | {:.0}-{:.0} |",
+            "| {} | {:.0} | {:.0} | {:.2}x | {:.2}x | {:.0}-{:.0} | {:.0}-{:.0} | {:.0} | {:.0} | {:.2}x |",
             cell.name(),
             w,
             p,
@@ -470,7 +512,10 @@ fn main() {
             wl,
             wh,
             pl,
-            ph
+            ph,
+            wc,
+            pc,
+            pc / wc
         );
     }
     if let Some(r) = redis_benchmark(&addr) {

@@ -157,7 +157,11 @@ impl Connection {
     /// Commands sent during the handshake are held and go out, in order,
     /// once it succeeds.
     pub fn send(&mut self, cmd: &Cmd) -> Result<ReqId, UsageError> {
-        let expect = self.admit(cmd.args())?;
+        let expect = match cmd.name() {
+            // Most commands: decided by the name alone.
+            Some(name) if !state::may_be_special(name) && self.is_open() => Expect::One,
+            _ => self.admit(cmd.args())?,
+        };
         let dst = self.outbox();
         cmd.write_to(dst);
         Ok(self.enqueue(expect))
@@ -168,6 +172,10 @@ impl Connection {
         let expect = self.admit(args.iter().map(AsRef::as_ref))?;
         encode_command(self.outbox(), args);
         Ok(self.enqueue(expect))
+    }
+
+    fn is_open(&self) -> bool {
+        !matches!(self.phase, Phase::Failed(_) | Phase::Closed)
     }
 
     fn admit<'a>(&self, args: impl Iterator<Item = &'a [u8]>) -> Result<Expect, UsageError> {

@@ -92,7 +92,7 @@ const SPECIAL_SHAPES: [u16; 26] = {
 };
 
 /// False when `name` is certainly none of [`SPECIAL`] (in any case).
-fn may_be_special(name: &[u8]) -> bool {
+pub(crate) fn may_be_special(name: &[u8]) -> bool {
     let Some(&first) = name.first() else {
         return false;
     };

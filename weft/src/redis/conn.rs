@@ -215,13 +215,13 @@ fn may_be_notable(name: &[u8]) -> bool {
 
 /// Is this command one the server may hold indefinitely?
 pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
+    if !cmd.name().is_some_and(may_be_notable) {
+        return false;
+    }
     let mut args = cmd.args();
     let Some(name) = args.next() else {
         return false;
     };
-    if !may_be_notable(name) {
-        return false;
-    }
     const BLOCKING: [&[u8]; 11] = [
         b"BLPOP",
         b"BRPOP",
@@ -243,11 +243,11 @@ pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
 
 /// Tracks connection-level state changes made through plain commands.
 fn track_session(s: &mut Session, cmd: &Cmd) {
-    let mut args = cmd.args();
-    let Some(name) = args.next() else { return };
-    if !may_be_notable(name) {
+    if !cmd.name().is_some_and(may_be_notable) {
         return;
     }
+    let mut args = cmd.args();
+    let Some(name) = args.next() else { return };
     let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
     if is(b"WATCH") {
         s.watching = true;
