@@ -16,6 +16,8 @@
 //!   50 connections (the crate is blocking, so concurrency means threads;
 //!   one connection each, no pipelining).
 //!
+//! `WEFT_MC_PROTOCOLS=text,meta` keeps only the weft flavours named.
+//!
 //! Each weft flavour (text, meta, binary) is compared with the `memcache`
 //! crate speaking the same wire protocol (meta against its ASCII
 //! protocol, the nearest). Cells are interleaved over the rounds; medians
@@ -235,11 +237,20 @@ fn main() {
     // conc), and only the weft protocols named in WEFT_MC_PROTOCOLS.
     let only = args.next().unwrap_or_default();
 
-    let pairs = [
+    let protocols = std::env::var("WEFT_MC_PROTOCOLS").unwrap_or_default();
+    let pairs: Vec<(Protocol, Peer)> = [
         (Protocol::Text, Peer::Ascii),
         (Protocol::Meta, Peer::Ascii),
         (Protocol::Binary, Peer::Binary),
-    ];
+    ]
+    .into_iter()
+    .filter(|(p, _)| {
+        protocols.is_empty()
+            || protocols
+                .split(',')
+                .any(|n| n.trim().eq_ignore_ascii_case(&format!("{p:?}")))
+    })
+    .collect();
     let weft: Vec<Client<Epoll>> = pairs.iter().map(|&(p, _)| weft_client(&addr, p)).collect();
     let peers_seq: Vec<memcache::Client> = [Peer::Ascii, Peer::Binary]
         .iter()
