@@ -86,7 +86,9 @@ mod sse2 {
     /// Bit `k` set when byte `k` is outside `%x21-7E`.
     #[inline(always)]
     pub(super) fn target_stops(block: &[u8; BLOCK]) -> u32 {
-        // SAFETY: as in `value_stops`.
+        // SAFETY: `block` is 16 readable bytes and `_mm_loadu_si128` has no
+        // alignment requirement; the other intrinsics only compute on
+        // registers and need SSE2, which this module is compiled for (cfg).
         let m = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
             // v - 0x21 (wrapping) >= 0x5e unsigned exactly when v is not
