@@ -599,7 +599,10 @@ fn single_key_gets_are_not_quiet() {
         vec![
             resp(hit, Response::Values(vec![item(b"a", 2, Some(9), b"x")])),
             resp(miss, Response::Values(vec![])),
-            resp(touched, Response::Values(vec![item(b"c", 0, Some(4), b"y")])),
+            resp(
+                touched,
+                Response::Values(vec![item(b"c", 0, Some(4), b"y")])
+            ),
         ]
     );
 
