@@ -239,11 +239,25 @@ fn clippy() -> Step {
     Step::command(cmd)
 }
 
-/// Formatting check.
+/// Formatting check; a failure names the files that need `cargo fmt`.
 fn rustfmt() -> Step {
     let mut cmd = util::cargo();
     cmd.args(["fmt", "--all", "--", "--check"]);
-    Step::command(cmd)
+    let name = util::describe_args(&cmd);
+    Step::new(name, move || {
+        let (status, files) = util::run_collecting(&mut cmd, |line, _, kept| {
+            if line.starts_with("Diff in ") && kept.len() < MAX_FAILURE_LINES {
+                kept.push(line.to_string());
+            }
+        })?;
+        if status.success() {
+            return Ok(());
+        }
+        bail!(
+            "`cargo fmt --all -- --check` failed: {status}\n{}",
+            files.join("\n")
+        )
+    })
 }
 
 /// Each fuzz target in `fuzz/Cargo.toml` for `secs` seconds.
