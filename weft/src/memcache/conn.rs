@@ -31,9 +31,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -231,29 +229,6 @@ impl Drop for OnExit {
     }
 }
 
-/// The waker the pending read is polled with: it records that the read
-/// woke the task, so a wake for another reason (a caller queued a request)
-/// does not poll a read known to be waiting (on readiness backends, a
-/// wasted `recv` returning `EWOULDBLOCK` per request).
-struct ReadWake {
-    woken: AtomicBool,
-    task: Mutex<Option<Waker>>,
-}
-
-impl Wake for ReadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(w) = task {
-            w.wake();
-        }
-    }
-}
-
 /// Read buffer size, and the least free space a read is started with: a
 /// 100-hit multi-get reply (about 13 KiB of 100-byte values) then arrives
 /// in one `recv` instead of filling the tail the previous reply left.
@@ -269,18 +244,13 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
     let mut reading = pin!(None);
     let mut writing = pin!(None);
     let mut wakers: Vec<Waker> = Vec::new();
-    let read_wake = Arc::new(ReadWake {
-        woken: AtomicBool::new(true),
-        task: Mutex::new(None),
-    });
-    let read_waker = Waker::from(read_wake.clone());
+    // The read is polled on every wake, a caller's included (unlike the
+    // Redis driver, which skips a read known to be waiting). Measured on
+    // epoll, sequential set+get: skipping that `recv` cost 0.8 us more
+    // client CPU per operation and about 10% of the rate, likely because
+    // the task then reaches `epoll_wait` before memcached's answer and
+    // sleeps and wakes once more per round trip.
     poll_fn(|cx| {
-        {
-            let mut t = read_wake.task.lock().unwrap_or_else(|e| e.into_inner());
-            if !t.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *t = Some(cx.waker().clone());
-            }
-        }
         loop {
             let mut progress = false;
             {
@@ -323,13 +293,9 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                     buf.reserve(READ_BUF);
                 }
                 reading.set(Some(stream.read(buf)));
-                read_wake.woken.store(true, Ordering::Release);
             }
             let r = reading.as_mut().as_pin_mut().expect("set above");
-            let poll_read = read_wake.woken.swap(false, Ordering::AcqRel);
-            if poll_read
-                && let Poll::Ready((res, buf)) = r.poll(&mut Context::from_waker(&read_waker))
-            {
+            if let Poll::Ready((res, buf)) = r.poll(cx) {
                 reading.set(None);
                 let buf = rbuf.insert(buf);
                 match res {
