@@ -39,6 +39,14 @@
 //!
 //! `PG_PEERS_ONLY=0,5` runs only the workloads at those positions;
 //! `PG_PEERS_SIDE=weft` (or `peer`) runs one side only, for profiling.
+//!
+//! Besides throughput, each cell measures CPU time per operation, which
+//! the machine's load disturbs less: the client's (this process, all
+//! threads, `CLOCK_PROCESS_CPUTIME_ID`) and, for the one-connection rows,
+//! the server's (the connection's backend process, from
+//! `/proc/<pid>/schedstat`; `NaN` when that is not readable, e.g. a
+//! remote server). A round trip costs client CPU + server CPU + the
+//! wake-ups between them, so these columns show which side bounds a row.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -48,7 +56,7 @@ use std::time::{Duration, Instant};
 use futures_util::SinkExt;
 use weft::pg::{Client, Config, Connection};
 use weft::rt::{Backend, Epoll, spawn};
-use weft_benches::{median, min_max, rate};
+use weft_benches::{median, min_max};
 
 const TASKS: usize = 32;
 /// Tasks of the `Client` workload.
@@ -86,6 +94,66 @@ impl Work {
     }
 }
 
+/// CPU time of this process (all threads, user + system).
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// On-CPU time of server process `pid` in nanoseconds (first field of
+/// `/proc/<pid>/schedstat`), `None` when not readable.
+fn server_cpu_ns(pid: Option<i32>) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{}/schedstat", pid?)).ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// One cell's figures: operations per second, client and server CPU
+/// nanoseconds per operation.
+#[derive(Clone, Copy)]
+struct Sample {
+    rate: f64,
+    client_ns: f64,
+    server_ns: f64,
+}
+
+/// Measures a cell from its creation to [`Meter::done`].
+struct Meter {
+    start: Instant,
+    cpu: Duration,
+    pid: Option<i32>,
+    server: Option<u64>,
+}
+
+impl Meter {
+    fn new(pid: Option<i32>) -> Meter {
+        Meter {
+            start: Instant::now(),
+            cpu: process_cpu(),
+            pid,
+            server: server_cpu_ns(pid),
+        }
+    }
+
+    fn done(&self, ops: u64) -> Sample {
+        let wall = self.start.elapsed().as_secs_f64();
+        let cpu = (process_cpu() - self.cpu).as_secs_f64();
+        let server = match (self.server, server_cpu_ns(self.pid)) {
+            (Some(a), Some(b)) => (b - a) as f64 / ops as f64,
+            _ => f64::NAN,
+        };
+        Sample {
+            rate: ops as f64 / wall,
+            client_ns: cpu * 1e9 / ops as f64,
+            server_ns: server,
+        }
+    }
+}
+
 fn copy_chunks(rows: usize) -> Vec<bytes::Bytes> {
     let mut out = Vec::new();
     let mut buf = String::with_capacity(70_000);
@@ -119,12 +187,14 @@ async fn weft_cell_async(
     work: Work,
     secs: Duration,
     chunks: &[bytes::Bytes],
-) -> f64 {
+) -> Sample {
+    let pid = conn.process_id();
     {
         let prepared = conn.prepare(SQL_PREPARED).await.unwrap();
         let decode = conn.prepare(SQL_DECODE).await.unwrap();
         let insert = conn.prepare(SQL_INSERT).await.unwrap();
-        let start = Instant::now();
+        let meter = Meter::new(pid);
+        let start = meter.start;
         let mut ops = 0u64;
         match work {
             Work::Select1 => {
@@ -176,7 +246,7 @@ async fn weft_cell_async(
                 conn.batch_execute(&format!("TRUNCATE {COPY}"))
                     .await
                     .unwrap();
-                let start = Instant::now();
+                let meter = Meter::new(pid);
                 let mut cin = conn
                     .copy_in(&format!("COPY {COPY} FROM STDIN"))
                     .await
@@ -186,7 +256,7 @@ async fn weft_cell_async(
                 }
                 let n = cin.finish().await.unwrap();
                 assert_eq!(n as usize, copy_rows(chunks));
-                return rate(n, start.elapsed());
+                return meter.done(n);
             }
             Work::Concurrent => {
                 let done = Rc::new(Cell::new(0u64));
@@ -212,7 +282,7 @@ async fn weft_cell_async(
                 unreachable!("run by weft_client_cell")
             }
         }
-        rate(ops, start.elapsed())
+        meter.done(ops)
     }
 }
 
@@ -220,10 +290,11 @@ async fn weft_cell_async(
 /// connection opened and the statement cached before the clock starts),
 /// `CLIENT_TASKS` tasks calling `query_one` with the SQL text; with
 /// `checkout`, each call on a connection checked out of the pool.
-async fn weft_client_cell(cfg: &Config, secs: Duration, checkout: bool) -> f64 {
+async fn weft_client_cell(cfg: &Config, secs: Duration, checkout: bool) -> Sample {
     let client = Client::<Epoll>::with_backend(cfg.clone());
     client.query_one(SQL_PREPARED, &[&1i32]).await.unwrap();
-    let start = Instant::now();
+    let meter = Meter::new(None);
+    let start = meter.start;
     let done = Rc::new(Cell::new(0u64));
     let mut tasks = Vec::new();
     for t in 0..CLIENT_TASKS as i32 {
@@ -251,21 +322,23 @@ async fn weft_client_cell(cfg: &Config, secs: Duration, checkout: bool) -> f64 {
         let st = client.pool_state();
         assert_eq!(st.open, 1, "one shared connection: {st:?}");
     }
-    rate(ops, start.elapsed())
+    meter.done(ops)
 }
 
 fn peer_cell(
     rt: &tokio::runtime::Runtime,
     client: &mut tokio_postgres::Client,
     work: Work,
+    pid: Option<i32>,
     secs: Duration,
     chunks: &[bytes::Bytes],
-) -> f64 {
+) -> Sample {
     rt.block_on(async {
         let prepared = client.prepare(SQL_PREPARED).await.unwrap();
         let decode = client.prepare(SQL_DECODE).await.unwrap();
         let insert = client.prepare(SQL_INSERT).await.unwrap();
-        let start = Instant::now();
+        let meter = Meter::new(pid);
+        let start = meter.start;
         let mut ops = 0u64;
         match work {
             Work::Select1 => {
@@ -318,7 +391,7 @@ fn peer_cell(
                     .batch_execute(&format!("TRUNCATE {COPY}"))
                     .await
                     .unwrap();
-                let start = Instant::now();
+                let meter = Meter::new(pid);
                 let sink = client
                     .copy_in::<_, bytes::Bytes>(&format!("COPY {COPY} FROM STDIN"))
                     .await
@@ -329,7 +402,7 @@ fn peer_cell(
                 }
                 let n = sink.finish().await.unwrap();
                 assert_eq!(n as usize, copy_rows(chunks));
-                return rate(n, start.elapsed());
+                return meter.done(n);
             }
             Work::Concurrent => {
                 let shared: &tokio_postgres::Client = client;
@@ -376,7 +449,7 @@ fn peer_cell(
                 ops = done.get();
             }
         }
-        rate(ops, start.elapsed())
+        meter.done(ops)
     })
 }
 
@@ -391,7 +464,6 @@ fn main() {
     let rounds: usize = args.next().map_or(5, |r| r.parse().unwrap());
     let secs = Duration::from_secs_f64(args.next().map_or(2.0, |s| s.parse().unwrap()));
     let copy_rows: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
-    let chunks = Arc::new(copy_chunks(copy_rows));
 
     let cfg = Config::parse(&dsn).unwrap();
     Epoll::block_on(async {
@@ -419,6 +491,10 @@ fn main() {
         tokio::spawn(connection);
         client
     });
+    let peer_pid: Option<i32> = rt.block_on(async {
+        let r = peer.query_one("SELECT pg_backend_pid()", &[]).await.ok()?;
+        Some(r.get(0))
+    });
 
     let all = [
         Work::Select1,
@@ -440,28 +516,39 @@ fn main() {
         .filter(|(i, _)| only.as_ref().is_none_or(|o| o.contains(i)))
         .map(|(_, w)| *w)
         .collect();
-    let mut samples = vec![(Vec::new(), Vec::new()); works.len()];
+    // The COPY data is made only when a COPY cell runs (it takes a while).
+    let chunks = Arc::new(if works.contains(&Work::CopyIn) {
+        copy_chunks(copy_rows)
+    } else {
+        Vec::new()
+    });
+    let none = Sample {
+        rate: f64::NAN,
+        client_ns: f64::NAN,
+        server_ns: f64::NAN,
+    };
+    let mut samples: Vec<(Vec<Sample>, Vec<Sample>)> = vec![(Vec::new(), Vec::new()); works.len()];
     for round in 0..rounds {
         for (w, &work) in works.iter().enumerate() {
             // PG_PEERS_SIDE=weft or =peer runs one side only (profiling).
             let side = std::env::var("PG_PEERS_SIDE").unwrap_or_default();
             if side == "weft" {
                 samples[w].0.push(weft_run(&cfg, work, secs, &chunks));
-                samples[w].1.push(f64::NAN);
+                samples[w].1.push(none);
                 continue;
             }
             if side == "peer" {
-                samples[w].0.push(f64::NAN);
+                samples[w].0.push(none);
                 samples[w]
                     .1
-                    .push(peer_cell(&rt, &mut peer, work, secs, &chunks));
+                    .push(peer_cell(&rt, &mut peer, work, peer_pid, secs, &chunks));
                 continue;
             }
             let (a, b) = if round % 2 == 0 {
                 let a = weft_run(&cfg, work, secs, &chunks);
-                (a, peer_cell(&rt, &mut peer, work, secs, &chunks))
+                (a, peer_cell(&rt, &mut peer, work, peer_pid, secs, &chunks))
             } else {
-                let b = peer_cell(&rt, &mut peer, work, secs, &chunks);
+                let b = peer_cell(&rt, &mut peer, work, peer_pid, secs, &chunks);
                 (weft_run(&cfg, work, secs, &chunks), b)
             };
             samples[w].0.push(a);
@@ -475,22 +562,42 @@ fn main() {
     );
     println!("| workload | weft | tokio-postgres | ratio |");
     println!("| --- | --- | --- | --- |");
+    let field = |v: &[Sample], f: fn(&Sample) -> f64| -> Vec<f64> { v.iter().map(f).collect() };
     for (w, work) in works.iter().enumerate() {
-        let (a, b) = &mut samples[w];
-        let (alo, ahi) = min_max(a);
-        let (blo, bhi) = min_max(b);
-        let (ma, mb) = (median(a), median(b));
+        let (a, b) = &samples[w];
+        let (mut a, mut b) = (field(a, |s| s.rate), field(b, |s| s.rate));
+        let (alo, ahi) = min_max(&a);
+        let (blo, bhi) = min_max(&b);
+        let (ma, mb) = (median(&mut a), median(&mut b));
         println!(
             "| {} | {ma:.0} ({alo:.0}-{ahi:.0}) | {mb:.0} ({blo:.0}-{bhi:.0}) | {:.2}x |",
             work.name(),
             ma / mb
         );
     }
+    println!(
+        "\nCPU time per operation (medians, microseconds; server: the connection's backend process)\n"
+    );
+    println!(
+        "| workload | client weft | client tokio-postgres | client ratio | server (weft's connection) | server (tokio-postgres's) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (w, work) in works.iter().enumerate() {
+        let (a, b) = &samples[w];
+        let us = |v: &[Sample], f: fn(&Sample) -> f64| median(&mut field(v, f)) / 1000.0;
+        let (ca, cb) = (us(a, |s| s.client_ns), us(b, |s| s.client_ns));
+        let (sa, sb) = (us(a, |s| s.server_ns), us(b, |s| s.server_ns));
+        println!(
+            "| {} | {ca:.2} | {cb:.2} | {:.2}x | {sa:.2} | {sb:.2} |",
+            work.name(),
+            ca / cb
+        );
+    }
 }
 
 /// A weft cell on a fresh runtime: connect (outside the clock), warm the
 /// statement cache, run.
-fn weft_run(cfg: &Config, work: Work, secs: Duration, chunks: &[bytes::Bytes]) -> f64 {
+fn weft_run(cfg: &Config, work: Work, secs: Duration, chunks: &[bytes::Bytes]) -> Sample {
     // The connection's task lives on the runtime that made it, so the
     // cell connects and runs inside one block_on.
     Epoll::block_on(async {
