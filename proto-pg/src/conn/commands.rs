@@ -151,6 +151,46 @@ impl Connection {
         })
     }
 
+    /// `Bind` of a prepared statement to `portal`, `Execute` of it (at
+    /// most `max_rows` rows, 0 = all) and `Sync`, as one request: the
+    /// usual one-round-trip execution of a prepared statement ("Extended
+    /// Query", 55.2.3). Events: `Row`s, then `CommandComplete`,
+    /// `EmptyQuery` or `PortalSuspended`, then one `Done` (with the
+    /// transaction status) or one `Failed` (a failed `Bind` makes the
+    /// server skip the `Execute`). Sent inside an open extended-query
+    /// block, its `Sync` ends that block too: when an earlier message of
+    /// the block failed, the server skips this one and it fails with
+    /// `skipped: true`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_execute_sync(
+        &mut self,
+        portal: &str,
+        statement: &str,
+        param_formats: &[Format],
+        param_count: usize,
+        write_param: impl FnMut(usize, &mut BytesMut) -> Result<IsNull, EncodeError>,
+        result_formats: &[Format],
+        max_rows: u32,
+    ) -> Result<ReqId, UsageError> {
+        self.request(
+            &[Expect::Bind, Expect::Execute(CopyMode::No), Expect::Sync],
+            |b| {
+                frontend::bind_with(
+                    b,
+                    portal,
+                    statement,
+                    param_formats,
+                    param_count,
+                    write_param,
+                    result_formats,
+                )?;
+                frontend::execute(b, portal, max_rows)?;
+                frontend::sync(b);
+                Ok(())
+            },
+        )
+    }
+
     /// `Describe` of a statement: `ParameterDescription`, then
     /// `RowDescription` or `NoData`.
     pub fn describe_statement(&mut self, name: &str) -> Result<ReqId, UsageError> {

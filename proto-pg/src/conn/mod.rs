@@ -87,7 +87,7 @@ use crate::auth::scram::{SCRAM_SHA_256, ScramClient};
 use crate::error::{AuthError, Error, UsageError};
 use crate::event::{Event, Notification, ReqId};
 use crate::message::backend::{
-    self, Authentication, BackendMessage, ServerError, TransactionStatus,
+    self, Authentication, BackendMessage, DataRow, ServerError, TransactionStatus,
 };
 use crate::message::frontend;
 use state::{AuthAction, AuthStep, CopyMode, Expect, Outcome, Phase};
@@ -296,6 +296,28 @@ impl Connection {
                 return Ok(());
             }
             let tag = buf[0];
+            if tag == b'D' && self.phase == Phase::Ready {
+                // The hot path: the row's columns become one slice of the
+                // read buffer, split off and trimmed in place (one
+                // reference count taken per row, none per column).
+                let mut frame = buf.split_to(total);
+                let count = match backend::decode_body(tag, &frame[5..], &limits)? {
+                    BackendMessage::DataRow(r) => r.count,
+                    other => {
+                        return Err(Error::Unexpected {
+                            tag: other.tag(),
+                            state: "decoding a DataRow",
+                        });
+                    }
+                };
+                // Tag, length and column count precede the columns.
+                frame.advance(7);
+                self.on_data_row(DataRow {
+                    count,
+                    body: frame.freeze(),
+                })?;
+                continue;
+            }
             if matches!(tag, b'D' | b'd' | b'T' | b't' | b'V') {
                 // Messages whose bodies reach the caller: split them off
                 // the read buffer so events hold slices, not copies.
@@ -564,6 +586,30 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// A `DataRow` once ready: the same transition as [`Self::on_ready`]
+    /// takes for it (rows never end a step), with the row already cut.
+    fn on_data_row(&mut self, row: DataRow) -> Result<(), Error> {
+        let Some(front) = self.steps.front_mut() else {
+            return Err(Error::Unexpected {
+                tag: b'D',
+                state: "idle",
+            });
+        };
+        match state::step(front.expect, b'D') {
+            Outcome::Stay(next) => {
+                front.expect = next;
+                let id = front.id;
+                self.update_copy(id, next);
+                self.events.push_back(Event::Row { id, row });
+                Ok(())
+            }
+            _ => Err(Error::Unexpected {
+                tag: b'D',
+                state: front.expect.name(),
+            }),
+        }
     }
 
     fn update_copy(&mut self, id: ReqId, next: Expect) {

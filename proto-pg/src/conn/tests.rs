@@ -303,6 +303,69 @@ fn skipped_block_fails_each_request_once() {
 }
 
 #[test]
+fn bind_execute_sync_is_one_request() {
+    let mut c = ready();
+    let ok = c
+        .bind_execute_sync("", "s1", &[], 0, |_, _| Ok(frontend::IsNull::No), &[], 0)
+        .unwrap();
+    let bad = c
+        .bind_execute_sync("", "s2", &[], 0, |_, _| Ok(frontend::IsNull::No), &[], 0)
+        .unwrap();
+    // A block whose first statement fails: the server skips the request
+    // pipelined behind it up to its Sync.
+    let p = c.parse("", "BEGIN", &[]).unwrap();
+    let skipped = c
+        .bind_execute_sync("", "s3", &[], 0, |_, _| Ok(frontend::IsNull::No), &[], 0)
+        .unwrap();
+    let after = c
+        .bind_execute_sync("", "s4", &[], 0, |_, _| Ok(frontend::IsNull::No), &[], 0)
+        .unwrap();
+    assert_eq!(c.pending_requests(), [ok, bad, p, skipped, after]);
+    let out = sent(&mut c);
+    // Bind, Execute, Sync for the first request.
+    assert_eq!(&out[..1], b"B");
+    assert!(out.windows(5).any(|w| w == b"S\0\0\0\x04"));
+    let mut input = msg(b'2', b"");
+    input.extend(msg(b'D', b"\0\x01\0\0\0\x011"));
+    input.extend(msg(b'C', b"SELECT 1\0"));
+    input.extend(msg(b'Z', b"T"));
+    input.extend(msg(b'E', &error_body("26000", "ERROR")));
+    input.extend(msg(b'Z', b"I"));
+    input.extend(msg(b'E', &error_body("42601", "ERROR")));
+    input.extend(msg(b'Z', b"I"));
+    input.extend(msg(b'2', b""));
+    input.extend(msg(b'C', b"SELECT 0\0"));
+    input.extend(msg(b'Z', b"I"));
+    let ev = feed(&mut c, &input).unwrap();
+    let summary: Vec<String> = ev
+        .iter()
+        .map(|e| match e {
+            Event::Failed { id, skipped, .. } => {
+                format!("F{}{}", id.0, if *skipped { "s" } else { "" })
+            }
+            Event::Done { id, status } => format!("D{}{:?}", id.0, status),
+            Event::Row { id, row } => format!("R{}:{:?}", id.0, row.get(0)),
+            Event::CommandComplete { id, tag } => format!("C{}:{tag}", id.0),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "R0:Some([49])",
+            "C0:SELECT 1",
+            "D0Some(InTransaction)",
+            "F1",
+            "F2",
+            "F3s",
+            "C4:SELECT 0",
+            "D4Some(Idle)"
+        ]
+    );
+    assert!(c.pending_requests().is_empty());
+}
+
+#[test]
 fn extended_copy_in_resends_the_swallowed_sync() {
     let mut c = ready();
     let id = c.query("COPY t FROM STDIN", &[], &[], &[], &[]).unwrap();

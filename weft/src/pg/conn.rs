@@ -139,6 +139,8 @@ struct Fence {
 pub(crate) struct State {
     pub(crate) proto: proto_pg::Connection,
     queue: VecDeque<(ReqId, usize)>,
+    /// Scratch buffer for the request ids of the operation being queued.
+    ids: Vec<ReqId>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     pub(crate) error: Option<Error>,
@@ -758,6 +760,7 @@ impl Connection {
             state: RefCell::new(State {
                 proto,
                 queue: VecDeque::new(),
+                ids: Vec::new(),
                 slots: Vec::new(),
                 free: Vec::new(),
                 error: None,
@@ -825,7 +828,10 @@ impl Connection {
             if let Some(e) = &st.error {
                 return Err(e.clone());
             }
-            let mut ids = Vec::with_capacity(4);
+            // The ids go through a buffer kept in the state (no
+            // allocation per operation).
+            let mut ids = std::mem::take(&mut st.ids);
+            ids.clear();
             let r = f(&mut st.proto, &mut ids);
             if r.is_err()
                 && !ids.is_empty()
@@ -834,9 +840,10 @@ impl Connection {
                 ids.push(id);
             }
             let slot = st.alloc(stream, ids.len());
-            for id in ids {
+            for &id in &ids {
                 st.queue.push_back((id, slot));
             }
+            st.ids = ids;
             st.dispatch(&mut wakers);
             wakers.extend(st.kick());
             match r {

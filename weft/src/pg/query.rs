@@ -119,7 +119,8 @@ impl Connection {
         }
     }
 
-    /// Queues `Bind` + `Execute` + `Sync` for `stmt`.
+    /// Queues `Bind` + `Execute` + `Sync` for `stmt`, one protocol
+    /// request.
     pub(crate) fn start(
         &self,
         stmt: &Statement,
@@ -143,16 +144,15 @@ impl Connection {
             }
         }
         self.submit(stream, |p, ids| {
-            ids.push(p.bind_with(
+            ids.push(p.bind_execute_sync(
                 "",
                 &stmt.0.name,
                 &[format],
                 params.len(),
                 |i, b| Ok(params[i].to_sql(types[i], format, b)?),
                 &[format],
+                0,
             )?);
-            ids.push(p.execute("", 0)?);
-            ids.push(p.sync()?);
             Ok(())
         })
     }

@@ -119,7 +119,25 @@ impl<B: AsRef<[u8]>> DataRow<B> {
 
     /// Column `i` (`None` for NULL or out of range; walks the row).
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.iter().nth(i).flatten()
+        if i >= self.count as usize {
+            return None;
+        }
+        let b = self.body.as_ref();
+        let len_at = |pos: usize| -> Option<i32> {
+            let l = b.get(pos..pos + 4)?;
+            Some(i32::from_be_bytes([l[0], l[1], l[2], l[3]]))
+        };
+        // Skip the columns before `i`: a length, then that many bytes
+        // (none for NULL, -1).
+        let mut pos = 0usize;
+        for _ in 0..i {
+            pos += 4 + len_at(pos)?.max(0) as usize;
+        }
+        let len = len_at(pos)?;
+        if len < 0 {
+            return None;
+        }
+        b.get(pos + 4..pos + 4 + len as usize)
     }
 
     /// The raw column bytes (each column an Int32 length then its value).

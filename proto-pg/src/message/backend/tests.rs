@@ -201,7 +201,13 @@ fn data_row_zero_copy() {
         "column shares the frame's memory"
     );
     assert_eq!(owned.get(1), None);
+    assert_eq!(owned.get(2), Some(&b""[..]));
+    assert_eq!(owned.get(3), None);
     assert_eq!(owned.len(), 3);
+    // `get` agrees with the iterator at every position.
+    for (i, v) in row.iter().enumerate() {
+        assert_eq!(row.get(i), v);
+    }
 }
 
 #[test]
