@@ -17,8 +17,16 @@
 //! h2load (the external binary, one thread) runs `-c 16 -m 32` for `secs`
 //! seconds (after a 1 s warm-up) per cell; cells are interleaved over the
 //! rounds (round, body size, server) and the medians of requests/s are
-//! printed as a markdown table with weft's ratio to hyper. h2load shares the
-//! machine's cores with the servers.
+//! printed as a markdown table with weft's ratio to hyper, together with
+//! the servers' CPU time per response (this process's user + system time
+//! over the cell, divided by the responses h2load counted, warm-up
+//! included: only the server under load is busy then) and h2load's (its
+//! CPU time, from `RUSAGE_CHILDREN`, over the same responses). h2load
+//! shares the machine's cores with the servers, so the CPU figures are the
+//! steadier ones.
+//!
+//! `h2_peers serve` starts both servers, prints their addresses and waits
+//! (for `perf record -p`, or h2load by hand).
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -127,6 +135,21 @@ mod hyper_server {
 struct H2load {
     rps: f64,
     failed: u64,
+    /// Responses with a 2xx status, warm-up included.
+    ok: u64,
+}
+
+/// CPU time (user + system) used so far by this process, every thread
+/// (`libc::RUSAGE_SELF`), or by its finished children, h2load
+/// (`libc::RUSAGE_CHILDREN`).
+fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: an all-zero `rusage` is a valid value, and getrusage only
+    // writes into the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `rusage`.
+    unsafe { libc::getrusage(who, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// Runs h2load `-c 16 -m 32` for `secs` against `url`.
@@ -164,12 +187,21 @@ fn h2load(url: &str, args: &[&str]) -> Result<H2load, String> {
     if codes.starts_with("status codes: 0 2xx") || !codes.ends_with(", 0 3xx, 0 4xx, 0 5xx") {
         return Err(format!("non-2xx responses: {text}"));
     }
-    Ok(H2load { rps, failed })
+    let ok = codes
+        .strip_prefix("status codes: ")
+        .and_then(|c| c.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(H2load { rps, failed, ok })
 }
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let rounds_arg = args.next();
+    let rounds: usize = rounds_arg
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
     let secs: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
 
     let weft = Server::bind("127.0.0.1:0".parse().unwrap())
@@ -178,6 +210,15 @@ fn main() {
         .serve(weft_router())
         .unwrap();
     let (hyper_addr, hyper_rt) = hyper_server::start();
+    if rounds_arg.as_deref() == Some("serve") {
+        println!(
+            "weft-epoll http://{}  hyper http://{hyper_addr}",
+            weft.local_addr()
+        );
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let servers: Vec<(&str, SocketAddr)> =
         vec![("weft-epoll", weft.local_addr()), ("hyper", hyper_addr)];
     let paths = ["/small", "/64k"];
@@ -206,15 +247,23 @@ fn main() {
         "-D",
         duration.as_str(),
     ];
-    // results[path][server] = req/s samples
+    // results[path][server] = req/s samples; cpu likewise, in µs per response
     let mut results = vec![vec![Vec::new(); servers.len()]; paths.len()];
+    let mut cpu = results.clone();
+    let mut client_cpu = results.clone();
     for round in 0..rounds {
         for (p, path) in paths.iter().enumerate() {
             for (s, (name, addr)) in servers.iter().enumerate() {
+                let (cpu0, client0) =
+                    (cpu_time(libc::RUSAGE_SELF), cpu_time(libc::RUSAGE_CHILDREN));
                 let r = h2load(&format!("http://{addr}{path}"), &load)
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let per = |d: Duration| d.as_secs_f64() * 1e6 / r.ok.max(1) as f64;
+                let us = per(cpu_time(libc::RUSAGE_SELF) - cpu0);
+                let client = per(cpu_time(libc::RUSAGE_CHILDREN) - client0);
                 eprintln!(
-                    "round {round} {path} {name}: {:.0} req/s{}",
+                    "round {round} {path} {name}: {:.0} req/s, server {us:.2} us CPU/response, \
+                     h2load {client:.2}{}",
                     r.rps,
                     if r.failed > 0 {
                         format!(", {} failed", r.failed)
@@ -223,12 +272,17 @@ fn main() {
                     }
                 );
                 results[p][s].push(r.rps);
+                cpu[p][s].push(us);
+                client_cpu[p][s].push(client);
             }
         }
     }
 
-    println!("| h2load -c 16 -m 32 | server | req/s (median) | min-max | vs hyper |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!(
+        "| h2load -c 16 -m 32 | server | req/s (median) | min-max | vs hyper \
+         | server CPU us/response (median) | min-max | h2load CPU us/response (median) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (p, path) in paths.iter().enumerate() {
         let hyper = median(&mut results[p][1].clone());
         for (s, (name, _)) in servers.iter().enumerate() {
@@ -239,7 +293,12 @@ fn main() {
             } else {
                 "-".into()
             };
-            println!("| GET {path} | {name} | {m:.0} | {lo:.0}-{hi:.0} | {ratio} |");
+            let c = median(&mut cpu[p][s].clone());
+            let (clo, chi) = min_max(&cpu[p][s]);
+            let h = median(&mut client_cpu[p][s].clone());
+            println!(
+                "| GET {path} | {name} | {m:.0} | {lo:.0}-{hi:.0} | {ratio} | {c:.2} | {clo:.2}-{chi:.2} | {h:.2} |"
+            );
         }
     }
 
