@@ -3,15 +3,21 @@
 //! concurrently on the worker.
 //!
 //! The connection task owns every handler future of its streams and polls
-//! them itself, together with the socket read, the protocol timer and the
-//! shutdown latch, in one `poll_fn`: a handler that awaits nothing finishes
-//! on its first poll; one that awaits a driver parks the whole connection
-//! task until its socket (on the same worker) wakes it, while the other
-//! streams keep being served. Responses are handed to the protocol machine
-//! as they complete and written in one batch per wake-up. The read stays in
-//! flight across wake-ups (its buffer is owned by the operation), so no
-//! read is ever cancelled except when the connection ends.
+//! them itself, together with the socket's readiness, the protocol timer
+//! and the shutdown latch, in one `poll_fn`: a handler that awaits nothing
+//! finishes on its first poll; one that awaits a driver parks the whole
+//! connection task until its socket (on the same worker) wakes it, while the
+//! other streams keep being served. Responses are handed to the protocol
+//! machine as they complete and written in one batch per wake-up.
+//!
+//! Memory while idle: like an HTTP/1.1 connection (see `conn::serve_h1`),
+//! the task reads with [`AsyncStream::try_read`] into a buffer from the
+//! worker's pool ([`buf_pool`]) and, when nothing is there, gives the buffer
+//! back (unless it holds part of a frame) and waits for readability without
+//! one. After [`SHRINK_AFTER`] with no stream open, the machine's and the
+//! task's queues give back the room a burst of streams grew them to.
 
+use super::buf_pool;
 use super::conn::{BodyBuf, current_date, internal_error, poll_caught, start_caught, with_parts};
 use super::future_pool::HandlerFuture;
 use super::request::Request;
@@ -28,7 +34,7 @@ use std::net::Shutdown;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// An accepted h2c upgrade: the decoded `HTTP2-Settings` and the request,
 /// which becomes stream 1 (RFC 7540 §3.2).
@@ -41,10 +47,21 @@ pub(super) struct Upgrade {
 /// A handler future of one stream.
 type Running = (StreamId, HandlerFuture);
 
+/// Smallest read buffer: a whole frame at the default
+/// `SETTINGS_MAX_FRAME_SIZE` (RFC 9113 §4.2) and its header.
+const READ_BUFFER: usize = 16 * 1024 + 9;
+
+/// Spare room below which the read buffer grows before a read.
+const MIN_READ_ROOM: usize = 4096;
+
+/// How long a connection stays without open streams before its queues give
+/// back the room a burst grew them to ([`ServerConnection::shrink_idle`]).
+const SHRINK_AFTER: Duration = Duration::from_secs(1);
+
 /// What woke the connection task.
 enum Wake {
     Handlers,
-    Read(std::io::Result<usize>, BytesMut),
+    Readable,
     Timer,
     Shutdown,
 }
@@ -77,11 +94,11 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         },
         None => ServerConnection::new(app.h2.clone()),
     };
-    let mut rbuf = Some(rbuf);
+    let cap = app.read_buffer.max(READ_BUFFER);
+    let mut rbuf = rbuf;
     let mut wbufs: Vec<Bytes> = Vec::new();
     // Requests whose body is still arriving.
     let mut pending: Vec<(StreamId, RequestHead, BodyBuf)> = Vec::new();
-    let mut read = pin!(None);
     let mut timer = io_core::time::sleep_until(Instant::now());
     let shutdown = io_core::runtime::shutdown_signal();
     let mut stop = pin!(async {
@@ -91,8 +108,10 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         }
     });
     let mut stopping = false;
-    if let Some(buf) = rbuf.as_mut() {
-        conn.handle_input(Instant::now(), buf);
+    // When the queues shrink if the connection stays without streams.
+    let mut shrink_at: Option<Instant> = None;
+    if !rbuf.is_empty() {
+        conn.handle_input(Instant::now(), &mut rbuf);
     }
     loop {
         // Events: collect bodies, start handlers on complete requests.
@@ -128,14 +147,18 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                 _ => {}
             }
         }
+        if !finished.is_empty() {
+            conn.set_date(&current_date());
+            for (id, resp) in finished.drain(..) {
+                send(&mut conn, id, &resp);
+            }
+        }
         // Input left over from a bounded `handle_input` call.
-        if let Some(buf) = rbuf.as_mut() {
-            if !buf.is_empty() && conn.wants_input() {
-                let before = buf.len();
-                conn.handle_input(Instant::now(), buf);
-                if buf.len() != before {
-                    continue;
-                }
+        if !rbuf.is_empty() && conn.wants_input() {
+            let before = rbuf.len();
+            conn.handle_input(Instant::now(), &mut rbuf);
+            if rbuf.len() != before {
+                continue;
             }
         }
         if conn.poll_transmit_vectored(&mut wbufs) > 0 {
@@ -164,21 +187,54 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             let _ = stream.shutdown(Shutdown::Write);
             return;
         }
-        // Keep one read in flight while the machine wants input.
-        if read.is_none() && conn.wants_input() {
-            if let Some(mut buf) = rbuf.take() {
-                if buf.capacity() - buf.len() < 4096 {
-                    buf.reserve(app.read_buffer.max(16 * 1024));
+        // Read what is there now, without waiting.
+        let reading = conn.wants_input();
+        if reading {
+            if rbuf.capacity() == 0 {
+                rbuf = buf_pool::take(cap);
+            } else if rbuf.capacity() - rbuf.len() < MIN_READ_ROOM {
+                // Room for a whole frame after a partial one (no
+                // allocation once the parsed frames are gone).
+                rbuf.reserve(cap);
+            }
+            match stream.try_read(&mut rbuf) {
+                Ok(0) => {
+                    conn.handle_eof(Instant::now());
+                    continue;
                 }
-                read.set(Some(stream.read(buf)));
+                Ok(_) => {
+                    shrink_at = None;
+                    conn.handle_input(Instant::now(), &mut rbuf);
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::debug!(%e, "h2 read failed");
+                    return;
+                }
             }
         }
-        let deadline = conn.poll_timeout();
+        // Waiting: keep no empty read buffer (a partial frame stays).
+        if rbuf.is_empty() {
+            buf_pool::give(std::mem::take(&mut rbuf), cap);
+        }
+        let quiet = handlers.is_empty() && pending.is_empty() && conn.open_streams() == 0;
+        if !quiet {
+            shrink_at = None;
+        } else if shrink_at.is_none() {
+            shrink_at = Some(Instant::now() + SHRINK_AFTER);
+        }
+        let deadline = match (conn.poll_timeout(), shrink_at) {
+            (Some(d), Some(s)) => Some(d.min(s)),
+            (d, s) => d.or(s),
+        };
         if let Some(d) = deadline {
             if timer.deadline() != d {
                 timer.reset(d);
             }
         }
+        let mut readable = pin!(reading.then(|| stream.readable()));
         let wake = std::future::poll_fn(|cx| {
             let mut i = 0;
             while i < handlers.len() {
@@ -192,10 +248,11 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             if !finished.is_empty() {
                 return Poll::Ready(Wake::Handlers);
             }
-            if let Some(r) = read.as_mut().as_pin_mut() {
-                if let Poll::Ready((res, buf)) = r.poll(cx) {
-                    read.set(None);
-                    return Poll::Ready(Wake::Read(res, buf));
+            if let Some(r) = readable.as_mut().as_pin_mut() {
+                // An error of waiting itself counts as readable: the read
+                // that follows reports what is wrong.
+                if r.poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Readable);
                 }
             }
             if deadline.is_some() && Pin::new(&mut timer).poll(cx).is_ready() {
@@ -207,27 +264,25 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             Poll::Pending
         })
         .await;
-        let now = Instant::now();
         match wake {
-            Wake::Handlers => {
-                conn.set_date(&current_date());
-                for (id, resp) in finished.drain(..) {
-                    send(&mut conn, id, &resp);
+            // Sent at the top of the loop; the read is tried there too.
+            Wake::Handlers | Wake::Readable => {}
+            Wake::Timer => {
+                let now = Instant::now();
+                if shrink_at.is_some_and(|s| s <= now) {
+                    shrink_at = None;
+                    conn.shrink_idle();
+                    // All empty while no stream is open.
+                    if handlers.is_empty() && finished.is_empty() && pending.is_empty() {
+                        handlers = Vec::new();
+                        finished = Vec::new();
+                        pending = Vec::new();
+                    }
+                    wbufs = Vec::new();
                 }
+                // A no-op unless the machine's own deadline passed.
+                conn.handle_timeout(now);
             }
-            Wake::Read(Ok(0), buf) => {
-                rbuf = Some(buf);
-                conn.handle_eof(now);
-            }
-            Wake::Read(Ok(_), mut buf) => {
-                conn.handle_input(now, &mut buf);
-                rbuf = Some(buf);
-            }
-            Wake::Read(Err(e), _) => {
-                tracing::debug!(%e, "h2 read failed");
-                return;
-            }
-            Wake::Timer => conn.handle_timeout(now),
             Wake::Shutdown => {
                 // Graceful GOAWAY (RFC 9113 §6.8): open streams complete.
                 stopping = true;

@@ -149,6 +149,14 @@ impl HeaderBlockAssembler {
         Ok(BlockStep::Partial)
     }
 
+    /// Frees the assembly buffer unless a block is half received (for an
+    /// idle connection: the next block allocates again).
+    pub fn shrink_idle(&mut self) {
+        if self.pending.is_none() {
+            self.buf = BytesMut::new();
+        }
+    }
+
     fn append(&mut self, fragment: &[u8], overhead: usize) -> Result<(), FrameError> {
         self.charged = self.charged.saturating_add(fragment.len() + overhead);
         if self.charged > self.max_block_size {

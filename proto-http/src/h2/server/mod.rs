@@ -654,6 +654,27 @@ impl ServerConnection {
             && self.events.len() < MAX_EVENTS_PER_CALL
     }
 
+    /// Gives back the room that buffers and queues grew to for past
+    /// streams, keeping what the connection needs to go on (settings,
+    /// windows, both HPACK dynamic tables, the recently closed streams).
+    /// For a connection that has been idle a while: shrinking at every pause
+    /// would re-allocate for every burst. Whatever still holds data (queued
+    /// output or events, open streams, a half-received field block) is kept.
+    pub fn shrink_idle(&mut self) {
+        if self.tx.is_empty() {
+            self.tx = BytesMut::new();
+        }
+        self.block = BytesMut::new();
+        self.fields = Vec::new();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.streams.is_empty() {
+            self.streams = Vec::new();
+        }
+        self.assembler.shrink_idle();
+    }
+
     /// Streams open or awaiting their response.
     #[must_use]
     pub fn open_streams(&self) -> usize {
@@ -700,7 +721,13 @@ impl ServerConnection {
         match self.assembler.push(&f) {
             Err(e) => return self.fail(e.into()),
             Ok(BlockStep::Partial) => return,
-            Ok(BlockStep::Complete(block)) => return self.on_header_block(block),
+            Ok(BlockStep::Complete(block)) => {
+                self.on_header_block(block);
+                // The decoded fields may be slices of the block: dropped
+                // now, so that the assembler reuses its buffer.
+                self.fields.clear();
+                return;
+            }
             Ok(BlockStep::NotHeaders) => {}
         }
         let now = self.now.unwrap_or_else(Instant::now);
