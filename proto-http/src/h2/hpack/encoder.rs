@@ -136,6 +136,17 @@ impl Encoder {
     where
         I: IntoIterator<Item = &'a HeaderField>,
     {
+        self.begin_block(dst);
+        for field in fields {
+            self.encode_field(field, dst);
+        }
+    }
+
+    /// Starts a header block: the pending dynamic table size updates, which
+    /// RFC 7541 §4.2 puts at its beginning. [`encode`](Self::encode) does
+    /// this itself; call it once before the fields of a block encoded with
+    /// [`encode_slices`](Self::encode_slices).
+    pub fn begin_block(&mut self, dst: &mut BytesMut) {
         if let Some(p) = self.pending.take() {
             // §4.2: the smallest size first when the size went down and back
             // up between blocks, so the decoder evicts what we evicted.
@@ -144,15 +155,23 @@ impl Encoder {
             }
             integer::encode(dst, 0x20, 5, p.last);
         }
-        for field in fields {
-            self.encode_field(field, dst);
-        }
+    }
+
+    /// Appends one field, given as a lowercase name and a value, to the
+    /// block [`begin_block`](Self::begin_block) started, without building a
+    /// [`HeaderField`] (nothing is allocated unless the field enters the
+    /// dynamic table): the representation `encode` chooses for a field not
+    /// marked sensitive.
+    pub fn encode_slices(&mut self, name: &[u8], value: &[u8], dst: &mut BytesMut) {
+        self.encode_raw(name, value, false, dst);
     }
 
     fn encode_field(&mut self, field: &HeaderField, dst: &mut BytesMut) {
-        let name = &field.name[..];
-        let value = &field.value[..];
-        let sensitive = field.sensitive || (self.auto_sensitive && looks_sensitive(name, value));
+        self.encode_raw(&field.name, &field.value, field.sensitive, dst);
+    }
+
+    fn encode_raw(&mut self, name: &[u8], value: &[u8], sensitive: bool, dst: &mut BytesMut) {
+        let sensitive = sensitive || (self.auto_sensitive && looks_sensitive(name, value));
 
         let static_match = static_table::find(name, value);
         // A sensitive field is always a never-indexed literal, even when the

@@ -815,3 +815,41 @@ fn encoder_table_owns_its_entries() {
     let (name, _) = enc.table_entries().next().unwrap();
     assert_eq!(name.as_ptr(), super::static_table::ENTRIES[30].0.as_ptr());
 }
+
+#[test]
+fn encode_slices_matches_encode_field_by_field() {
+    // The same blocks through both entry points, with a table size update
+    // pending (RFC 7541 §4.2) and fields entering and hitting the table.
+    let blocks = [
+        fields(&[
+            (":status", "200"),
+            ("content-type", "text/plain"),
+            ("x-custom", "a value"),
+            ("authorization", "secret"),
+        ]),
+        fields(&[(":status", "200"), ("x-custom", "a value"), ("date", "now")]),
+    ];
+    let mut a = Encoder::default();
+    let mut b = Encoder::default();
+    let mut dec = decoder(4096);
+    a.set_max_table_size(256);
+    b.set_max_table_size(256);
+    for block in &blocks {
+        let mut by_fields = BytesMut::new();
+        a.encode(block, &mut by_fields);
+        let mut by_slices = BytesMut::new();
+        b.begin_block(&mut by_slices);
+        for f in block {
+            b.encode_slices(&f.name, &f.value, &mut by_slices);
+        }
+        assert_eq!(by_fields, by_slices);
+        let decoded = dec.decode(&by_slices.freeze()).unwrap();
+        let pairs = |l: &[HeaderField]| -> Vec<(Bytes, Bytes)> {
+            l.iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect()
+        };
+        assert_eq!(pairs(&decoded), pairs(block));
+    }
+    assert!(b.table_size() > 0, "some fields were indexed");
+}

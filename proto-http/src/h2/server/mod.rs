@@ -106,6 +106,10 @@ const MAX_EVENTS_PER_CALL: usize = 64;
 /// hands out by reference instead of copying.
 pub const VECTORED_MIN: usize = 1024;
 
+/// Room reserved at once for the frame headers that
+/// [`ServerConnection::poll_transmit_vectored`] hands out as slices.
+const HEADER_ROOM: usize = 8 * 1024;
+
 /// The protocol's initial window (RFC 9113 §6.9.2).
 const DEFAULT_WINDOW: u32 = 65_535;
 
@@ -1233,26 +1237,31 @@ impl ServerConnection {
         date: Option<HttpDate>,
         end_stream: bool,
     ) {
-        let mut fields = Vec::with_capacity(headers.len() + 3);
-        fields.push(HeaderField::new(":status", status_bytes(status)));
+        // Encoded straight from the handler's slices: no field is built
+        // and nothing allocated unless a field enters the dynamic table.
+        self.block.clear();
+        let enc = &mut self.encoder;
+        enc.begin_block(&mut self.block);
+        enc.encode_slices(b":status", &status.digits(), &mut self.block);
         for (n, v) in headers {
-            if !is_connection_specific(n) {
-                fields.push(HeaderField::new(name_bytes(n), Bytes::copy_from_slice(v)));
+            if is_connection_specific(n) {
+                continue;
+            }
+            // §8.2.1: field names in lowercase.
+            if n.bytes().any(|b| b.is_ascii_uppercase()) {
+                let lower = n.to_ascii_lowercase();
+                enc.encode_slices(lower.as_bytes(), v, &mut self.block);
+            } else {
+                enc.encode_slices(n.as_bytes(), v, &mut self.block);
             }
         }
         if let Some(n) = length {
             let mut b = itoa::Buffer::new();
-            let v = Bytes::copy_from_slice(b.format(n).as_bytes());
-            fields.push(HeaderField::new("content-length", v));
+            enc.encode_slices(b"content-length", b.format(n).as_bytes(), &mut self.block);
         }
         if let Some(d) = date {
-            fields.push(HeaderField::new(
-                "date",
-                Bytes::copy_from_slice(d.as_bytes()),
-            ));
+            enc.encode_slices(b"date", d.as_bytes(), &mut self.block);
         }
-        self.block.clear();
-        self.encoder.encode(&fields, &mut self.block);
         frame::encode_header_block(
             id,
             &self.block,
@@ -1360,6 +1369,12 @@ impl ServerConnection {
                         && matches!(s.end, End::Plain);
                     match chunks.as_deref_mut() {
                         Some(list) if chunk.len() >= VECTORED_MIN => {
+                            if out.capacity() - out.len() < FRAME_HEADER_LEN {
+                                // One allocation holds the frame headers of
+                                // many frames (each handed out as a slice of
+                                // it), and is reused once they are written.
+                                out.reserve(HEADER_ROOM);
+                            }
                             FrameHeader {
                                 length: take as u32,
                                 kind: frame::kind::DATA,
@@ -1512,17 +1527,6 @@ fn name_bytes(name: &str) -> Bytes {
         return Bytes::from_static(c.as_bytes());
     }
     Bytes::from(name.to_ascii_lowercase().into_bytes())
-}
-
-fn status_bytes(status: StatusCode) -> Bytes {
-    match status.as_u16() {
-        200 => Bytes::from_static(b"200"),
-        204 => Bytes::from_static(b"204"),
-        304 => Bytes::from_static(b"304"),
-        404 => Bytes::from_static(b"404"),
-        500 => Bytes::from_static(b"500"),
-        _ => Bytes::copy_from_slice(&status.digits()),
-    }
 }
 
 #[doc(hidden)]
