@@ -216,6 +216,110 @@ fn transactions_savepoints_isolation() {
     each_backend!(transactions);
 }
 
+/// `BEGIN` goes out with the transaction's first statement (same sync
+/// block): whatever that statement is, it runs inside the transaction,
+/// and a transaction that runs nothing sends nothing.
+async fn deferred_begin<B: Backend>() {
+    let Some(cfg) = pg_support::config() else {
+        return;
+    };
+    let conn = pg_support::connect::<B>(&cfg).await;
+    let t = pg_support::unique("txb");
+    conn.batch_execute(&format!("CREATE TEMP TABLE {t} (x int4 PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let count = |c: &Connection| {
+        let c = c.clone();
+        let t = t.clone();
+        async move {
+            c.query_one(&format!("SELECT count(*)::int4 FROM {t}"), &[])
+                .await
+                .unwrap()
+                .get::<i32>(0)
+                .unwrap()
+        }
+    };
+    let xid = "SELECT txid_current_if_assigned()::text";
+
+    // Empty transactions: nothing to commit or roll back.
+    conn.transaction().await.unwrap().commit().await.unwrap();
+    conn.transaction().await.unwrap().rollback().await.unwrap();
+    drop(conn.transaction().await.unwrap());
+    assert_eq!(conn.transaction_status(), TransactionStatus::Idle);
+    assert_eq!(conn.pending(), 0);
+
+    // First statement prepared from text (Parse/Describe carries BEGIN),
+    // rolled back.
+    let tx = conn.transaction().await.unwrap();
+    tx.execute(&format!("INSERT INTO {t} VALUES (1) /* new */"), &[])
+        .await
+        .unwrap();
+    assert_eq!(tx.transaction_status(), TransactionStatus::InTransaction);
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&conn).await, 0);
+
+    // First statement a prepared Statement (Bind/Execute/Sync carries it).
+    let ins = conn
+        .prepare(&format!("INSERT INTO {t} VALUES ($1)"))
+        .await
+        .unwrap();
+    let tx = conn.transaction().await.unwrap();
+    tx.execute(&ins, &[&2i32]).await.unwrap();
+    let r = tx.query_one(xid, &[]).await.unwrap();
+    assert!(
+        r.get::<Option<&str>>(0).unwrap().is_some(),
+        "one transaction"
+    );
+    drop(tx);
+    assert_eq!(count(&conn).await, 0, "dropped: rolled back");
+    assert_eq!(conn.transaction_status(), TransactionStatus::Idle);
+
+    // First statement a simple query: BEGIN goes on its own first.
+    let tx = conn.transaction().await.unwrap();
+    tx.batch_execute(&format!("INSERT INTO {t} VALUES (3)"))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&conn).await, 0);
+
+    // First statement a savepoint, then a COPY.
+    let tx = conn.transaction().await.unwrap();
+    let sp = tx.savepoint("s").await.unwrap();
+    sp.commit().await.unwrap();
+    let mut cin = tx.copy_in(&format!("COPY {t} FROM STDIN")).await.unwrap();
+    cin.send(&b"4\n5\n"[..]).await.unwrap();
+    assert_eq!(cin.finish().await.unwrap(), 2);
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&conn).await, 0);
+
+    // A statement fails: the transaction is aborted, COMMIT is a
+    // rollback; the same when the first statement fails.
+    let tx = conn.transaction().await.unwrap();
+    assert_eq!(tx.execute(&ins, &[&6i32]).await.unwrap(), 1);
+    let e = tx.execute(&ins, &[&6i32]).await.unwrap_err();
+    assert_eq!(e.code(), Some("23505"));
+    assert!(matches!(tx.commit().await, Err(Error::RolledBack)));
+    assert_eq!(count(&conn).await, 0);
+    let tx = conn.transaction().await.unwrap();
+    let e = tx.query("SELECT 1/0", &[]).await.unwrap_err();
+    assert_eq!(e.code(), Some("22012"));
+    assert_eq!(conn.transaction_status(), TransactionStatus::Failed);
+    assert!(matches!(tx.commit().await, Err(Error::RolledBack)));
+
+    // Committed work stays.
+    let tx = conn.transaction().await.unwrap();
+    tx.execute(&ins, &[&7i32]).await.unwrap();
+    tx.execute(&ins, &[&8i32]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&conn).await, 2);
+    assert_eq!(conn.transaction_status(), TransactionStatus::Idle);
+}
+
+#[test]
+fn transactions_send_begin_with_their_first_statement() {
+    each_backend!(deferred_begin);
+}
+
 async fn portals<B: Backend>() {
     let Some(cfg) = pg_support::config() else {
         return;

@@ -18,7 +18,8 @@
 //! - `1000 rows x 4 cols`: one caller, a prepared select of 1,000 rows of
 //!   (int4, int4, int8, text), every value decoded (queries/s).
 //! - `insert tx`: one caller, `BEGIN`, 10 prepared `INSERT`s, `COMMIT`
-//!   (transactions/s).
+//!   (transactions/s). weft sends the `BEGIN` in the first `INSERT`'s
+//!   sync block (11 round trips); tokio-postgres waits for it (12).
 //! - `COPY IN`: `copy_rows` text rows (default 1,000,000) into an unlogged
 //!   table in 64 KiB chunks (rows/s), one copy per cell.
 //! - `32 tasks`: 32 concurrent tasks sharing the one connection, the

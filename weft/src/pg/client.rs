@@ -83,6 +83,9 @@ impl Connection {
             if st.error.is_some() || st.proto.is_copy_in() {
                 return false;
             }
+            // A deferred BEGIN never sent (its transaction leaked) needs
+            // no ROLLBACK: drop it.
+            st.begin = None;
             let in_tx = st.proto.transaction_status() != TransactionStatus::Idle;
             let busy = !st.proto.pending_requests().is_empty();
             let discard = st.session.is_changed();

@@ -141,6 +141,9 @@ pub(crate) struct State {
     queue: VecDeque<(ReqId, usize)>,
     /// Scratch buffer for the request ids of the operation being queued.
     ids: Vec<ReqId>,
+    /// A transaction's `BEGIN` not sent yet (its owner's token and SQL):
+    /// it goes out with the next statement (see [`Connection::defer_begin`]).
+    pub(crate) begin: Option<(u64, String)>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     pub(crate) error: Option<Error>,
@@ -426,6 +429,20 @@ impl Shared {
             w.wake();
         }
     }
+}
+
+/// `BEGIN` (or `BEGIN` with options) as the first statement of a sync
+/// block: `Parse` and `Bind` of the unnamed statement and portal, and
+/// `Execute`, without a `Sync`.
+fn begin_in_block(
+    p: &mut proto_pg::Connection,
+    sql: &str,
+    ids: &mut Vec<ReqId>,
+) -> Result<(), UsageError> {
+    ids.push(p.parse("", sql, &[])?);
+    ids.push(p.bind("", "", &[], &[], &[])?);
+    ids.push(p.execute("", 0)?);
+    Ok(())
 }
 
 /// Fails the connection when its task ends (or the runtime drops it).
@@ -761,6 +778,7 @@ impl Connection {
                 proto,
                 queue: VecDeque::new(),
                 ids: Vec::new(),
+                begin: None,
                 slots: Vec::new(),
                 free: Vec::new(),
                 error: None,
@@ -817,9 +835,38 @@ impl Connection {
     /// Queues one operation made of the protocol requests `f` issues (it
     /// pushes their ids). If `f` fails after issuing some, a `Sync` closes
     /// the block and the issued requests are drained and discarded.
+    ///
+    /// A deferred `BEGIN` ([`defer_begin`](Self::defer_begin)) goes first,
+    /// as a simple query of its own: callers that send statements (whose
+    /// results they read) use [`submit_in_block`](Self::submit_in_block)
+    /// or [`begin_now`](Self::begin_now) before this.
     pub(crate) fn submit(
         &self,
         stream: bool,
+        f: impl FnOnce(&mut proto_pg::Connection, &mut Vec<ReqId>) -> Result<(), UsageError>,
+    ) -> Result<Op, Error> {
+        self.submit_with(stream, false, f)
+    }
+
+    /// [`submit`](Self::submit) for an operation of extended-query
+    /// messages ending in `Sync`, whose events its caller reads: a
+    /// deferred `BEGIN` is pipelined in front of it in the same sync block
+    /// (`Parse`, `Bind`, `Execute`, no `Sync` of its own). If the `BEGIN`
+    /// fails, the server skips the operation's messages up to its `Sync`
+    /// ("Extended Query", 55.2.3), so nothing runs outside the transaction
+    /// and the operation reports the `BEGIN`'s error.
+    pub(crate) fn submit_in_block(
+        &self,
+        stream: bool,
+        f: impl FnOnce(&mut proto_pg::Connection, &mut Vec<ReqId>) -> Result<(), UsageError>,
+    ) -> Result<Op, Error> {
+        self.submit_with(stream, true, f)
+    }
+
+    fn submit_with(
+        &self,
+        stream: bool,
+        in_block: bool,
         f: impl FnOnce(&mut proto_pg::Connection, &mut Vec<ReqId>) -> Result<(), UsageError>,
     ) -> Result<Op, Error> {
         let mut wakers = Vec::new();
@@ -832,7 +879,17 @@ impl Connection {
             // allocation per operation).
             let mut ids = std::mem::take(&mut st.ids);
             ids.clear();
-            let r = f(&mut st.proto, &mut ids);
+            let mut r = Ok(());
+            if let Some((_, sql)) = st.begin.take() {
+                r = if in_block {
+                    begin_in_block(&mut st.proto, &sql, &mut ids)
+                } else {
+                    st.proto.simple_query(&sql).map(|id| ids.push(id))
+                };
+            }
+            if r.is_ok() {
+                r = f(&mut st.proto, &mut ids);
+            }
             if r.is_err()
                 && !ids.is_empty()
                 && let Ok(id) = st.proto.sync()
@@ -867,6 +924,39 @@ impl Connection {
             conn: self.clone(),
             slot: Some(res?),
         })
+    }
+
+    /// Makes `sql` (a `BEGIN`) go out with the next statement instead of
+    /// on its own, saving a round trip; `token` identifies the
+    /// transaction, for [`take_begin`](Self::take_begin).
+    pub(crate) fn defer_begin(&self, token: u64, sql: String) {
+        self.shared.state.borrow_mut().begin = Some((token, sql));
+    }
+
+    /// Drops the deferred `BEGIN` of transaction `token` if it was never
+    /// sent (the transaction ran no statement); true if it was dropped.
+    pub(crate) fn take_begin(&self, token: u64) -> bool {
+        let mut st = self.shared.state.borrow_mut();
+        if st.begin.as_ref().is_some_and(|(t, _)| *t == token) {
+            st.begin = None;
+            return true;
+        }
+        false
+    }
+
+    /// Sends a deferred `BEGIN` on its own and waits for it: for
+    /// operations that cannot carry it in their sync block (simple
+    /// queries, COPY).
+    pub(crate) async fn begin_now(&self) -> Result<(), Error> {
+        let sql = match self.shared.state.borrow_mut().begin.take() {
+            Some((_, sql)) => sql,
+            None => return Ok(()),
+        };
+        let mut op = self.submit(false, |p, ids| {
+            ids.push(p.simple_query(&sql)?);
+            Ok(())
+        })?;
+        super::query::collect_op(&mut op).await.map(drop)
     }
 
     /// Waits while a COPY FROM STDIN owns the wire.
@@ -988,9 +1078,15 @@ impl Connection {
             .map(str::to_owned)
     }
 
-    /// The transaction status from the latest `ReadyForQuery`.
+    /// The transaction status from the latest `ReadyForQuery`;
+    /// `InTransaction` too while a transaction's deferred `BEGIN` waits
+    /// for its first statement.
     pub fn transaction_status(&self) -> TransactionStatus {
-        self.shared.state.borrow().proto.transaction_status()
+        let st = self.shared.state.borrow();
+        match st.proto.transaction_status() {
+            TransactionStatus::Idle if st.begin.is_some() => TransactionStatus::InTransaction,
+            s => s,
+        }
     }
 
     /// The error that closed the connection, if it is closed.

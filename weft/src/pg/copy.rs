@@ -19,6 +19,7 @@ impl Connection {
     /// wait (the server would read them as copy data).
     pub async fn copy_in(&self, sql: &str) -> Result<CopyIn, Error> {
         self.gate().await?;
+        self.begin_now().await?;
         let mut op = self.submit(false, |p, ids| {
             ids.push(p.simple_query(sql)?);
             Ok(())
@@ -45,6 +46,7 @@ impl Connection {
     /// Runs `COPY ... TO STDOUT` and streams its data.
     pub async fn copy_out(&self, sql: &str) -> Result<CopyOut, Error> {
         self.gate().await?;
+        self.begin_now().await?;
         let op = self.submit(true, |p, ids| {
             ids.push(p.simple_query(sql)?);
             Ok(())

@@ -58,7 +58,7 @@ impl Connection {
             return Ok(s);
         }
         let name = self.next_name("s");
-        let mut op = self.submit(false, |p, ids| {
+        let mut op = self.submit_in_block(false, |p, ids| {
             ids.push(p.prepare(&name, sql, types)?);
             ids.push(p.sync()?);
             Ok(())
@@ -143,7 +143,7 @@ impl Connection {
                 }));
             }
         }
-        self.submit(stream, |p, ids| {
+        self.submit_in_block(stream, |p, ids| {
             ids.push(p.bind_execute_sync(
                 "",
                 &stmt.0.name,
@@ -293,6 +293,7 @@ impl Connection {
         self.note_sql(sql);
         self.timed(async {
             self.gate().await?;
+            self.begin_now().await?;
             let op = self.submit(false, |p, ids| {
                 ids.push(p.simple_query(sql)?);
                 Ok(())
@@ -310,6 +311,7 @@ impl Connection {
         self.note_sql(sql);
         self.timed(async {
             self.gate().await?;
+            self.begin_now().await?;
             let op = self.submit(false, |p, ids| {
                 ids.push(p.simple_query(sql)?);
                 Ok(())

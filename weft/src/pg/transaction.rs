@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proto_pg::types::ToSql;
 use proto_pg::{Event, Format};
@@ -66,7 +67,12 @@ impl TransactionBuilder {
         self
     }
 
-    /// Sends `BEGIN` with the options.
+    /// Starts the transaction: `BEGIN` with the options goes out with the
+    /// transaction's first statement, in the same sync block (one round
+    /// trip saved); if it fails, that statement is not run and returns
+    /// its error. Statements that cannot share a block (simple queries,
+    /// COPY) send it on its own first. A transaction that runs no
+    /// statement sends nothing.
     pub async fn start(self) -> Result<Transaction, Error> {
         let mut sql = String::from("BEGIN");
         let mut modes = Vec::new();
@@ -87,10 +93,16 @@ impl TransactionBuilder {
             sql.push(' ');
             sql.push_str(&modes.join(", "));
         }
-        self.conn.batch_execute(&sql).await?;
+        if let Some(e) = self.conn.error() {
+            return Err(e);
+        }
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let token = NEXT.fetch_add(1, Ordering::Relaxed);
+        self.conn.defer_begin(token, sql);
         Ok(Transaction {
             conn: self.conn,
             savepoint: None,
+            begin: Some(token),
             done: false,
         })
     }
@@ -103,6 +115,9 @@ impl TransactionBuilder {
 pub struct Transaction {
     conn: Connection,
     savepoint: Option<String>,
+    /// The token of this transaction's deferred `BEGIN` (none for a
+    /// savepoint).
+    begin: Option<u64>,
     done: bool,
 }
 
@@ -150,6 +165,9 @@ impl Transaction {
     /// [`Error::RolledBack`].
     pub async fn commit(mut self) -> Result<(), Error> {
         self.done = true;
+        if self.unstarted() {
+            return Ok(());
+        }
         let sql = match &self.savepoint {
             None => "COMMIT".to_owned(),
             Some(name) => format!("RELEASE SAVEPOINT {}", quote_ident(name)),
@@ -174,7 +192,16 @@ impl Transaction {
     /// Rolls back (to the savepoint, for a savepoint).
     pub async fn rollback(mut self) -> Result<(), Error> {
         self.done = true;
+        if self.unstarted() {
+            return Ok(());
+        }
         self.conn.batch_execute(&self.rollback_sql()).await
+    }
+
+    /// True (and the deferred `BEGIN` dropped) when no statement of this
+    /// transaction was sent: there is nothing to end on the server.
+    fn unstarted(&self) -> bool {
+        self.begin.is_some_and(|t| self.conn.take_begin(t))
     }
 
     fn rollback_sql(&self) -> String {
@@ -196,6 +223,7 @@ impl Transaction {
         Ok(Transaction {
             conn: self.conn.clone(),
             savepoint: Some(name.to_owned()),
+            begin: None,
             done: false,
         })
     }
@@ -220,7 +248,7 @@ impl Transaction {
             });
         }
         let name = self.conn.next_name("p");
-        let op = self.conn.submit(false, |p, ids| {
+        let op = self.conn.submit_in_block(false, |p, ids| {
             ids.push(p.bind_with(
                 &name,
                 s.name(),
@@ -280,7 +308,7 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        if !self.done && !self.conn.is_closed() {
+        if !self.done && !self.conn.is_closed() && !self.unstarted() {
             let sql = self.rollback_sql();
             self.conn.fire(&sql);
         }
@@ -325,5 +353,66 @@ impl Drop for Portal {
         }) {
             op.detach();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, Connection, Error};
+    use crate::rt::Backend;
+
+    /// The test server (as the integration tests find it), or `None`.
+    fn config() -> Option<Config> {
+        let get = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
+        match (get("WEFT_PG_HOST"), get("WEFT_PG_PORT"), get("WEFT_PG_DB")) {
+            (Some(h), Some(p), Some(d)) => {
+                Some(Config::new(h, p.parse().expect("WEFT_PG_PORT"), "weft").dbname(d))
+            }
+            _ => {
+                assert_ne!(
+                    std::env::var("WEFT_REQUIRE_SERVICES").as_deref(),
+                    Ok("1"),
+                    "WEFT_PG_HOST/PORT/DB unset"
+                );
+                eprintln!("skipped: WEFT_PG_HOST/WEFT_PG_PORT/WEFT_PG_DB unset");
+                None
+            }
+        }
+    }
+
+    /// A deferred `BEGIN` that fails makes the server skip the statement
+    /// sent in its sync block: the statement does not run outside the
+    /// transaction, and reports the `BEGIN`'s error.
+    #[test]
+    fn failed_deferred_begin_skips_the_statement() {
+        let Some(cfg) = config() else { return };
+        crate::rt::DefaultBackend::block_on(async {
+            let conn = Connection::connect::<crate::rt::DefaultBackend>(&cfg)
+                .await
+                .unwrap();
+            conn.batch_execute("CREATE TEMP TABLE deferred_begin (x int4)")
+                .await
+                .unwrap();
+            let ins = conn
+                .prepare("INSERT INTO deferred_begin VALUES (1)")
+                .await
+                .unwrap();
+            // Not something the builder makes: a syntax error stands in
+            // for a BEGIN the server refuses.
+            conn.defer_begin(u64::MAX, "BEGIN ISOLATION LEVEL NONSENSE".into());
+            let e = conn.execute(&ins, &[]).await.unwrap_err();
+            assert!(matches!(&e, Error::Db(d) if d.code == "42601"), "{e:?}");
+            let n: i64 = conn
+                .query_one("SELECT count(*) FROM deferred_begin", &[])
+                .await
+                .unwrap()
+                .get(0)
+                .unwrap();
+            assert_eq!(n, 0, "the INSERT was skipped");
+            assert_eq!(
+                conn.transaction_status(),
+                proto_pg::message::backend::TransactionStatus::Idle
+            );
+        });
     }
 }
