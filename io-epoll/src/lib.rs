@@ -1,4 +1,4 @@
-//! The epoll backend: a readiness reactor on the `polling` crate, driving
+//! The epoll backend: a readiness reactor on `epoll(7)`, driving
 //! Weft's completion-shaped [`io_core::Backend`] contract by doing each
 //! non-blocking syscall when its socket is ready.
 //!
@@ -21,6 +21,7 @@
 //! });
 //! ```
 
+mod epoll;
 mod reactor;
 mod stream;
 

@@ -1,6 +1,6 @@
 //! [`TcpStream`] and [`TcpListener`] on the epoll reactor.
 
-use crate::reactor::{Dir, Reactor};
+use crate::reactor::{Dir, Reactor, ReadOutcome};
 use io_core::buf::{BufResult, IoBuf, IoBufMut};
 use io_core::{AsyncListener, AsyncStream, sys};
 use std::future::poll_fn;
@@ -25,9 +25,11 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl<T: AsFd> Source<T> {
-    fn new(io: T) -> io::Result<Self> {
+    /// Registers `io`; `connected`: a client socket (see the reactor's docs
+    /// on reads).
+    fn new(io: T, connected: bool) -> io::Result<Self> {
         let reactor = Reactor::current()?;
-        let key = reactor.register(io.as_fd())?;
+        let key = reactor.register(io.as_fd(), connected)?;
         Ok(Source { io, key, reactor })
     }
 
@@ -51,6 +53,47 @@ impl<T: AsFd> Source<T> {
     }
 }
 
+impl<T: AsFd> Source<T> {
+    /// Receives into `buf`'s spare room once readable (see the reactor's
+    /// docs for when a read waits for an edge before trying the socket).
+    fn poll_recv<B: IoBufMut>(&self, cx: &mut Context<'_>, buf: &mut B) -> Poll<io::Result<usize>>
+    where
+        T: AsRawFd,
+    {
+        if !self.reactor.poll_readable(self.key, cx.waker()) {
+            return Poll::Pending;
+        }
+        match self.try_recv(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.reactor.wait(self.key, Dir::Read, cx.waker());
+                Poll::Pending
+            }
+            res => Poll::Ready(res),
+        }
+    }
+
+    /// One `recv` (retried on `EINTR`), reported to the reactor's readiness
+    /// bookkeeping.
+    fn try_recv<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize>
+    where
+        T: AsRawFd,
+    {
+        let fd = self.io.as_raw_fd();
+        loop {
+            let room = buf.spare().len();
+            let res = sys::recv_into(fd, buf);
+            let outcome = match &res {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
+                Ok(n) if *n > 0 && *n < room => ReadOutcome::Short,
+                _ => ReadOutcome::Full,
+            };
+            self.reactor.read_done(self.key, outcome);
+            return res;
+        }
+    }
+}
+
 impl<T: AsFd> Drop for Source<T> {
     fn drop(&mut self) {
         self.reactor.deregister(self.io.as_fd(), self.key);
@@ -68,7 +111,7 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            source: Source::new(stream)?,
+            source: Source::new(stream, false)?,
         })
     }
 
@@ -76,7 +119,7 @@ impl TcpStream {
     pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
         let (socket, in_progress) = sys::start_connect(addr)?;
         let stream = TcpStream {
-            source: Source::new(socket)?,
+            source: Source::new(socket, true)?,
         };
         if in_progress {
             poll_fn(|cx| stream.source.poll_io(cx, Dir::Write, sys::connect_finished)).await?;
@@ -87,12 +130,7 @@ impl TcpStream {
 
 impl AsyncStream for TcpStream {
     async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
-        let fd = self.source.io.as_raw_fd();
-        let res = poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Dir::Read, |_| sys::recv_into(fd, &mut buf))
-        })
-        .await;
+        let res = poll_fn(|cx| self.source.poll_recv(cx, &mut buf)).await;
         (res, buf)
     }
 
@@ -129,17 +167,7 @@ impl AsyncStream for TcpStream {
     }
 
     fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        let fd = self.source.io.as_raw_fd();
-        loop {
-            match sys::recv_into(fd, buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.source.reactor.clear_readable(self.source.key);
-                    return Err(e);
-                }
-                res => return res,
-            }
-        }
+        self.source.try_recv(buf)
     }
 
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
@@ -170,7 +198,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            source: Source::new(listener)?,
+            source: Source::new(listener, false)?,
         })
     }
 }

@@ -286,10 +286,26 @@ fn restart<B: Backend>() {
             for t in tasks {
                 t.await.unwrap();
             }
-            // After the storm every query succeeds again.
+            // After the storm every query succeeds again. The last
+            // `pg_terminate_backend` returns before the backends it signalled
+            // have exited, so a query may still meet one of them: a typed
+            // error, as above, at most once per connection the client holds
+            // (its pool of 4 and the worker's shared one), then successes.
+            let mut dying = 0;
             for i in 0..200i32 {
-                let r = client.query_one("SELECT $1::int4", &[&i]).await.unwrap();
-                assert_eq!(r.get::<i32>(0).unwrap(), i);
+                loop {
+                    match client.query_one("SELECT $1::int4", &[&i]).await {
+                        Ok(r) => {
+                            assert_eq!(r.get::<i32>(0).unwrap(), i);
+                            break;
+                        }
+                        Err(e) => {
+                            assert!(e.is_closed() || e.code() == Some("57P01"), "{e}");
+                            dying += 1;
+                            assert!(dying <= 5, "still failing after the storm: {e}");
+                        }
+                    }
+                }
             }
         }
     });

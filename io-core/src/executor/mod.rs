@@ -249,7 +249,8 @@ pub fn block_on_with<P: Park, F: Future>(mut park: P, future: F) -> F::Output {
     );
     let shared = Arc::new(Shared {
         id: NEXT_EXECUTOR_ID.fetch_add(1, Ordering::Relaxed),
-        queue: Mutex::new(Vec::with_capacity(64)),
+        queue: Mutex::new(Vec::new()),
+        remote: AtomicBool::new(false),
         notified: AtomicBool::new(false),
         unpark: park.unparker(),
     });
@@ -261,7 +262,12 @@ pub fn block_on_with<P: Park, F: Future>(mut park: P, future: F) -> F::Output {
         timers: RefCell::new(Timers::default()),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(local.clone()));
-    CURRENT_EXECUTOR.with(|c| c.set(shared.id));
+    CURRENT_EXECUTOR.with(|e| {
+        e.id.set(shared.id);
+        let mut q = e.queue.borrow_mut();
+        q.clear();
+        q.reserve(64);
+    });
     let _guard = ResetGuard(local.clone());
 
     let main = Arc::new(TaskWaker {
@@ -275,10 +281,7 @@ pub fn block_on_with<P: Park, F: Future>(mut park: P, future: F) -> F::Output {
     let mut batch: Vec<u64> = Vec::with_capacity(64);
     let mut busy_rounds = 0u32;
     loop {
-        std::mem::swap(
-            &mut *shared.queue.lock().unwrap_or_else(|e| e.into_inner()),
-            &mut batch,
-        );
+        shared.take(&mut batch);
         for key in batch.drain(..) {
             if key == MAIN_KEY {
                 main.queued.store(false, Ordering::Release);
@@ -294,11 +297,7 @@ pub fn block_on_with<P: Park, F: Future>(mut park: P, future: F) -> F::Output {
         let now = Instant::now();
         let next_timer = local.timers.borrow_mut().fire_due(now);
         shared.notified.store(false, Ordering::SeqCst);
-        let runnable = !shared
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty();
+        let runnable = shared.runnable();
         let timeout = if runnable {
             busy_rounds += 1;
             if busy_rounds < ROUNDS_BEFORE_IO_POLL {
@@ -330,7 +329,10 @@ impl Drop for ResetGuard {
             drop(futures);
         }
         CURRENT.with(|c| *c.borrow_mut() = None);
-        CURRENT_EXECUTOR.with(|c| c.set(0));
+        CURRENT_EXECUTOR.with(|e| {
+            e.id.set(0);
+            e.queue.borrow_mut().clear();
+        });
     }
 }
 
