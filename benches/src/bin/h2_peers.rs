@@ -139,6 +139,15 @@ struct H2load {
     ok: u64,
 }
 
+/// The one-minute load average (`/proc/loadavg`), for the log: other work
+/// on the machine moves the figures.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split(' ').next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// CPU time (user + system) used so far by this process, every thread
 /// (`libc::RUSAGE_SELF`), or by its finished children, h2load
 /// (`libc::RUSAGE_CHILDREN`).
@@ -263,8 +272,9 @@ fn main() {
                 let client = per(cpu_time(libc::RUSAGE_CHILDREN) - client0);
                 eprintln!(
                     "round {round} {path} {name}: {:.0} req/s, server {us:.2} us CPU/response, \
-                     h2load {client:.2}{}",
+                     h2load {client:.2}, load average {}{}",
                     r.rps,
+                    load_average(),
                     if r.failed > 0 {
                         format!(", {} failed", r.failed)
                     } else {
@@ -278,6 +288,18 @@ fn main() {
         }
     }
 
+    // Per round, weft's rate over hyper's in the same round (the two cells
+    // run back to back, so they saw about the same load).
+    for (p, path) in paths.iter().enumerate() {
+        let mut paired: Vec<f64> = (0..rounds)
+            .map(|r| results[p][0][r] / results[p][1][r])
+            .collect();
+        let (lo, hi) = min_max(&paired);
+        eprintln!(
+            "GET {path}: weft/hyper per round: median {:.2}x, min-max {lo:.2}-{hi:.2}",
+            median(&mut paired)
+        );
+    }
     println!(
         "| h2load -c 16 -m 32 | server | req/s (median) | min-max | vs hyper \
          | server CPU us/response (median) | min-max | h2load CPU us/response (median) |"
