@@ -1212,6 +1212,56 @@ impl Op {
         poll_fn(|cx| self.poll_event(cx)).await
     }
 
+    /// Moves every event received so far into `out` (drained by the
+    /// caller before each call): `Ok(true)` when some were moved,
+    /// `Ok(false)` once all requests finished. One state borrow per batch
+    /// instead of one per event, for results read whole (no backpressure
+    /// applies: the caller keeps every row anyway).
+    pub(crate) fn poll_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut VecDeque<Event>,
+    ) -> Poll<Result<bool, Error>> {
+        debug_assert!(out.is_empty());
+        let Some(i) = self.slot else {
+            return Poll::Ready(Ok(false));
+        };
+        let mut st = self.conn.shared.state.borrow_mut();
+        let s = &mut st.slots[i];
+        if let Some(e) = s.failed.take() {
+            drop(st);
+            self.finish();
+            return Poll::Ready(Err(e));
+        }
+        if !s.events.is_empty() {
+            // The slot keeps `out`'s (empty) allocation for what follows.
+            std::mem::swap(&mut s.events, out);
+            s.rows = 0;
+            if st.read_paused && !st.paused() {
+                st.read_paused = false;
+                if let Some(w) = st.task.clone() {
+                    drop(st);
+                    w.wake();
+                }
+            }
+            return Poll::Ready(Ok(true));
+        }
+        if s.remaining == 0 {
+            // Leave the larger (empty) queue with the slot for its next
+            // user.
+            if out.capacity() > s.events.capacity() {
+                std::mem::swap(&mut s.events, out);
+            }
+            drop(st);
+            self.finish();
+            return Poll::Ready(Ok(false));
+        }
+        if !s.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            s.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
     fn finish(&mut self) {
         if let Some(i) = self.slot.take() {
             self.conn.shared.state.borrow_mut().release(i);

@@ -8,7 +8,8 @@
 //! encoded for the server's types, all results requested in binary) +
 //! `Execute` + `Sync`, one round trip.
 
-use std::future::Future;
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
 use std::sync::Arc;
 
 use proto_pg::message::backend::CommandTag;
@@ -351,27 +352,33 @@ pub(crate) async fn collect(
     let mut error = None;
     let mut cols = columns.clone();
     let mut extra = 0usize;
-    while let Some(ev) = op.next().await {
-        match ev? {
-            Event::Row { row, .. } => {
-                if rows.len() < limit {
-                    rows.push(Row::new(cols.clone(), row, format));
-                } else {
-                    extra += 1;
+    let mut batch = VecDeque::new();
+    while poll_fn(|cx| op.poll_batch(cx, &mut batch)).await? {
+        // Room for the batch's rows at once (at most one event in it is
+        // not a row per request).
+        rows.reserve(batch.len().min(limit - rows.len()));
+        for ev in batch.drain(..) {
+            match ev {
+                Event::Row { row, .. } => {
+                    if rows.len() < limit {
+                        rows.push(Row::new(cols.clone(), row, format));
+                    } else {
+                        extra += 1;
+                    }
                 }
+                Event::RowDescription { columns: c, .. } => {
+                    cols = c
+                        .iter()
+                        .map(|f| Column::new(f.name, f.type_oid, f.table_oid, f.column_id))
+                        .collect::<Vec<_>>()
+                        .into();
+                }
+                Event::CommandComplete { tag: t, .. } => tag = Some(t),
+                Event::Failed { error: e, .. } => {
+                    error.get_or_insert(Error::Db(e));
+                }
+                _ => {}
             }
-            Event::RowDescription { columns: c, .. } => {
-                cols = c
-                    .iter()
-                    .map(|f| Column::new(f.name, f.type_oid, f.table_oid, f.column_id))
-                    .collect::<Vec<_>>()
-                    .into();
-            }
-            Event::CommandComplete { tag: t, .. } => tag = Some(t),
-            Event::Failed { error: e, .. } => {
-                error.get_or_insert(Error::Db(e));
-            }
-            _ => {}
         }
     }
     if let Some(e) = error {
