@@ -19,9 +19,10 @@
 //! rounds (round, body size, server) and the medians of requests/s are
 //! printed as a markdown table with weft's ratio to hyper, together with
 //! the servers' CPU time per response (this process's user + system time
-//! over the cell, divided by the responses h2load counted, warm-up
-//! included: only the server under load is busy then) and h2load's (its
-//! CPU time, from `RUSAGE_CHILDREN`, over the same responses). h2load
+//! over the cell, only the server under load being busy then, divided by
+//! the responses of the whole cell: h2load counts those of the measured
+//! seconds, and the warm-up second's are estimated at the same rate) and
+//! h2load's (its CPU time, from `RUSAGE_CHILDREN`, likewise). h2load
 //! shares the machine's cores with the servers, so the CPU figures are the
 //! steadier ones.
 //!
@@ -38,6 +39,8 @@ use weft_benches::{median, min_max};
 const WORKERS: usize = 2;
 const SMALL: &str = "Hello, World!";
 const BIG: usize = 64 * 1024;
+/// h2load's warm-up before each measured cell, in seconds.
+const WARM_UP: u64 = 1;
 
 fn big_body() -> bytes::Bytes {
     bytes::Bytes::from(vec![b'x'; BIG])
@@ -135,7 +138,8 @@ mod hyper_server {
 struct H2load {
     rps: f64,
     failed: u64,
-    /// Responses with a 2xx status, warm-up included.
+    /// Responses with a 2xx status in the measured seconds (the warm-up's
+    /// are not counted).
     ok: u64,
 }
 
@@ -188,7 +192,7 @@ fn h2load(url: &str, args: &[&str]) -> Result<H2load, String> {
         .and_then(|p| p.trim_end_matches(" failed").trim().parse().ok())
         .unwrap_or(0);
     // Every response must be a 2xx ("status codes: N 2xx, 0 3xx, 0 4xx,
-    // 0 5xx"; N also counts the warm-up's responses).
+    // 0 5xx"; N counts the measured seconds' responses, not the warm-up's).
     let codes = text
         .lines()
         .find(|l| l.starts_with("status codes:"))
@@ -245,6 +249,7 @@ fn main() {
     }
 
     let duration = secs.to_string();
+    let warm_up = format!("--warm-up-time={WARM_UP}");
     let load = [
         "-t",
         "1",
@@ -252,7 +257,7 @@ fn main() {
         "16",
         "-m",
         "32",
-        "--warm-up-time=1",
+        &warm_up,
         "-D",
         duration.as_str(),
     ];
@@ -267,7 +272,10 @@ fn main() {
                     (cpu_time(libc::RUSAGE_SELF), cpu_time(libc::RUSAGE_CHILDREN));
                 let r = h2load(&format!("http://{addr}{path}"), &load)
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
-                let per = |d: Duration| d.as_secs_f64() * 1e6 / r.ok.max(1) as f64;
+                // The cell's responses: the measured ones, and the warm-up
+                // second's at the measured rate.
+                let responses = r.ok.max(1) as f64 * (secs + WARM_UP) as f64 / secs.max(1) as f64;
+                let per = |d: Duration| d.as_secs_f64() * 1e6 / responses;
                 let us = per(cpu_time(libc::RUSAGE_SELF) - cpu0);
                 let client = per(cpu_time(libc::RUSAGE_CHILDREN) - client0);
                 eprintln!(
