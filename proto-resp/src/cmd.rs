@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::codec::{encode_bulk, encode_header, token::parse_i64};
+use crate::codec::{encode_bulk, encode_count, token::parse_i64};
 
 /// A value usable as one command argument.
 ///
@@ -148,7 +148,7 @@ impl Cmd {
     /// Appends the complete command (`*argc` header and arguments) to `dst`.
     pub fn write_to(&self, dst: &mut BytesMut) {
         dst.reserve(self.body.len() + 24);
-        encode_header(dst, b'*', self.argc);
+        encode_count(dst, b'*', self.argc);
         dst.put_slice(&self.body);
     }
 

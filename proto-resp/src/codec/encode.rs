@@ -15,6 +15,26 @@ pub(crate) fn header(dst: &mut BytesMut, ty: u8, n: impl itoa::Integer) {
     dst.put_slice(b"\r\n");
 }
 
+/// Appends `ty`, the decimal `n`, and CRLF, for a length or count: the
+/// one- and two-digit values of nearly every command (`*3`, `$16`) are
+/// written without formatting.
+#[inline]
+pub(crate) fn count(dst: &mut BytesMut, ty: u8, n: usize) {
+    if n < 10 {
+        dst.put_slice(&[ty, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        dst.put_slice(&[
+            ty,
+            b'0' + (n / 10) as u8,
+            b'0' + (n % 10) as u8,
+            b'\r',
+            b'\n',
+        ]);
+    } else {
+        header(dst, ty, n);
+    }
+}
+
 /// Decimal digits of `n` (for exact `reserve` sizes).
 #[inline]
 pub(crate) fn digits(mut n: usize) -> usize {
@@ -29,7 +49,7 @@ pub(crate) fn digits(mut n: usize) -> usize {
 /// Appends a bulk string `$len\r\n<data>\r\n`.
 #[inline]
 pub(crate) fn bulk(dst: &mut BytesMut, ty: u8, data: &[u8]) {
-    header(dst, ty, data.len());
+    count(dst, ty, data.len());
     dst.reserve(data.len() + 2);
     dst.put_slice(data);
     dst.put_slice(b"\r\n");
@@ -79,7 +99,7 @@ pub fn encode<B: AsRef<[u8]>>(dst: &mut BytesMut, frame: &Frame<B>) {
         Frame::BulkString(s) => bulk(dst, b'$', s.as_ref()),
         Frame::NullBulk => dst.put_slice(b"$-1\r\n"),
         Frame::Array(v) => {
-            header(dst, b'*', v.len());
+            count(dst, b'*', v.len());
             v.iter().for_each(|f| encode(dst, f));
         }
         Frame::NullArray => dst.put_slice(b"*-1\r\n"),
@@ -90,7 +110,7 @@ pub fn encode<B: AsRef<[u8]>>(dst: &mut BytesMut, frame: &Frame<B>) {
         Frame::BulkError(s) => bulk(dst, b'!', s.as_ref()),
         Frame::Verbatim { format, text } => {
             let text = text.as_ref();
-            header(dst, b'=', text.len() + 4);
+            count(dst, b'=', text.len() + 4);
             dst.reserve(text.len() + 6);
             dst.put_slice(format);
             dst.put_u8(b':');
@@ -98,20 +118,20 @@ pub fn encode<B: AsRef<[u8]>>(dst: &mut BytesMut, frame: &Frame<B>) {
             dst.put_slice(b"\r\n");
         }
         Frame::Map(v) => {
-            header(dst, b'%', v.len());
+            count(dst, b'%', v.len());
             pairs(dst, v);
         }
         Frame::Set(v) => {
-            header(dst, b'~', v.len());
+            count(dst, b'~', v.len());
             v.iter().for_each(|f| encode(dst, f));
         }
         Frame::Attribute { attributes, value } => {
-            header(dst, b'|', attributes.len());
+            count(dst, b'|', attributes.len());
             pairs(dst, attributes);
             encode(dst, value);
         }
         Frame::Push(v) => {
-            header(dst, b'>', v.len());
+            count(dst, b'>', v.len());
             v.iter().for_each(|f| encode(dst, f));
         }
     }
@@ -143,7 +163,7 @@ pub fn encode_command<A: AsRef<[u8]>>(dst: &mut BytesMut, args: &[A]) {
         })
         .sum();
     dst.reserve(body + digits(args.len()) + 3);
-    header(dst, b'*', args.len());
+    count(dst, b'*', args.len());
     for a in args {
         bulk(dst, b'$', a.as_ref());
     }
@@ -158,11 +178,11 @@ pub fn encode_command<A: AsRef<[u8]>>(dst: &mut BytesMut, args: &[A]) {
 pub fn encode_resp2<B: AsRef<[u8]>>(dst: &mut BytesMut, frame: &Frame<B>) {
     match frame {
         Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => {
-            header(dst, b'*', v.len());
+            count(dst, b'*', v.len());
             v.iter().for_each(|f| encode_resp2(dst, f));
         }
         Frame::Map(v) => {
-            header(dst, b'*', v.len().saturating_mul(2));
+            count(dst, b'*', v.len().saturating_mul(2));
             for (k, v) in v {
                 encode_resp2(dst, k);
                 encode_resp2(dst, v);

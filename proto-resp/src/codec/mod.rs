@@ -19,7 +19,7 @@ pub(crate) mod token;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-pub(crate) use encode::{bulk as encode_bulk, header as encode_header};
+pub(crate) use encode::{bulk as encode_bulk, count as encode_count};
 pub use encode::{encode, encode_command, encode_resp2};
 pub use token::Protocol;
 
@@ -124,8 +124,22 @@ impl Decoder {
     /// split straight off `buf`, with no intermediate `Bytes`. `None` when
     /// the frame is an aggregate.
     fn decode_leaf(&self, buf: &mut BytesMut) -> Option<Result<Option<Frame>, DecodeError>> {
-        if matches!(buf.first(), None | Some(b'*' | b'%' | b'~' | b'|' | b'>')) {
-            return None;
+        match buf.first() {
+            None | Some(b'*' | b'%' | b'~' | b'|' | b'>') => return None,
+            // The commonest replies of all, `+OK` and a bulk string, are
+            // read without the general header parser.
+            Some(b'+') if buf.starts_with(b"+OK\r\n") && self.limits.max_line_len >= 2 => {
+                // A static string, not a slice of the buffer (no reference
+                // count to take and release).
+                buf.advance(5);
+                return Some(Ok(Some(Frame::SimpleString(Bytes::from_static(b"OK")))));
+            }
+            Some(b'$') => {
+                if let Some(frame) = self.plain_bulk(buf) {
+                    return Some(Ok(frame));
+                }
+            }
+            _ => {}
         }
         let (tok, n) = match token::next(buf, 0, &self.limits, self.protocol) {
             Ok(Some(t)) => t,
@@ -135,14 +149,6 @@ impl Decoder {
         if matches!(tok, Token::Aggregate(..)) {
             return None;
         }
-        if let Token::Simple(s, e) = tok {
-            if &buf[s..e] == b"OK" {
-                // The commonest reply of all: a static string, not a slice
-                // of the buffer (no reference count to take and release).
-                buf.advance(n);
-                return Some(Ok(Some(Frame::SimpleString(Bytes::from_static(b"OK")))));
-            }
-        }
         let mut used = 0;
         let frame = leaf_frame(tok, &mut |s, e| {
             buf.advance(s);
@@ -151,6 +157,52 @@ impl Decoder {
         });
         buf.advance(n - used);
         Some(Ok(Some(frame)))
+    }
+
+    /// A well-formed bulk string `$<len>\r\n<payload>\r\n` within the
+    /// limits, at the front of `buf`: split off (`Some(Some(frame))`) or
+    /// known to be incomplete (`Some(None)`). `None` for anything else (a
+    /// null, a bad or over-limit length, a missing CRLF, a header not yet
+    /// complete), which the general parser then decides, errors included,
+    /// so both paths accept and refuse exactly the same input.
+    #[inline]
+    fn plain_bulk(&self, buf: &mut BytesMut) -> Option<Option<Frame>> {
+        // Ten digits cannot overflow a u64 and exceed the default limit
+        // (512 MiB); a longer length is left to the general parser.
+        const MAX_DIGITS: usize = 10;
+        let mut len: u64 = 0;
+        let mut i = 1;
+        loop {
+            let &b = buf.get(i)?;
+            if b == b'\r' {
+                break;
+            }
+            if !b.is_ascii_digit() || i > MAX_DIGITS {
+                return None;
+            }
+            len = len * 10 + u64::from(b - b'0');
+            i += 1;
+        }
+        if i == 1
+            || i - 1 > self.limits.max_line_len
+            || *buf.get(i + 1)? != b'\n'
+            || len > self.limits.max_bulk_len as u64
+        {
+            return None;
+        }
+        // `len <= max_bulk_len <= usize::MAX`.
+        let start = i + 2;
+        let end = start.checked_add(len as usize)?;
+        if buf.len() < end.checked_add(2)? {
+            return Some(None);
+        }
+        if buf[end..end + 2] != *b"\r\n" {
+            return None;
+        }
+        buf.advance(start);
+        let payload = buf.split_to(len as usize).freeze();
+        buf.advance(2);
+        Some(Some(Frame::BulkString(payload)))
     }
 
     /// Builds the frame that a scan measured as exactly `bytes`.

@@ -207,6 +207,73 @@ fn ok_replies_split_off_exactly() {
 }
 
 #[test]
+fn bulk_and_ok_fast_paths_agree_with_the_general_parser() {
+    // Owned decoding reads `$<len>` bulk strings and `+OK` without the
+    // general header parser; it must accept, wait for and refuse exactly
+    // what the borrowed decoder (always the general parser) does, under
+    // every limit.
+    let inputs: &[&[u8]] = &[
+        b"$16\r\n0123456789abcdef\r\n",
+        b"$0\r\n\r\n",
+        b"$016\r\n0123456789abcdef\r\n",
+        b"$3\r\nabc\r\n$1\r\nx\r\n",
+        b"$-1\r\n",
+        b"$+3\r\nabc\r\n",
+        b"$\r\n",
+        b"$3\r\nabcXY",
+        b"$3\r\nabc\r",
+        b"$3\r\nab",
+        b"$3\r",
+        b"$3\n",
+        b"$3x\r\nabc\r\n",
+        b"$99999999999\r\n",
+        b"$12345678901234567890123\r\n",
+        b"$70000\r\n",
+        b"$5\r\nhello\r\n",
+        b"+OK\r\n",
+        b"+OK\r",
+        b"+OKAY\r\n",
+        b"+OK\n",
+    ];
+    let tight = [
+        Limits::DEFAULT,
+        Limits {
+            max_bulk_len: 4,
+            ..Limits::DEFAULT
+        },
+        Limits {
+            max_line_len: 1,
+            ..Limits::DEFAULT
+        },
+        Limits {
+            max_line_len: 2,
+            max_bulk_len: 70_000,
+            ..Limits::DEFAULT
+        },
+    ];
+    for limits in tight {
+        let dec = Decoder::new(limits, Protocol::Resp3);
+        for input in inputs {
+            for cut in 0..=input.len() {
+                let part = &input[..cut];
+                let mut buf = BytesMut::from(part);
+                let owned = dec.decode_bytes(&mut buf);
+                let borrowed = dec.decode(part);
+                match (&owned, &borrowed) {
+                    (Ok(Some(o)), Ok(Some((b, n)))) => {
+                        assert!(o.eq_frame(b), "{limits:?} {part:?}");
+                        assert_eq!(buf.len(), part.len() - n, "{limits:?} {part:?}");
+                    }
+                    (Ok(None), Ok(None)) => assert_eq!(&buf[..], part),
+                    (Err(a), Err(b)) => assert_eq!(a, b, "{limits:?} {part:?}"),
+                    _ => panic!("{limits:?} {part:?}: owned {owned:?}, borrowed {borrowed:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn owned_strings_share_the_read_buffer() {
     let mut buf = BytesMut::from(&b"$5\r\nhello\r\n"[..]);
     let base = buf.as_ptr() as usize;

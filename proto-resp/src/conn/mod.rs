@@ -229,8 +229,65 @@ impl Connection {
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(self.fail(Error::Decode(e))),
             };
-            if let Err(e) = self.on_frame(frame) {
-                return Err(self.fail(e));
+            match self.on_frame(frame) {
+                Ok(Some(ev)) => self.events.push_back(ev),
+                Ok(None) => {}
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    /// The pull form of [`handle_input`](Self::handle_input) followed by
+    /// [`poll_event`](Self::poll_event): returns the next event, decoding
+    /// only as many frames off the front of `buf` as it takes (a queued
+    /// event first). `Ok(None)`: no event until more bytes arrive.
+    ///
+    /// A driver reading a deep pipeline's replies this way hands each one
+    /// on while it is still in cache, instead of queueing an event per
+    /// frame of the read first. Calling it until `Ok(None)` leaves the
+    /// machine as `handle_input` and draining `poll_event` would (the
+    /// drain rule still applies to `poll_transmit`: the handshake may
+    /// queue bytes). Errors are the same and as sticky.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::BytesMut;
+    /// use proto_resp::{Config, Connection, Event, Protocol};
+    ///
+    /// let mut conn = Connection::new(Config::new().protocol(Protocol::Resp2), Instant::now());
+    /// let a = conn.send_args(&["GET", "a"]).unwrap();
+    /// let b = conn.send_args(&["GET", "b"]).unwrap();
+    /// let mut rbuf = BytesMut::from(&b"$1\r\nx\r\n$-1\r\n$"[..]);
+    /// let now = Instant::now();
+    /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(Some(Event::Ready { .. }))));
+    /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(Some(Event::Reply { id, .. })) if id == a));
+    /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(Some(Event::Reply { id, .. })) if id == b));
+    /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(None)));
+    /// assert_eq!(&rbuf[..], b"$"); // a partial frame stays
+    /// ```
+    pub fn next_event(&mut self, now: Instant, buf: &mut BytesMut) -> Result<Option<Event>, Error> {
+        let _ = now; // As in `handle_input`.
+        if let Some(ev) = self.events.pop_front() {
+            return Ok(Some(ev));
+        }
+        if let Phase::Failed(e) = &self.phase {
+            return Err(e.clone());
+        }
+        loop {
+            let frame = match self.decoder.decode_bytes(buf) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(self.fail(Error::Decode(e))),
+            };
+            match self.on_frame(frame) {
+                // The queue is empty here: nothing can overtake `ev`.
+                Ok(Some(ev)) => return Ok(Some(ev)),
+                Ok(None) => {
+                    if let Some(ev) = self.events.pop_front() {
+                        return Ok(Some(ev));
+                    }
+                }
+                Err(e) => return Err(self.fail(e)),
             }
         }
     }
@@ -348,20 +405,18 @@ impl Connection {
         e
     }
 
-    fn on_frame(&mut self, frame: Frame) -> Result<(), Error> {
+    /// Routes one frame: the event it makes for the caller, if any (events
+    /// of the handshake go to the queue).
+    fn on_frame(&mut self, frame: Frame) -> Result<Option<Event>, Error> {
         let head = self.inflight.front().map(|p| &p.expect);
         match state::route(&frame, self.protocol, &self.subs, head) {
-            Route::Push => {
-                self.events.push_back(Event::Push { frame });
-                Ok(())
-            }
+            Route::Push => Ok(Some(Event::Push { frame })),
             Route::Confirmation {
                 kind,
                 to_head: false,
             } => {
                 self.subs.apply(kind, &frame);
-                self.events.push_back(Event::Push { frame });
-                Ok(())
+                Ok(Some(Event::Push { frame }))
             }
             Route::Confirmation {
                 kind,
@@ -372,17 +427,17 @@ impl Connection {
                 let Some(head) = self.inflight.front_mut() else {
                     return Err(Error::UnexpectedReply);
                 };
-                let Expect::PubSub { remaining, got, .. } = &mut head.expect else {
+                let Expect::PubSub(wait) = &mut head.expect else {
                     return Err(Error::UnexpectedReply);
                 };
-                let left = remaining.get_or_insert(count.max(1));
-                got.push(frame);
+                let left = wait.remaining.get_or_insert(count.max(1));
+                wait.got.push(frame);
                 *left = left.saturating_sub(1);
                 if *left == 0 {
-                    let got = std::mem::take(got);
+                    let got = std::mem::take(&mut wait.got);
                     self.complete(Frame::Array(got), true)
                 } else {
-                    Ok(())
+                    Ok(None)
                 }
             }
             Route::Reply => self.complete(frame, false),
@@ -391,14 +446,14 @@ impl Connection {
 
     /// Hands `frame` to the head request; `confirmed` when `frame` gathers
     /// the confirmations of a (un)subscribe command.
-    fn complete(&mut self, frame: Frame, confirmed: bool) -> Result<(), Error> {
+    fn complete(&mut self, frame: Frame, confirmed: bool) -> Result<Option<Event>, Error> {
         let Some(head) = self.inflight.pop_front() else {
             return Err(Error::UnexpectedReply);
         };
         match (head.owner, head.expect) {
-            (Owner::Handshake(step), _) => self.on_handshake_reply(step, frame),
-            (Owner::User(_), Expect::PubSub { got, .. })
-                if !confirmed && (!got.is_empty() || !frame.is_error()) =>
+            (Owner::Handshake(step), _) => self.on_handshake_reply(step, frame).map(|()| None),
+            (Owner::User(_), Expect::PubSub(wait))
+                if !confirmed && (!wait.got.is_empty() || !frame.is_error()) =>
             {
                 // Only an error may stand in for confirmations, and only
                 // before the first one.
@@ -419,8 +474,7 @@ impl Connection {
                         _ => {}
                     }
                 }
-                self.events.push_back(Event::Reply { id, frame });
-                Ok(())
+                Ok(Some(Event::Reply { id, frame }))
             }
         }
     }

@@ -36,17 +36,24 @@ pub(crate) enum Step {
 pub(crate) enum Expect {
     /// Exactly one reply.
     One,
-    /// One confirmation per channel (`remaining: None` = one per current
-    /// subscription, decided when the command reaches the head of the queue).
-    PubSub {
-        kind: SubKind,
-        remaining: Option<usize>,
-        got: Vec<Frame>,
-    },
+    /// One confirmation per channel. Boxed: this rare case would otherwise
+    /// make every queued request five times larger (a 1000-deep pipeline
+    /// queues 1000 of them).
+    PubSub(Box<SubWait>),
     /// `RESET`: leaves subscribed mode and returns to RESP2.
     Reset,
     /// A user `HELLO`: may switch the protocol.
     Hello,
+}
+
+/// The confirmations a subscribe-family command waits for.
+#[derive(Debug)]
+pub(crate) struct SubWait {
+    pub(crate) kind: SubKind,
+    /// `None`: one per current subscription, decided when the command
+    /// reaches the head of the queue.
+    pub(crate) remaining: Option<usize>,
+    pub(crate) got: Vec<Frame>,
 }
 
 /// Who is waiting for a reply.
@@ -111,16 +118,16 @@ pub(crate) fn classify<'a>(mut args: impl Iterator<Item = &'a [u8]>) -> Result<E
         return Ok(match (kind.subscribe, n) {
             // No channel: the server answers with one arity error.
             (true, 0) => Expect::One,
-            (false, 0) => Expect::PubSub {
+            (false, 0) => Expect::PubSub(Box::new(SubWait {
                 kind,
                 remaining: None,
                 got: Vec::new(),
-            },
-            (_, n) => Expect::PubSub {
+            })),
+            (_, n) => Expect::PubSub(Box::new(SubWait {
                 kind,
                 remaining: Some(n),
                 got: Vec::with_capacity(n.min(64)),
-            },
+            })),
         });
     }
     let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
@@ -164,7 +171,7 @@ pub(crate) fn route(
     head: Option<&Expect>,
 ) -> Route {
     let head_kind = match head {
-        Some(Expect::PubSub { kind, .. }) => Some(*kind),
+        Some(Expect::PubSub(w)) => Some(w.kind),
         _ => None,
     };
     let confirmation = |kind: SubKind| Route::Confirmation {
