@@ -7,6 +7,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +21,32 @@ use crate::rt::select;
 use crate::rt::{spawn, time};
 
 thread_local! {
-    /// This thread's sub-pools, by pool id.
-    static SUBPOOLS: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+    /// This thread's sub-pools, by pool id. Looked up on every call through
+    /// a shared connection, so keyed without SipHash (ids are ours, not an
+    /// attacker's).
+    static SUBPOOLS: RefCell<HashMap<u64, Rc<dyn Any>, BuildHasherDefault<IdHasher>>> =
+        RefCell::new(HashMap::default());
+}
+
+/// Hashes a pool id (a counter) by one multiplication, spreading it over
+/// the high bits hashbrown's control bytes use.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 struct Idle<C> {

@@ -211,11 +211,19 @@ fn may_be_notable(name: &[u8]) -> bool {
     name.len() < 16 && letter < 26 && NOTABLE_SHAPES[letter as usize] & (1 << name.len()) != 0
 }
 
+/// Whether `cmd`'s name may be one [`is_blocking`] or [`track_notable`]
+/// acts on: when false, neither needs to look at it.
+fn is_notable(cmd: &Cmd) -> bool {
+    cmd.name().is_some_and(may_be_notable)
+}
+
 /// Is this command one the server may hold indefinitely?
 pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
-    if !cmd.name().is_some_and(may_be_notable) {
-        return false;
-    }
+    is_notable(cmd) && blocks(cmd)
+}
+
+/// [`is_blocking`] for a command known to be [notable](is_notable).
+fn blocks(cmd: &Cmd) -> bool {
     let mut args = cmd.args();
     let Some(name) = args.next() else {
         return false;
@@ -240,10 +248,15 @@ pub(crate) fn is_blocking(cmd: &Cmd) -> bool {
 }
 
 /// Tracks connection-level state changes made through plain commands.
+#[cfg(test)]
 fn track_session(s: &mut Session, cmd: &Cmd) {
-    if !cmd.name().is_some_and(may_be_notable) {
-        return;
+    if is_notable(cmd) {
+        track_notable(s, cmd);
     }
+}
+
+/// [`track_session`] for a command known to be [notable](is_notable).
+fn track_notable(s: &mut Session, cmd: &Cmd) {
     let mut args = cmd.args();
     let Some(name) = args.next() else { return };
     let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
@@ -310,17 +323,18 @@ impl State {
             return Err(e.clone());
         }
         let id = self.proto.send(cmd)?;
+        let notable = is_notable(cmd);
         let slot = self.alloc(Slot::Waiting {
             waker: None,
-            blocking: is_blocking(cmd),
+            blocking: notable && blocks(cmd),
         });
         self.queue.push_back(Owed {
             next: id.get(),
             left: 1,
             slot,
         });
-        if track {
-            track_session(&mut self.session, cmd);
+        if track && notable {
+            track_notable(&mut self.session, cmd);
         }
         Ok(slot)
     }
@@ -348,8 +362,11 @@ impl State {
                         first = id.get();
                     }
                     n += 1;
-                    blocking |= is_blocking(cmd);
-                    track_session(&mut self.session, cmd);
+                    // One look at the name for both checks.
+                    if is_notable(cmd) {
+                        blocking |= blocks(cmd);
+                        track_notable(&mut self.session, cmd);
+                    }
                 }
                 Err(e) => {
                     refused = Some(Error::from(e));
@@ -450,32 +467,58 @@ impl State {
         }
     }
 
-    /// Routes the machine's events; pushes are collected for the handler.
+    /// Routes the machine's queued events; pushes are collected for the
+    /// handler.
     fn dispatch(&mut self, wakers: &mut Vec<Waker>, pushes: &mut Vec<Frame>) {
         while let Some(ev) = self.proto.poll_event() {
-            match ev {
-                Event::Ready { .. } => {
-                    self.ready = true;
-                    wakers.extend(self.ready_waker.take());
-                }
-                Event::Reply { id, frame } => {
-                    let Some(front) = self.queue.front_mut().filter(|o| o.next == id.get()) else {
-                        // Cannot happen with a correct machine; never guess.
-                        self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
-                        return;
-                    };
-                    front.next += 1;
-                    front.left -= 1;
-                    let (i, last) = (front.slot, front.left == 0);
-                    if last {
-                        self.queue.pop_front();
-                    }
-                    self.deliver(i, last, frame, wakers);
-                }
-                Event::Push { frame } => pushes.push(frame),
-                _ => {}
+            if !self.route(ev, wakers, pushes) {
+                return;
             }
         }
+    }
+
+    /// Feeds `buf` to the machine and routes each event as it is decoded
+    /// (a deep pipeline's replies are handed on while still in cache).
+    fn dispatch_input(
+        &mut self,
+        buf: &mut BytesMut,
+        wakers: &mut Vec<Waker>,
+        pushes: &mut Vec<Frame>,
+    ) -> Result<(), proto_resp::Error> {
+        let now = Instant::now();
+        while let Some(ev) = self.proto.next_event(now, buf)? {
+            if !self.route(ev, wakers, pushes) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Routes one event; false once the connection has failed.
+    fn route(&mut self, ev: Event, wakers: &mut Vec<Waker>, pushes: &mut Vec<Frame>) -> bool {
+        match ev {
+            Event::Ready { .. } => {
+                self.ready = true;
+                wakers.extend(self.ready_waker.take());
+            }
+            Event::Reply { id, frame } => {
+                let Some(front) = self.queue.front_mut().filter(|o| o.next == id.get()) else {
+                    // Cannot happen with a correct machine; never guess.
+                    self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
+                    return false;
+                };
+                front.next += 1;
+                front.left -= 1;
+                let (i, last) = (front.slot, front.left == 0);
+                if last {
+                    self.queue.pop_front();
+                }
+                self.deliver(i, last, frame, wakers);
+            }
+            Event::Push { frame } => pushes.push(frame),
+            _ => {}
+        }
+        true
     }
 }
 
@@ -539,6 +582,13 @@ impl Drop for OnExit {
     }
 }
 
+/// A read starts with at least this much room, so that a deep pipeline's
+/// replies (14 KB for 1000 GET/SET of 16-byte values) come in one `recv`
+/// rather than a sliver left at the end of the buffer and then the rest.
+const READ_MIN_SPARE: usize = 8 * 1024;
+/// What a read buffer with less room than [`READ_MIN_SPARE`] reserves.
+const READ_RESERVE: usize = 32 * 1024;
+
 /// Owns the socket: writes what the machine has to send, reads and
 /// dispatches replies, until the connection fails or every handle is gone.
 ///
@@ -595,7 +645,12 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                 }
             }
             if reading.is_none() {
-                let buf = rbuf.take().expect("read buffer is home");
+                let mut buf = rbuf.take().expect("read buffer is home");
+                if buf.capacity() - buf.len() < READ_MIN_SPARE {
+                    // Reuses the allocation once the frames split off it
+                    // are dropped, else allocates a new one.
+                    buf.reserve(READ_RESERVE);
+                }
                 reading.set(Some(stream.read(buf)));
             }
             let r = reading.as_mut().as_pin_mut().expect("set above");
@@ -613,8 +668,7 @@ async fn drive<S: AsyncStream>(stream: S, exit: OnExit) {
                     }
                     Ok(_) => {
                         let mut st = shared.state.borrow_mut();
-                        let res = st.proto.handle_input(Instant::now(), buf);
-                        st.dispatch(&mut wakers, &mut pushes);
+                        let res = st.dispatch_input(buf, &mut wakers, &mut pushes);
                         if let Err(e) = res {
                             st.fail(Error::Protocol(e), &mut wakers);
                         }
