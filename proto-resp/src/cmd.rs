@@ -106,6 +106,10 @@ impl CmdArg for f64 {
 pub struct Cmd {
     body: BytesMut,
     argc: usize,
+    /// Where the name's bytes lie in `body` (meaningful once `argc > 0`):
+    /// found once when it is written, since drivers read the name of every
+    /// command they send, often more than once.
+    name: (usize, usize),
 }
 
 impl Cmd {
@@ -116,6 +120,7 @@ impl Cmd {
         let mut c = Cmd {
             body: BytesMut::with_capacity(64),
             argc: 0,
+            name: (0, 0),
         };
         c.arg(name);
         c
@@ -124,6 +129,9 @@ impl Cmd {
     /// Appends one argument.
     pub fn arg(&mut self, a: impl CmdArg) -> &mut Self {
         a.write_arg(&mut self.body);
+        if self.argc == 0 {
+            self.name = first_arg(&self.body).unwrap_or((0, 0));
+        }
         self.argc += 1;
         self
     }
@@ -143,6 +151,7 @@ impl Cmd {
     pub fn clear(&mut self) {
         self.body.clear();
         self.argc = 0;
+        self.name = (0, 0);
     }
 
     /// Appends the complete command (`*argc` header and arguments) to `dst`.
@@ -153,31 +162,42 @@ impl Cmd {
     }
 
     /// The first argument, the command's name (`None` for an empty
-    /// command): what [`args`](Self::args) yields first, read without
-    /// walking the rest.
+    /// command): what [`args`](Self::args) yields first, without decoding
+    /// anything.
+    #[inline]
     pub fn name(&self) -> Option<&[u8]> {
-        // The body starts with `$<len>\r\n<name>\r\n` (see `args`); the
-        // length has a few digits, so a byte loop beats a search.
-        let rest = self.body.strip_prefix(b"$")?;
-        let mut len = 0usize;
-        let mut i = 0;
-        while let Some(&d) = rest.get(i) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
-            i += 1;
-        }
-        if i == 0 || rest.get(i..i + 2)? != b"\r\n" {
+        if self.argc == 0 {
             return None;
         }
-        rest.get(i + 2..(i + 2).checked_add(len)?)
+        self.body.get(self.name.0..self.name.1)
     }
 
     /// The arguments, decoded back from the buffer (no copy).
     pub fn args(&self) -> CmdArgs<'_> {
         CmdArgs { rest: &self.body }
     }
+}
+
+/// The span of the first argument in a command body, which starts with
+/// `$<len>\r\n<name>\r\n` (see [`CmdArgs`]); the length has a few digits,
+/// so a byte loop beats a search.
+fn first_arg(body: &[u8]) -> Option<(usize, usize)> {
+    let rest = body.strip_prefix(b"$")?;
+    let mut len = 0usize;
+    let mut i = 0;
+    while let Some(&d) = rest.get(i) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+        i += 1;
+    }
+    if i == 0 || rest.get(i..i + 2)? != b"\r\n" {
+        return None;
+    }
+    let start = 1 + i + 2;
+    let end = start.checked_add(len)?;
+    (end <= body.len()).then_some((start, end))
 }
 
 /// Iterator over a [`Cmd`]'s arguments.

@@ -123,6 +123,7 @@ impl Decoder {
     /// reply, `+OK`, an integer): the header is parsed once and the payload
     /// split straight off `buf`, with no intermediate `Bytes`. `None` when
     /// the frame is an aggregate.
+    #[inline]
     fn decode_leaf(&self, buf: &mut BytesMut) -> Option<Result<Option<Frame>, DecodeError>> {
         match buf.first() {
             None | Some(b'*' | b'%' | b'~' | b'|' | b'>') => return None,
@@ -297,6 +298,7 @@ impl StreamDecoder {
 
     /// Splits the next complete frame off the front of `buf` (zero-copy,
     /// as [`Decoder::decode_bytes`]); `Ok(None)` if it is incomplete.
+    #[inline]
     pub fn decode_bytes(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         if self.cursor.pos > buf.len() {
             self.cursor.reset();

@@ -156,6 +156,7 @@ impl Connection {
     ///
     /// Commands sent during the handshake are held and go out, in order,
     /// once it succeeds.
+    #[inline]
     pub fn send(&mut self, cmd: &Cmd) -> Result<ReqId, UsageError> {
         let expect = match cmd.name() {
             // Most commands: decided by the name alone.
@@ -265,6 +266,7 @@ impl Connection {
     /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(None)));
     /// assert_eq!(&rbuf[..], b"$"); // a partial frame stays
     /// ```
+    #[inline]
     pub fn next_event(&mut self, now: Instant, buf: &mut BytesMut) -> Result<Option<Event>, Error> {
         let _ = now; // As in `handle_input`.
         if let Some(ev) = self.events.pop_front() {
@@ -407,6 +409,7 @@ impl Connection {
 
     /// Routes one frame: the event it makes for the caller, if any (events
     /// of the handshake go to the queue).
+    #[inline]
     fn on_frame(&mut self, frame: Frame) -> Result<Option<Event>, Error> {
         let head = self.inflight.front().map(|p| &p.expect);
         match state::route(&frame, self.protocol, &self.subs, head) {
