@@ -624,6 +624,24 @@ impl Connection {
     /// until the next `Sync`.
     fn fail_block(&mut self, step: Step, err: Arc<ServerError>) {
         let mut failed = step.id;
+        // A request that ends with its own `Sync` (a one-round-trip
+        // execution) fails when that `Sync`'s `ReadyForQuery` arrives, as
+        // a simple query does: whoever waits for it sees the transaction
+        // status that follows the error.
+        let owns_sync = self
+            .steps
+            .iter()
+            .take_while(|s| s.id == step.id)
+            .any(|s| s.expect == Expect::Sync);
+        if owns_sync && !step.silent {
+            while let Some(s) = self.steps.front_mut() {
+                if s.expect == Expect::Sync {
+                    s.error = Some(err);
+                    return;
+                }
+                self.steps.pop_front();
+            }
+        }
         if !step.silent {
             self.events.push_back(Event::Failed {
                 id: step.id,

@@ -366,6 +366,26 @@ fn bind_execute_sync_is_one_request() {
 }
 
 #[test]
+fn one_round_trip_request_fails_at_its_ready_for_query() {
+    let mut c = ready();
+    let id = c
+        .bind_execute_sync("", "s", &[], 0, |_, _| Ok(frontend::IsNull::No), &[], 0)
+        .unwrap();
+    sent(&mut c);
+    // The error alone ends nothing: the status that follows it is not
+    // known yet.
+    let ev = feed(&mut c, &msg(b'E', &error_body("22012", "ERROR"))).unwrap();
+    assert!(ev.is_empty());
+    assert_eq!(c.pending_requests(), [id]);
+    let ev = feed(&mut c, &msg(b'Z', b"E")).unwrap();
+    assert!(
+        matches!(&ev[..], [Event::Failed { id: i, skipped: false, error }] if *i == id && error.code == "22012")
+    );
+    assert_eq!(c.transaction_status(), TransactionStatus::Failed);
+    assert!(c.pending_requests().is_empty());
+}
+
+#[test]
 fn extended_copy_in_resends_the_swallowed_sync() {
     let mut c = ready();
     let id = c.query("COPY t FROM STDIN", &[], &[], &[], &[]).unwrap();
@@ -457,12 +477,14 @@ fn extended_copy_in_aborted_by_the_server_resyncs() {
     feed(&mut c, &s).unwrap();
     c.copy_data(b"bad\n").unwrap();
     sent(&mut c);
-    // The server rejects the data before our CopyDone.
+    // The server rejects the data before our CopyDone: the request fails
+    // once the ReadyForQuery of its (resent) Sync arrives.
     let ev = feed(&mut c, &msg(b'E', &error_body("22P02", "ERROR"))).unwrap();
-    assert!(matches!(ev[..], [Event::Failed { id: i, .. }] if i == id));
+    assert!(ev.is_empty());
     assert_eq!(sent(&mut c), b"S\0\0\0\x04");
     assert_eq!(c.copy_done(), Err(UsageError::NotCopying));
-    assert!(feed(&mut c, &msg(b'Z', b"I")).unwrap().is_empty());
+    let ev = feed(&mut c, &msg(b'Z', b"I")).unwrap();
+    assert!(matches!(ev[..], [Event::Failed { id: i, skipped: false, .. }] if i == id));
     assert!(c.pending_requests().is_empty());
 }
 
