@@ -40,7 +40,10 @@
 //! everything up to the next `Sync` ("Extended Query", 55.2.3). The
 //! request that failed gets [`Event::Failed`]; every later request in the
 //! same sync block gets `Failed` with the same error and `skipped: true`;
-//! requests after the `Sync` proceed normally.
+//! requests after the `Sync` proceed normally. A request that carries its
+//! own `Sync` ([`Connection::bind_execute_sync`], [`Connection::query`])
+//! gets its `Failed` when that `Sync`'s `ReadyForQuery` arrives, like a
+//! simple query, so the transaction status is current by then.
 //!
 //! # Request lifecycle
 //!
