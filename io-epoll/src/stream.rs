@@ -25,11 +25,9 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl<T: AsFd> Source<T> {
-    /// Registers `io`; `connected`: a client socket (see the reactor's docs
-    /// on reads).
-    fn new(io: T, connected: bool) -> io::Result<Self> {
+    fn new(io: T) -> io::Result<Self> {
         let reactor = Reactor::current()?;
-        let key = reactor.register(io.as_fd(), connected)?;
+        let key = reactor.register(io.as_fd())?;
         Ok(Source { io, key, reactor })
     }
 
@@ -111,7 +109,7 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            source: Source::new(stream, false)?,
+            source: Source::new(stream)?,
         })
     }
 
@@ -119,7 +117,7 @@ impl TcpStream {
     pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
         let (socket, in_progress) = sys::start_connect(addr)?;
         let stream = TcpStream {
-            source: Source::new(socket, true)?,
+            source: Source::new(socket)?,
         };
         if in_progress {
             poll_fn(|cx| stream.source.poll_io(cx, Dir::Write, sys::connect_finished)).await?;
@@ -167,6 +165,10 @@ impl AsyncStream for TcpStream {
     }
 
     fn try_read<B: IoBufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        // Known drained (see the reactor's docs): no syscall.
+        if !self.source.reactor.is_readable(self.source.key) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         self.source.try_recv(buf)
     }
 
@@ -198,7 +200,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            source: Source::new(listener, false)?,
+            source: Source::new(listener)?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! waiting for data without holding a buffer, then reading what is there
 //! without waiting (how an idle HTTP/1.1 connection keeps no read buffer).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream as StdStream};
 use std::time::Duration;
 use weft::rt::{AsyncListener, AsyncStream, Backend, Either, select, time};
@@ -107,4 +107,107 @@ fn uring_readable_and_try_read() {
 #[test]
 fn std_readable_and_try_read() {
     readiness::<weft::rt::Std>();
+}
+
+/// Reads at least `want` bytes with `read` (each call into fresh room much
+/// larger than what arrives: short reads), failing instead of hanging.
+async fn read_some<S: AsyncStream>(stream: &S, want: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    while got.len() < want {
+        let (res, buf) = time::timeout(
+            Duration::from_secs(10),
+            stream.read(Vec::with_capacity(256)),
+        )
+        .await
+        .expect("read hung");
+        let n = res.unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// Many round trips of short reads (on epoll, reads that drained the socket
+/// make later ones wait for the next edge), then data and end of stream
+/// arriving together: the reader sees the data, then the end, and never
+/// hangs. Once with `read`, once with `readable` + `try_read`.
+fn short_reads_then_data_and_end<B: Backend>() {
+    B::block_on(async {
+        let listener = B::bind("127.0.0.1:0".parse::<SocketAddr>().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            for _ in 0..2 {
+                let mut c = StdStream::connect(addr).unwrap();
+                let mut echo = [0u8; 4];
+                for i in 0..300u32 {
+                    c.write_all(&i.to_le_bytes()).unwrap();
+                    c.read_exact(&mut echo).unwrap();
+                    assert_eq!(echo, i.to_le_bytes());
+                }
+                c.write_all(b"last").unwrap();
+                c.shutdown(Shutdown::Write).unwrap();
+                let mut rest = Vec::new();
+                c.read_to_end(&mut rest).unwrap();
+                assert!(rest.is_empty());
+            }
+        });
+        // With `read`.
+        let (server, _) = listener.accept().await.unwrap();
+        for i in 0..300u32 {
+            let got = read_some(&server, 4).await;
+            assert_eq!(got, i.to_le_bytes());
+            let (res, _) = server.write_all(got).await;
+            res.unwrap();
+        }
+        // Let the data and the end arrive while nobody reads (one event).
+        time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(read_some(&server, 5).await, b"last");
+        drop(server);
+        // With `readable` + `try_read`.
+        let (server, _) = listener.accept().await.unwrap();
+        let mut read = async |want: usize| {
+            let mut got = Vec::with_capacity(256);
+            loop {
+                match server.try_read(&mut got) {
+                    Ok(0) => return got,
+                    Ok(_) if got.len() >= want => return got,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        assert!(
+                            readable_within(&server, Duration::from_secs(10)).await,
+                            "readable() hung"
+                        );
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        };
+        for i in 0..300u32 {
+            let got = read(4).await;
+            assert_eq!(got, i.to_le_bytes());
+            let (res, _) = server.write_all(got).await;
+            res.unwrap();
+        }
+        time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(read(5).await, b"last");
+        drop(server);
+        peer.join().unwrap();
+    });
+}
+
+#[test]
+fn epoll_short_reads_then_data_and_end() {
+    short_reads_then_data_and_end::<weft::rt::Epoll>();
+}
+
+#[test]
+fn uring_short_reads_then_data_and_end() {
+    short_reads_then_data_and_end::<weft::rt::Uring>();
+}
+
+#[test]
+fn std_short_reads_then_data_and_end() {
+    short_reads_then_data_and_end::<weft::rt::Std>();
 }
