@@ -140,14 +140,22 @@ const SHAREABLE_VERBS: &[&str] = &[
 /// a Simple Query", 55.2.2.1) nothing may follow a `;`. A false "no" only
 /// costs an exclusive checkout.
 pub(crate) fn shareable(sql: &str, simple: bool) -> bool {
-    let text = sql.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '(');
-    let first = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("");
+    // Bytes, not chars: every byte of a multi-byte character is >= 0x80,
+    // so it separates words as the character would.
+    let b = sql.as_bytes();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let start = b
+        .iter()
+        .position(|&c| !(c.is_ascii_whitespace() || c == b'('))
+        .unwrap_or(b.len());
+    let end = b[start..]
+        .iter()
+        .position(|&c| !is_word(c))
+        .map_or(b.len(), |n| start + n);
+    let first = &b[start..end];
     if !SHAREABLE_VERBS
         .iter()
-        .any(|v| first.eq_ignore_ascii_case(v))
+        .any(|v| first.eq_ignore_ascii_case(v.as_bytes()))
     {
         return false;
     }
@@ -159,19 +167,33 @@ pub(crate) fn shareable(sql: &str, simple: bool) -> bool {
     {
         return false;
     }
-    let starts = |w: &str, prefix: &str| {
-        w.len() >= prefix.len()
-            && w.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    let starts = |w: &[u8], prefix: &[u8]| {
+        w.len() >= prefix.len() && w[..prefix.len()].eq_ignore_ascii_case(prefix)
     };
-    !sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .any(|w| {
-            starts(w, "temp")
-                || w.eq_ignore_ascii_case("set_config")
-                || w.eq_ignore_ascii_case("setseed")
-                || starts(w, "pg_advisory")
-                || starts(w, "pg_try_advisory")
-                || starts(w, "dblink")
-        })
+    let mut i = 0;
+    while i < b.len() {
+        if !is_word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let w0 = i;
+        while i < b.len() && is_word(b[i]) {
+            i += 1;
+        }
+        let w = &b[w0..i];
+        // Only words starting with these letters can be flagged.
+        let flagged = match w[0].to_ascii_lowercase() {
+            b't' => starts(w, b"temp"),
+            b's' => w.eq_ignore_ascii_case(b"set_config") || w.eq_ignore_ascii_case(b"setseed"),
+            b'p' => starts(w, b"pg_advisory") || starts(w, b"pg_try_advisory"),
+            b'd' => starts(w, b"dblink"),
+            _ => false,
+        };
+        if flagged {
+            return false;
+        }
+    }
+    true
 }
 
 /// A PostgreSQL client: `Clone + Send + Sync`, usable from every worker,
@@ -529,5 +551,9 @@ mod tests {
         // Several statements in one simple query.
         assert!(!shareable("SELECT 1; SET search_path TO x", true));
         assert!(!shareable("SELECT 1;BEGIN", true));
+        // Non-ASCII characters separate words.
+        assert!(shareable("SELECT 'été' AS \u{e9}t\u{e9} FROM t", false));
+        assert!(!shareable("SELECT \u{e9}temp_x FROM t", false));
+        assert!(!shareable("SELECT x FROM \u{e9}pg_advisory_lock(1)", false));
     }
 }

@@ -53,11 +53,13 @@ impl Connection {
 
     async fn prepare_typed_inner(&self, sql: &str, types: &[Oid]) -> Result<Statement, Error> {
         self.gate().await?;
-        self.note_sql(sql);
         let use_cache = types.is_empty();
         if use_cache && let Some(s) = self.shared.state.borrow_mut().cache.get(sql) {
+            // Noted when it was prepared: the session stays marked until
+            // a reset, which also empties the cache.
             return Ok(s);
         }
+        self.note_sql(sql);
         let name = self.next_name("s");
         let mut op = self.submit_in_block(false, |p, ids| {
             ids.push(p.prepare(&name, sql, types)?);
