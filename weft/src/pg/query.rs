@@ -118,7 +118,15 @@ impl Connection {
     async fn resolve(&self, stmt: &(impl ToStatement + ?Sized)) -> Result<Statement, Error> {
         match stmt.statement() {
             Some(s) => Ok(s.clone()),
-            None => self.prepare_typed_inner(stmt.sql(), &[]).await,
+            None => {
+                let cached = self.shared.state.borrow_mut().cache.get(stmt.sql());
+                match cached {
+                    Some(s) => Ok(s),
+                    // Boxed: the rare path keeps its state out of every
+                    // query's future.
+                    None => Box::pin(self.prepare_typed_inner(stmt.sql(), &[])).await,
+                }
+            }
         }
     }
 
@@ -178,7 +186,7 @@ impl Connection {
                 Err(e) if !retried && e.code() == Some(INVALID_STATEMENT) => {
                     retried = true;
                     self.shared.state.borrow_mut().cache.remove(&s);
-                    s = self.prepare_typed_inner(s.sql(), &[]).await?;
+                    s = Box::pin(self.prepare_typed_inner(s.sql(), &[])).await?;
                 }
                 Err(e) => return Err(e),
                 Ok(r) => {
