@@ -35,6 +35,20 @@ pub fn rate(ops: u64, elapsed: Duration) -> f64 {
     ops as f64 / elapsed.as_secs_f64()
 }
 
+/// CPU time (user + system) used so far by this process, every thread
+/// (`libc::RUSAGE_SELF`), or by its finished children such as wrk or h2load
+/// (`libc::RUSAGE_CHILDREN`). Idle servers in the process use none, so the
+/// difference around one cell is the serving server's CPU.
+pub fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: an all-zero `rusage` is a valid value, and getrusage only
+    // writes into the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `rusage`.
+    unsafe { libc::getrusage(who, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

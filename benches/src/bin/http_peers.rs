@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use weft::http::{Request, Router, Server};
 use weft::rt::BackendKind;
-use weft_benches::{median, min_max, wrk};
+use weft_benches::{cpu_time, median, min_max, wrk};
 
 const WORKERS: usize = 2;
 const BODY: &str = "Hello, World!";
@@ -202,12 +202,16 @@ fn main() {
         check(name, *addr);
     }
 
-    // results[cell][server] = (req/s samples, p99 samples)
-    let mut results = vec![vec![(Vec::new(), Vec::new()); servers.len()]; cells.len()];
+    // results[cell][server] = (req/s, p99, server CPU us/request, wrk CPU
+    // us/request) samples
+    type Samples = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+    let mut results: Vec<Vec<Samples>> = vec![vec![Default::default(); servers.len()]; cells.len()];
     for round in 0..rounds {
         for (c, cell) in cells.iter().enumerate() {
             for (s, (name, addr)) in servers.iter().enumerate() {
                 let url = format!("http://{addr}/plaintext");
+                let (server0, wrk0) =
+                    (cpu_time(libc::RUSAGE_SELF), cpu_time(libc::RUSAGE_CHILDREN));
                 let r = wrk::run(
                     &url,
                     cell.threads,
@@ -227,8 +231,17 @@ fn main() {
                         String::new()
                     }
                 );
+                // Microseconds of CPU per request, server and wrk.
+                let requests = r.requests_per_sec * dur.as_secs_f64();
+                let per = |d: Duration| d.as_secs_f64() * 1e6 / requests.max(1.0);
                 results[c][s].0.push(r.requests_per_sec);
                 results[c][s].1.push(r.p99_us);
+                results[c][s]
+                    .2
+                    .push(per(cpu_time(libc::RUSAGE_SELF) - server0));
+                results[c][s]
+                    .3
+                    .push(per(cpu_time(libc::RUSAGE_CHILDREN) - wrk0));
             }
         }
     }
@@ -237,16 +250,21 @@ fn main() {
     let peer = |name: &str| servers.iter().position(|(n, _)| n == name).unwrap();
     let (hyper_i, actix_i) = (peer("hyper"), peer("actix-web"));
     println!(
-        "| wrk | server | Requests/sec (median) | req/s min-max | p99 latency (median) | req/s vs hyper | req/s vs actix-web |"
+        "| wrk | server | Requests/sec (median) | req/s min-max | p99 latency (median) | req/s vs hyper | req/s vs actix-web | server CPU us/req (median) | hyper's / this CPU | wrk CPU us/req |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (c, cell) in cells.iter().enumerate() {
         let rps: Vec<f64> = results[c]
-            .iter_mut()
-            .map(|(r, _)| median(&mut r.clone()))
+            .iter()
+            .map(|r| median(&mut r.0.clone()))
+            .collect();
+        let cpu: Vec<f64> = results[c]
+            .iter()
+            .map(|r| median(&mut r.2.clone()))
             .collect();
         for (s, (name, _)) in servers.iter().enumerate() {
             let p99 = median(&mut results[c][s].1.clone());
+            let wrk_cpu = median(&mut results[c][s].3.clone());
             let (lo, hi) = min_max(&results[c][s].0);
             let ratios = if name.starts_with("weft") {
                 format!(
@@ -258,10 +276,12 @@ fn main() {
                 "- | -".to_string()
             };
             println!(
-                "| {} | {name} | {:.0} | {lo:.0}-{hi:.0} | {} | {ratios} |",
+                "| {} | {name} | {:.0} | {lo:.0}-{hi:.0} | {} | {ratios} | {:.2} | {:.2}x | {wrk_cpu:.2} |",
                 cell.name,
                 rps[s],
-                format_us(p99)
+                format_us(p99),
+                cpu[s],
+                cpu[hyper_i] / cpu[s],
             );
         }
     }
