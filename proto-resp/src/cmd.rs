@@ -1,5 +1,7 @@
 //! Building commands: arguments are encoded straight into one buffer.
 
+use std::cell::RefCell;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::{encode_bulk, encode_count, token::parse_i64};
@@ -112,13 +114,35 @@ pub struct Cmd {
     name: (usize, usize),
 }
 
+thread_local! {
+    /// Buffers of dropped commands, for [`Cmd::new`] to reuse: a typed call
+    /// builds a `Cmd`, a driver copies it into its transmit buffer and drops
+    /// it, so without these every command would cost an allocation and a
+    /// free.
+    static SPARE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per thread in [`SPARE`].
+const SPARE_MAX: usize = 64;
+/// A new command's room: a typical short command (`GET key`, `SET key
+/// value`) fits.
+const NEW_CAP: usize = 64;
+/// Larger command buffers are freed, not kept.
+const SPARE_CAP: usize = 1024;
+
 impl Cmd {
     /// Starts a command with its name. The buffer starts with room for a
-    /// typical short command (`GET key`, `SET key value`), so building one
-    /// allocates once.
+    /// typical short command (`GET key`, `SET key value`), and is one a
+    /// dropped command of this thread left behind when there is one, so
+    /// building one seldom allocates.
     pub fn new(name: impl CmdArg) -> Self {
+        let body = SPARE
+            .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| BytesMut::with_capacity(NEW_CAP));
         let mut c = Cmd {
-            body: BytesMut::with_capacity(64),
+            body,
             argc: 0,
             name: (0, 0),
         };
@@ -130,7 +154,7 @@ impl Cmd {
     pub fn arg(&mut self, a: impl CmdArg) -> &mut Self {
         a.write_arg(&mut self.body);
         if self.argc == 0 {
-            self.name = first_arg(&self.body).unwrap_or((0, 0));
+            self.name = only_arg(&self.body).unwrap_or((0, 0));
         }
         self.argc += 1;
         self
@@ -178,26 +202,36 @@ impl Cmd {
     }
 }
 
-/// The span of the first argument in a command body, which starts with
-/// `$<len>\r\n<name>\r\n` (see [`CmdArgs`]); the length has a few digits,
-/// so a byte loop beats a search.
-fn first_arg(body: &[u8]) -> Option<(usize, usize)> {
-    let rest = body.strip_prefix(b"$")?;
-    let mut len = 0usize;
-    let mut i = 0;
-    while let Some(&d) = rest.get(i) {
-        if !d.is_ascii_digit() {
-            break;
-        }
-        len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
-        i += 1;
-    }
-    if i == 0 || rest.get(i..i + 2)? != b"\r\n" {
+/// The span of the data of the one argument in `body`, a bulk string
+/// `$<len>\r\n<data>\r\n` (see [`CmdArgs`]): after the first LF, up to the
+/// final CRLF.
+fn only_arg(body: &[u8]) -> Option<(usize, usize)> {
+    if body.first() != Some(&b'$') {
         return None;
     }
-    let start = 1 + i + 2;
-    let end = start.checked_add(len)?;
-    (end <= body.len()).then_some((start, end))
+    // The length has a few digits: a byte loop beats a search.
+    let lf = body.iter().position(|&b| b == b'\n')?;
+    let end = body.len().checked_sub(2)?;
+    (lf < end && body.get(end..)? == b"\r\n").then_some((lf + 1, end))
+}
+
+impl Drop for Cmd {
+    fn drop(&mut self) {
+        let cap = self.body.capacity();
+        if !(NEW_CAP..=SPARE_CAP).contains(&cap) {
+            return;
+        }
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        // `try_`: a command may be dropped while the thread is exiting.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if s.len() < SPARE_MAX {
+                    s.push(body);
+                }
+            }
+        });
+    }
 }
 
 /// Iterator over a [`Cmd`]'s arguments.
@@ -224,6 +258,27 @@ impl<'a> Iterator for CmdArgs<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_buffer_starts_empty() {
+        // A dropped command's buffer goes back to this thread's spares and
+        // the next `Cmd::new` takes it: nothing of the old command shows.
+        let mut a = Cmd::new("SET");
+        a.arg("a-long-key-that-fills-the-buffer")
+            .arg("a-long-value-too");
+        drop(a);
+        let b = Cmd::new("GET").with("k");
+        let mut out = BytesMut::new();
+        b.write_to(&mut out);
+        assert_eq!(&out[..], b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        assert_eq!(b.name(), Some(&b"GET"[..]));
+        assert_eq!(b.args().collect::<Vec<_>>(), [&b"GET"[..], b"k"]);
+        // Buffers too large to keep are freed instead; still correct.
+        let mut big = Cmd::new("SET");
+        big.arg(vec![b'x'; 4096]);
+        drop(big);
+        assert_eq!(Cmd::new("PING").args().count(), 1);
+    }
 
     #[test]
     fn name_is_the_first_argument() {

@@ -314,7 +314,7 @@ impl<B: Backend> Commands for Client<B> {
         }
         if let Some(conn) = self.shared_now() {
             return ClientFuture {
-                inner: ClientInner::Ready(conn.query(&cmd)),
+                inner: ClientInner::Ready(conn.into_query(&cmd)),
                 deadline,
             };
         }

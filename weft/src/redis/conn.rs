@@ -785,6 +785,20 @@ impl Connection {
     }
 
     pub(crate) fn send(&self, cmd: &Cmd, track: bool) -> Result<ReplyFuture, Error> {
+        self.clone().send_owned(cmd, track)
+    }
+
+    /// [`query`](Self::query) on a handle the caller gives up: the future
+    /// keeps it (no clone).
+    pub(crate) fn into_query<T: FromResp>(self, cmd: &Cmd) -> CmdFuture<T> {
+        CmdFuture {
+            reply: self.send_owned(cmd, true),
+            _t: PhantomData,
+        }
+    }
+
+    /// Queues `cmd`; the reply future holds this handle.
+    fn send_owned(self, cmd: &Cmd, track: bool) -> Result<ReplyFuture, Error> {
         let (slot, waker) = {
             let mut st = self.shared.state.borrow_mut();
             let slot = st.enqueue(cmd, track)?;
@@ -794,7 +808,7 @@ impl Connection {
             w.wake();
         }
         Ok(ReplyFuture {
-            conn: self.clone(),
+            conn: self,
             slot: Some(slot),
         })
     }
