@@ -28,6 +28,9 @@ pub enum Event {
         stream: StreamId,
         /// The head.
         head: RequestHead,
+        /// The HEADERS frame ended the stream: the request has no body,
+        /// and its `End` is the next event.
+        end_stream: bool,
     },
     /// A piece of the request body (a zero-copy slice of the read buffer).
     /// Its flow-control credit goes back to the peer when it is polled.

@@ -117,7 +117,17 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         // Events: collect bodies, start handlers on complete requests.
         while let Some(event) = conn.poll_event() {
             match event {
-                Event::Request { stream, head } => pending.push((stream, head, BodyBuf::Empty)),
+                // No body: started at once (its `End` comes next and finds
+                // nothing pending), without parking the head.
+                Event::Request {
+                    stream,
+                    head,
+                    end_stream: true,
+                } => match start_caught(router, Request::new(head, Bytes::new())) {
+                    Started::Done(resp) => finished.push((stream, resp)),
+                    Started::Running(fut) => handlers.push((stream, fut)),
+                },
+                Event::Request { stream, head, .. } => pending.push((stream, head, BodyBuf::Empty)),
                 Event::Data { stream, data } => {
                     if let Some(p) = pending.iter_mut().find(|p| p.0 == stream) {
                         p.2.push(data);

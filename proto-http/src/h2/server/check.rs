@@ -126,7 +126,7 @@ fn record(events: &mut Vec<String>, e: &Event) {
 }
 
 fn respond(conn: &mut ServerConnection, e: Event, n: u32) {
-    let Event::Request { stream, head } = e else {
+    let Event::Request { stream, head, .. } = e else {
         return;
     };
     let ok = ResponseHead::new(StatusCode::OK, &[("x-n", b"1")]);

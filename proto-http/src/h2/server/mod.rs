@@ -39,7 +39,7 @@
 //! conn.handle_input(now, &mut input);
 //! let mut answered = false;
 //! while let Some(event) = conn.poll_event() {
-//!     if let Event::Request { stream, head } = event {
+//!     if let Event::Request { stream, head, .. } = event {
 //!         assert_eq!(head.path(), b"/hi");
 //!         let body = Body::Full(Bytes::from_static(b"hello"));
 //!         conn.send_response(stream, ResponseHead::new(StatusCode::OK, &[]), body)?;
@@ -892,6 +892,7 @@ impl ServerConnection {
         self.events.push_back(Event::Request {
             stream: id,
             head: p.head,
+            end_stream,
         });
         if end_stream {
             self.events.push_back(Event::End {

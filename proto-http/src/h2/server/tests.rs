@@ -1209,7 +1209,7 @@ fn run_split(wire: &[u8], cut: usize) -> (Vec<String>, Vec<u8>) {
             conn.handle_input(now, &mut buf);
             while let Some(e) = conn.poll_event() {
                 events.push(match e {
-                    Event::Request { stream, head } => {
+                    Event::Request { stream, head, .. } => {
                         // No responses: their timing relative to input
                         // legitimately depends on the reads.
                         format!("req {stream} {:?}", String::from_utf8_lossy(head.path()))
