@@ -183,7 +183,14 @@ fn args(op: &Op) -> Vec<String> {
 }
 
 /// Runs `ops` through the pair; server output is cut at `cuts`.
-fn run(knows_hello: bool, ops: &[Op], cuts: &[prop::sample::Index]) -> Result<(), TestCaseError> {
+/// `pull`: read events with `next_event` instead of `handle_input` and
+/// `poll_event`; the outcome must be the same.
+fn run(
+    knows_hello: bool,
+    ops: &[Op],
+    cuts: &[prop::sample::Index],
+    pull: bool,
+) -> Result<(), TestCaseError> {
     let now = Instant::now();
     let mut client = Connection::new(Config::new().password("secret").database(1), now);
     let mut server = MiniServer::new(knows_hello);
@@ -209,7 +216,13 @@ fn run(knows_hello: bool, ops: &[Op], cuts: &[prop::sample::Index]) -> Result<()
                 .next()
                 .map_or(to_client.len(), |i| i.index(to_client.len()) + 1);
             rbuf.extend_from_slice(&to_client.split_to(n));
-            client.handle_input(now, &mut rbuf).unwrap();
+            if pull {
+                while let Some(ev) = client.next_event(now, &mut rbuf).unwrap() {
+                    events.push(ev);
+                }
+            } else {
+                client.handle_input(now, &mut rbuf).unwrap();
+            }
             while client.poll_transmit(&mut to_server) {}
             events.extend(std::iter::from_fn(|| client.poll_event()));
         }
@@ -284,13 +297,25 @@ proptest! {
     #[test]
     fn pair_resp3(ops in prop::collection::vec(op(), 0..40),
                   cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(true, &ops, &cuts)?;
+        run(true, &ops, &cuts, false)?;
+    }
+
+    #[test]
+    fn pair_resp3_pulled(ops in prop::collection::vec(op(), 0..40),
+                         cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
+        run(true, &ops, &cuts, true)?;
     }
 
     #[test]
     fn pair_resp2_fallback(ops in prop::collection::vec(op(), 0..40),
                            cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(false, &ops, &cuts)?;
+        run(false, &ops, &cuts, false)?;
+    }
+
+    #[test]
+    fn pair_resp2_fallback_pulled(ops in prop::collection::vec(op(), 0..40),
+                                  cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
+        run(false, &ops, &cuts, true)?;
     }
 }
 
