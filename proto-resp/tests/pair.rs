@@ -183,13 +183,42 @@ fn args(op: &Op) -> Vec<String> {
 }
 
 /// Runs `ops` through the pair; server output is cut at `cuts`.
-/// `pull`: read events with `next_event` instead of `handle_input` and
-/// `poll_event`; the outcome must be the same.
+/// An event, with the reply's id as a number (replies taken with
+/// `next_replies` come as a first id and a count).
+#[derive(Debug, PartialEq)]
+enum Got {
+    Ready(Protocol),
+    Reply(u64, Frame),
+    Push(Frame),
+}
+
+impl From<Event> for Got {
+    fn from(ev: Event) -> Got {
+        match ev {
+            Event::Ready { protocol } => Got::Ready(protocol),
+            Event::Reply { id, frame } => Got::Reply(id.get(), frame),
+            Event::Push { frame } => Got::Push(frame),
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+}
+
+/// How the client reads its input; every way must give the same outcome.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// `handle_input`, then `poll_event`.
+    Push,
+    /// `next_event`.
+    Pull,
+    /// `next_replies` for up to `n` replies at a time, then `next_event`.
+    Batch(usize),
+}
+
 fn run(
     knows_hello: bool,
     ops: &[Op],
     cuts: &[prop::sample::Index],
-    pull: bool,
+    read: Read,
 ) -> Result<(), TestCaseError> {
     let now = Instant::now();
     let mut client = Connection::new(Config::new().password("secret").database(1), now);
@@ -216,15 +245,34 @@ fn run(
                 .next()
                 .map_or(to_client.len(), |i| i.index(to_client.len()) + 1);
             rbuf.extend_from_slice(&to_client.split_to(n));
-            if pull {
-                while let Some(ev) = client.next_event(now, &mut rbuf).unwrap() {
-                    events.push(ev);
+            match read {
+                Read::Push => client.handle_input(now, &mut rbuf).unwrap(),
+                Read::Pull => {
+                    while let Some(ev) = client.next_event(now, &mut rbuf).unwrap() {
+                        events.push(Got::from(ev));
+                    }
                 }
-            } else {
-                client.handle_input(now, &mut rbuf).unwrap();
+                Read::Batch(max) => loop {
+                    let mut out = Vec::new();
+                    if let Some((first, n)) =
+                        client.next_replies(now, &mut rbuf, max, &mut out).unwrap()
+                    {
+                        prop_assert!(n >= 1 && n <= max && n == out.len());
+                        events.extend(
+                            out.into_iter()
+                                .enumerate()
+                                .map(|(k, f)| Got::Reply(first.get() + k as u64, f)),
+                        );
+                        continue;
+                    }
+                    match client.next_event(now, &mut rbuf).unwrap() {
+                        Some(ev) => events.push(Got::from(ev)),
+                        None => break,
+                    }
+                },
             }
             while client.poll_transmit(&mut to_server) {}
-            events.extend(std::iter::from_fn(|| client.poll_event()));
+            events.extend(std::iter::from_fn(|| client.poll_event()).map(Got::from));
         }
     }
     prop_assert!(rbuf.is_empty());
@@ -233,26 +281,26 @@ fn run(
     } else {
         Protocol::Resp2
     };
-    prop_assert_eq!(&events[0], &Event::Ready { protocol: proto });
+    prop_assert_eq!(&events[0], &Got::Ready(proto));
 
     // The model.
     let mut data: HashMap<u8, u8> = HashMap::new();
     let mut subs: HashSet<u8> = HashSet::new();
     let mut replies = events[1..].iter().filter_map(|e| match e {
-        Event::Reply { id, frame } => Some((*id, frame)),
+        Got::Reply(id, frame) => Some((*id, frame)),
         _ => None,
     });
     let pushes: Vec<&Frame> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Push { frame } => Some(frame),
+            Got::Push(frame) => Some(frame),
             _ => None,
         })
         .collect();
     let mut expected_pushes = 0;
     for (op, id) in ops.iter().zip(&ids) {
         let (got_id, frame) = replies.next().expect("missing reply");
-        prop_assert_eq!(got_id, *id);
+        prop_assert_eq!(got_id, id.get());
         match op {
             Op::Set(k, v) => {
                 data.insert(*k, *v);
@@ -297,25 +345,39 @@ proptest! {
     #[test]
     fn pair_resp3(ops in prop::collection::vec(op(), 0..40),
                   cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(true, &ops, &cuts, false)?;
+        run(true, &ops, &cuts, Read::Push)?;
     }
 
     #[test]
     fn pair_resp3_pulled(ops in prop::collection::vec(op(), 0..40),
                          cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(true, &ops, &cuts, true)?;
+        run(true, &ops, &cuts, Read::Pull)?;
     }
 
     #[test]
     fn pair_resp2_fallback(ops in prop::collection::vec(op(), 0..40),
                            cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(false, &ops, &cuts, false)?;
+        run(false, &ops, &cuts, Read::Push)?;
+    }
+
+    #[test]
+    fn pair_resp3_batched(ops in prop::collection::vec(op(), 0..40),
+                          cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16),
+                          max in 1usize..8) {
+        run(true, &ops, &cuts, Read::Batch(max))?;
+    }
+
+    #[test]
+    fn pair_resp2_fallback_batched(ops in prop::collection::vec(op(), 0..40),
+                                   cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16),
+                                   max in 1usize..8) {
+        run(false, &ops, &cuts, Read::Batch(max))?;
     }
 
     #[test]
     fn pair_resp2_fallback_pulled(ops in prop::collection::vec(op(), 0..40),
                                   cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..16)) {
-        run(false, &ops, &cuts, true)?;
+        run(false, &ops, &cuts, Read::Pull)?;
     }
 }
 

@@ -294,6 +294,81 @@ impl Connection {
         }
     }
 
+    /// Splits up to `max` plain replies off the front of `buf` into `out`:
+    /// the batch form of [`next_event`](Self::next_event) for a driver
+    /// gathering a pipeline's replies. Returns the id of the first reply
+    /// taken and how many were taken (the following ones answer the
+    /// following requests, ids one apart); `Ok(None)` when none was.
+    ///
+    /// It takes only what `next_event` would turn into
+    /// [`Event::Reply`]s for ordinary commands, and stops (leaving it in
+    /// `buf`) at anything else: a push, a reply to `HELLO`, `RESET` or a
+    /// subscribe-family command, a reply while the handshake runs or
+    /// while a RESP2 connection is subscribed (its messages are arrays),
+    /// or when events are queued. Call `next_event` then. Errors are those
+    /// of `next_event`.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::BytesMut;
+    /// use proto_resp::{Config, Connection, Event, Frame, Protocol};
+    ///
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Config::new().protocol(Protocol::Resp2), now);
+    /// let mut rbuf = BytesMut::new();
+    /// assert!(matches!(conn.next_event(now, &mut rbuf), Ok(Some(Event::Ready { .. }))));
+    /// let first = conn.send_args(&["GET", "a"]).unwrap();
+    /// conn.send_args(&["SET", "b", "1"]).unwrap();
+    /// rbuf.extend_from_slice(b"$1\r\nx\r\n+OK\r\n$");
+    /// let mut out = Vec::new();
+    /// assert_eq!(conn.next_replies(now, &mut rbuf, 10, &mut out), Ok(Some((first, 2))));
+    /// assert_eq!(out, [Frame::BulkString("x".into()), Frame::SimpleString("OK".into())]);
+    /// assert_eq!(&rbuf[..], b"$");
+    /// ```
+    pub fn next_replies(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        max: usize,
+        out: &mut Vec<Frame>,
+    ) -> Result<Option<(ReqId, usize)>, Error> {
+        let _ = now; // As in `handle_input`.
+        // RESP2 pub/sub messages are arrays: only `route` tells them apart.
+        if !self.events.is_empty()
+            || self.phase != Phase::Ready
+            || (self.protocol == Protocol::Resp2 && self.subs.active())
+        {
+            return Ok(None);
+        }
+        let mut first = None;
+        let mut n = 0;
+        while n < max {
+            let id = match self.inflight.front() {
+                Some(Pending {
+                    owner: Owner::User(id),
+                    expect: Expect::One,
+                }) => *id,
+                _ => break,
+            };
+            // A RESP3 push (`>`) is the only frame `route` does not hand
+            // to an `Expect::One` head here.
+            if buf.first() == Some(&b'>') {
+                break;
+            }
+            match self.decoder.decode_bytes(buf) {
+                Ok(Some(frame)) => {
+                    self.inflight.pop_front();
+                    out.push(frame);
+                    first.get_or_insert(id);
+                    n += 1;
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.fail(Error::Decode(e))),
+            }
+        }
+        Ok(first.map(|id| (id, n)))
+    }
+
     /// The peer closed its side. An error if replies were still owed.
     pub fn handle_eof(&mut self) -> Result<(), Error> {
         match &self.phase {

@@ -486,12 +486,60 @@ impl State {
         pushes: &mut Vec<Frame>,
     ) -> Result<(), proto_resp::Error> {
         let now = Instant::now();
-        while let Some(ev) = self.proto.next_event(now, buf)? {
+        loop {
+            if self.gather(now, buf, wakers)? {
+                if self.error.is_some() {
+                    return Ok(());
+                }
+                continue;
+            }
+            let Some(ev) = self.proto.next_event(now, buf)? else {
+                return Ok(());
+            };
             if !self.route(ev, wakers, pushes) {
-                break;
+                return Ok(());
             }
         }
-        Ok(())
+    }
+
+    /// When the head request is a batch still owed several replies, moves
+    /// the plain ones at the front of `buf` straight into its `Vec`
+    /// (proto-resp's `next_replies`: no event per reply). True if it took
+    /// any (or failed the connection on a mismatch).
+    fn gather(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        wakers: &mut Vec<Waker>,
+    ) -> Result<bool, proto_resp::Error> {
+        let Some(front) = self.queue.front_mut().filter(|o| o.left > 1) else {
+            return Ok(false);
+        };
+        let Slot::Gathering { frames, .. } = &mut self.slots[front.slot] else {
+            return Ok(false);
+        };
+        let Some((first, n)) = self.proto.next_replies(now, buf, front.left, frames)? else {
+            return Ok(false);
+        };
+        if first.get() != front.next || n > front.left {
+            // Cannot happen with a correct machine; never guess.
+            self.fail(Error::Protocol(proto_resp::Error::UnexpectedReply), wakers);
+            return Ok(true);
+        }
+        front.next += n as u64;
+        front.left -= n;
+        if front.left == 0 {
+            let i = front.slot;
+            self.queue.pop_front();
+            let Slot::Gathering { waker, frames, .. } =
+                std::mem::replace(&mut self.slots[i], Slot::Free)
+            else {
+                unreachable!("matched Gathering above")
+            };
+            self.slots[i] = Slot::BatchDone(Ok(frames));
+            wakers.extend(waker);
+        }
+        Ok(true)
     }
 
     /// Routes one event; false once the connection has failed.
