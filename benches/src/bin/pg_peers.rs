@@ -39,7 +39,9 @@
 //!   side is the same as in the previous row.
 //!
 //! `PG_PEERS_ONLY=0,5` runs only the workloads at those positions;
-//! `PG_PEERS_SIDE=weft` (or `peer`) runs one side only, for profiling.
+//! `PG_PEERS_SIDE=weft` (or `peer`) runs one side only, for profiling;
+//! `PG_PEERS_BACKEND=uring` (or `std`) runs weft on that I/O backend
+//! (default epoll).
 //!
 //! Besides throughput, each cell measures CPU time per operation, which
 //! the machine's load disturbs less: the client's (this process, all
@@ -291,8 +293,8 @@ async fn weft_cell_async(
 /// connection opened and the statement cached before the clock starts),
 /// `CLIENT_TASKS` tasks calling `query_one` with the SQL text; with
 /// `checkout`, each call on a connection checked out of the pool.
-async fn weft_client_cell(cfg: &Config, secs: Duration, checkout: bool) -> Sample {
-    let client = Client::<Epoll>::with_backend(cfg.clone());
+async fn weft_client_cell<B: Backend>(cfg: &Config, secs: Duration, checkout: bool) -> Sample {
+    let client = Client::<B>::with_backend(cfg.clone());
     client.query_one(SQL_PREPARED, &[&1i32]).await.unwrap();
     let meter = Meter::new(None);
     let start = meter.start;
@@ -597,15 +599,29 @@ fn main() {
 }
 
 /// A weft cell on a fresh runtime: connect (outside the clock), warm the
-/// statement cache, run.
+/// statement cache, run. `PG_PEERS_BACKEND=uring` (or `std`) runs weft on
+/// that backend instead of epoll.
 fn weft_run(cfg: &Config, work: Work, secs: Duration, chunks: &[bytes::Bytes]) -> Sample {
+    match std::env::var("PG_PEERS_BACKEND").as_deref() {
+        Ok("uring") => weft_run_on::<weft::rt::Uring>(cfg, work, secs, chunks),
+        Ok("std") => weft_run_on::<weft::rt::Std>(cfg, work, secs, chunks),
+        _ => weft_run_on::<Epoll>(cfg, work, secs, chunks),
+    }
+}
+
+fn weft_run_on<B: Backend>(
+    cfg: &Config,
+    work: Work,
+    secs: Duration,
+    chunks: &[bytes::Bytes],
+) -> Sample {
     // The connection's task lives on the runtime that made it, so the
     // cell connects and runs inside one block_on.
-    Epoll::block_on(async {
+    B::block_on(async {
         if matches!(work, Work::ClientConcurrent | Work::ClientCheckout) {
-            return weft_client_cell(cfg, secs, work == Work::ClientCheckout).await;
+            return weft_client_cell::<B>(cfg, secs, work == Work::ClientCheckout).await;
         }
-        let conn = Connection::connect::<Epoll>(cfg).await.unwrap();
+        let conn = Connection::connect::<B>(cfg).await.unwrap();
         conn.query_one("SELECT 1", &[]).await.unwrap();
         weft_cell_async(&conn, work, secs, chunks).await
     })
