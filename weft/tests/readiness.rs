@@ -167,7 +167,7 @@ fn short_reads_then_data_and_end<B: Backend>() {
         drop(server);
         // With `readable` + `try_read`.
         let (server, _) = listener.accept().await.unwrap();
-        let mut read = async |want: usize| {
+        let read = async |want: usize| {
             let mut got = Vec::with_capacity(256);
             loop {
                 match server.try_read(&mut got) {
