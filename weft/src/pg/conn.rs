@@ -22,6 +22,15 @@
 //! buffers fill and the server waits, so memory stays bounded whatever the
 //! result size. The consumer resumes reading as it drains.
 //!
+//! # Deferred `BEGIN`
+//!
+//! A transaction's `BEGIN` is not sent on its own: the next operation of
+//! extended-query messages carries it at the head of its sync block
+//! (`Parse`/`Bind`/`Execute` of the `BEGIN`, no `Sync`), saving a round
+//! trip; if it fails, the server skips the rest of the block ("Extended
+//! Query", 55.2.3) and that operation reports the error. Simple queries
+//! and COPY, which cannot share a block, send it alone first.
+//!
 //! # Cancellation
 //!
 //! A dropped operation (its future dropped, its timeout fired) is
