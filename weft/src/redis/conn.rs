@@ -630,9 +630,10 @@ impl Drop for OnExit {
     }
 }
 
-/// A read starts with at least this much room, so that a deep pipeline's
-/// replies (14 KB for 1000 GET/SET of 16-byte values) come in one `recv`
-/// rather than a sliver left at the end of the buffer and then the rest.
+/// A read starts with at least this much room, so that what the server
+/// wrote at once (up to 14 KB for a 1000-deep GET/SET pipeline of 16-byte
+/// values) comes in one `recv` rather than as a sliver left at the end of
+/// the buffer and then the rest.
 const READ_MIN_SPARE: usize = 8 * 1024;
 /// What a read buffer with less room than [`READ_MIN_SPARE`] reserves.
 const READ_RESERVE: usize = 32 * 1024;
