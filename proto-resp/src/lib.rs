@@ -70,6 +70,14 @@
 //! assert!(matches!(&events[2], Event::Push { .. }));
 //! ```
 //!
+//! A driver may instead pull events as it decodes them:
+//! [`Connection::next_event`] decodes only the frames the next event takes,
+//! and [`Connection::next_replies`] splits a run of plain replies straight
+//! into a `Vec` (a pipeline's replies, with no event per reply) and stops
+//! at anything else. Calling them until `next_event` returns nothing
+//! leaves the machine as `handle_input` followed by draining `poll_event`
+//! would (still drain `poll_transmit`).
+//!
 //! # Errors
 //!
 //! A server's per-request error (`-ERR ...`, `-WRONGTYPE ...`, a bulk
