@@ -200,10 +200,12 @@ impl Decoder {
         if buf[end..end + 2] != *b"\r\n" {
             return None;
         }
+        // Two moves of the buffer's start, not three: the CRLF leaves with
+        // the payload and is cut off it.
         buf.advance(start);
-        let payload = buf.split_to(len as usize).freeze();
-        buf.advance(2);
-        Some(Some(Frame::BulkString(payload)))
+        let mut payload = buf.split_to(len as usize + 2);
+        payload.truncate(len as usize);
+        Some(Some(Frame::BulkString(payload.freeze())))
     }
 
     /// Builds the frame that a scan measured as exactly `bytes`.
