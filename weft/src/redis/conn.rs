@@ -203,6 +203,7 @@ const NOTABLE_SHAPES: [u16; 26] = {
 };
 
 /// False when `name` is certainly none of [`NOTABLE`] (any case).
+#[inline]
 fn may_be_notable(name: &[u8]) -> bool {
     let Some(&first) = name.first() else {
         return false;
@@ -213,6 +214,7 @@ fn may_be_notable(name: &[u8]) -> bool {
 
 /// Whether `cmd`'s name may be one [`is_blocking`] or [`track_notable`]
 /// acts on: when false, neither needs to look at it.
+#[inline]
 fn is_notable(cmd: &Cmd) -> bool {
     cmd.name().is_some_and(may_be_notable)
 }
