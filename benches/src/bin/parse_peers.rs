@@ -23,6 +23,17 @@
 //! (§6.3, rejecting both together), reads `Connection` for keep-alive and
 //! upgrade, and `Expect: 100-continue`. It stores up to 24 field positions
 //! inline and spills the rest to a `Vec` (the 30-field shape allocates).
+//!
+//! For instruction counts (callgrind, `perf stat`), `PARSE_PEERS_ONLY=weft`
+//! or `=httparse` runs only that parser, untimed, `iterations` times over
+//! each shape whose name contains `PARSE_PEERS_SHAPE` (all if unset), and
+//! prints the parses done; two runs with different `iterations` give the
+//! cost per parse without the process's own start-up:
+//!
+//! ```sh
+//! PARSE_PEERS_ONLY=weft PARSE_PEERS_SHAPE=POST valgrind --tool=callgrind \
+//!     target/release/parse_peers 0 100000
+//! ```
 
 use proto_http::h1::{BodyKind, Limits, decode_request};
 use std::hint::black_box;
@@ -107,7 +118,10 @@ fn main() {
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(51);
     let iterations: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let limits = Limits::default();
-    let shapes = shapes();
+    let mut shapes = shapes();
+    if let Ok(filter) = std::env::var("PARSE_PEERS_SHAPE") {
+        shapes.retain(|s| s.name.contains(&filter));
+    }
 
     // Both parsers agree on every shape before anything is timed.
     for s in &shapes {
@@ -120,6 +134,23 @@ fn main() {
             assert_eq!(head.body_kind(), BodyKind::Length(25));
             assert_eq!(s.bytes.len() - a.0, 25, "the body follows the head");
         }
+    }
+
+    if let Ok(only) = std::env::var("PARSE_PEERS_ONLY") {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut parses = 0usize;
+        for s in &shapes {
+            for _ in 0..iterations {
+                match only.as_str() {
+                    "weft" => black_box(weft_parse(black_box(&s.bytes), &limits)),
+                    "httparse" => black_box(httparse_parse(black_box(&s.bytes), &mut headers)),
+                    other => panic!("PARSE_PEERS_ONLY={other}: weft or httparse"),
+                };
+                parses += 1;
+            }
+        }
+        println!("{only}: {parses} parses");
+        return;
     }
 
     // samples[shape] = (proto-http ns/request, httparse ns/request)

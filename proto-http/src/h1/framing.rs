@@ -57,9 +57,7 @@ pub(crate) fn merge_content_length(
     v: &[u8],
     max: u64,
 ) -> Result<(), ProtoError> {
-    // The usual value: one run of at most 19 digits, which fits a u64.
-    if !v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit) {
-        let n = v.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    if let Some(n) = plain_digits(v) {
         return merge_one(acc, n, max);
     }
     let mut any = false;
@@ -97,7 +95,27 @@ pub(crate) fn merge_content_length(
     Ok(())
 }
 
+/// The usual Content-Length value, one run of 1 to 19 digits (which fits
+/// a u64), read in one pass without a branch per byte; `None` for anything
+/// else, which [`merge_content_length`] then reads element by element.
+#[inline(always)]
+fn plain_digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    let mut ok = true;
+    for &b in v {
+        // A non-digit clears `ok`; the wrapped value is then discarded.
+        let d = b.wrapping_sub(b'0');
+        ok &= d <= 9;
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    ok.then_some(n)
+}
+
 /// One element `n` merged into `acc`, then the size limit.
+#[inline(always)]
 fn merge_one(acc: &mut Option<u64>, n: u64, max: u64) -> Result<(), ProtoError> {
     match *acc {
         Some(prev) if prev != n => return Err(K::BadContentLength.into()),
@@ -294,20 +312,48 @@ impl RequestFields {
         // Length first: most names match none of these lengths, and of those
         // that do, the first byte tells most apart.
         match name.len() {
-            4 if is_name(name, b"host") => {
-                self.hosts += 1;
-                self.host_ok &= valid_host(value.get(buf));
+            4 if is_name(name, b"host") => self.add_host(value.get(buf)),
+            14 if is_name(name, b"content-length") => {
+                self.add_content_length(value.get(buf), max_body);
             }
+            _ => self.add_other(name, value, buf),
+        }
+    }
+
+    /// RFC 9112 §3.2, RFC 9110 §7.2: counted, and its value checked.
+    #[inline]
+    fn add_host(&mut self, v: &[u8]) {
+        self.hosts += 1;
+        self.host_ok &= valid_host(v);
+    }
+
+    /// RFC 9112 §6.3 item 5: merged into the length read so far; the
+    /// first error is kept.
+    #[inline]
+    fn add_content_length(&mut self, v: &[u8], max_body: u64) {
+        if self.cl_err.is_some() {
+            return;
+        }
+        // The usual value read here, the rest by the general merge.
+        let r = match plain_digits(v) {
+            Some(n) => merge_one(&mut self.cl, n, max_body),
+            None => merge_content_length(&mut self.cl, v, max_body),
+        };
+        if let Err(e) = r {
+            self.cl_err = Some(e);
+        }
+    }
+
+    /// The other fields [`add`](Self::add) looks at.
+    #[inline]
+    fn add_other(&mut self, name: &[u8], value: Span, buf: &[u8]) {
+        // Length first, then the whole name.
+        match name.len() {
             6 if is_name(name, b"expect") => {
                 self.expect_continue |= value.get(buf).eq_ignore_ascii_case(b"100-continue");
             }
             7 if is_name(name, b"upgrade") => self.upgrade = Some(value),
             10 if is_name(name, b"connection") => self.conn.add(value.get(buf)),
-            14 if is_name(name, b"content-length") && self.cl_err.is_none() => {
-                if let Err(e) = merge_content_length(&mut self.cl, value.get(buf), max_body) {
-                    self.cl_err = Some(e);
-                }
-            }
             17 if is_name(name, b"transfer-encoding") => self.te.add(value.get(buf)),
             _ => {}
         }

@@ -173,48 +173,76 @@ impl LineState {
         }
         // Spans are u32 offsets: no configuration can make them overflow.
         let max_head = limits.max_head_bytes.min(MAX_HEAD);
+        // The position lives in a local for the loop and is written back
+        // once: kept in `self`, each field line stored it and the next
+        // loaded it back, a store-to-load round trip on the chain from one
+        // line's end to the next line's scans.
+        let mut pos = self.pos;
+        let r = self.field_lines::<FAST>(index, buf, limits, max_head, &mut pos);
+        self.pos = pos;
+        r
+    }
+
+    /// The field lines of [`parse`](Self::parse), from `*pos` on, to the
+    /// empty line that ends the head.
+    #[inline(always)]
+    fn field_lines<const FAST: bool>(
+        &mut self,
+        index: &mut FieldIndex,
+        buf: &[u8],
+        limits: &Limits,
+        max_head: usize,
+        pos_out: &mut usize,
+    ) -> Result<Option<usize>, ProtoError> {
         let max_body = limits.max_body;
-        loop {
+        let mut pos = *pos_out;
+        let r = loop {
             if FAST && index.len() < limits.max_headers {
-                if let Some((f, end)) = fast_field_line(buf, self.pos) {
+                if let Some((f, end)) = fast_field_line(buf, pos) {
                     if end <= max_head {
-                        self.pos = end;
+                        pos = end;
                         self.add_field(index, buf, f, max_body);
                         continue;
                     }
                 }
             }
-            if FAST && buf.get(self.pos..self.pos + 2) == Some(b"\r\n") && self.pos + 2 <= max_head
-            {
-                self.pos += 2;
-                return Ok(Some(self.pos));
+            if FAST && buf.get(pos..pos + 2) == Some(b"\r\n") && pos + 2 <= max_head {
+                pos += 2;
+                break Ok(Some(pos));
             }
-            let Some(nl) = memchr::memchr(b'\n', &buf[self.pos..]) else {
+            let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) else {
                 if buf.len() > max_head {
-                    return Err(K::HeadersTooLarge.into());
+                    break Err(K::HeadersTooLarge.into());
                 }
-                return Ok(None);
+                break Ok(None);
             };
-            let end = self.pos + nl + 1;
+            let end = pos + nl + 1;
             if end > max_head {
-                return Err(K::HeadersTooLarge.into());
+                break Err(K::HeadersTooLarge.into());
             }
-            let (s, e) = line_content(buf, self.pos, end)?;
-            self.pos = end;
+            let (s, e) = match line_content(buf, pos, end) {
+                Ok(line) => line,
+                Err(e) => break Err(e),
+            };
+            pos = end;
             if s == e {
-                return Ok(Some(end));
+                break Ok(Some(end));
             }
             // RFC 9112 §5.2: a server MUST reject obs-fold with 400 (a
             // user agent may instead replace it; we reject everywhere).
             if matches!(buf[s], b' ' | b'\t') {
-                return Err(K::ObsFold.into());
+                break Err(K::ObsFold.into());
             }
             if index.len() >= limits.max_headers {
-                return Err(K::TooManyHeaders.into());
+                break Err(K::TooManyHeaders.into());
             }
-            let f = parse_field_line(buf, s, e)?;
-            self.add_field(index, buf, f, max_body);
-        }
+            match parse_field_line(buf, s, e) {
+                Ok(f) => self.add_field(index, buf, f, max_body),
+                Err(e) => break Err(e),
+            }
+        };
+        *pos_out = pos;
+        r
     }
 }
 
@@ -365,17 +393,29 @@ fn fast_field_line(buf: &[u8], pos: usize) -> Option<(FieldSpan, usize)> {
     if colon == pos || buf.get(colon) != Some(&b':') {
         return None;
     }
+    // The usual value follows one SP and starts with a byte above SP
+    // (no OWS byte is); anything else goes through the loop.
     let mut vs = colon + 1;
-    while let Some(b' ' | b'\t') = buf.get(vs) {
-        vs += 1;
+    match buf.get(vs..vs + 2) {
+        Some(&[b' ', b]) if b > b' ' => vs += 1,
+        _ => {
+            while let Some(b' ' | b'\t') = buf.get(vs) {
+                vs += 1;
+            }
+        }
     }
     let cr = scan::value_end(buf, vs);
     if buf.get(cr..cr + 2) != Some(b"\r\n") {
         return None;
     }
+    // `buf[cr - 1]` is the colon or a byte of `colon + 1..cr`, all
+    // field-value bytes (the scan above and the OWS skipped), of which only
+    // SP and HTAB are at or below SP: one comparison tells trailing OWS.
     let mut ve = cr;
-    while ve > vs && matches!(buf[ve - 1], b' ' | b'\t') {
-        ve -= 1;
+    if buf[cr - 1] <= b' ' {
+        while ve > vs && matches!(buf[ve - 1], b' ' | b'\t') {
+            ve -= 1;
+        }
     }
     let f = FieldSpan {
         name: Span::new(pos, colon),
@@ -720,6 +760,9 @@ mod tests {
             b"GET /0123456789abcdef0123456789abcdef HTTP/1.0\r\nX-A-Rather-Long-Field-Name: \t value with  spaces and \x80\xff obs-text \t \r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nE:\r\nF:  \r\n\r\n",
             b"\r\nOPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
             b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+            // OWS around values in every arrangement the fast path tells
+            // apart: one SP then a value, SP then HTAB, none, only OWS.
+            b"PUT /x HTTP/1.1\r\nHost: h\r\nA: \tb\r\nB:c \r\nC:\t\r\nD: \r\nContent-Length: 007\r\n\r\n",
         ];
         let interesting = [
             0u8, b'\t', b'\r', b'\n', b' ', b':', b'"', b'(', b'/', b'@', b'[', b'{', 0x1f, 0x7f,
