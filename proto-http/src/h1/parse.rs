@@ -111,14 +111,21 @@ impl LineState {
 
     /// Stores one field line, noting it for the framing decisions when it
     /// belongs to a request head.
+    /// `request`: whether `self.kind` is [`HeadKind::Request`], read once
+    /// per call of [`parse`](Self::parse) rather than once per field.
     #[inline]
-    fn add_field(&mut self, index: &mut FieldIndex, buf: &[u8], f: FieldSpan, max_body: u64) {
+    fn add_field(
+        &mut self,
+        request: bool,
+        index: &mut FieldIndex,
+        buf: &[u8],
+        f: FieldSpan,
+        max_body: u64,
+    ) {
         // Stored first, so the span is written from registers rather than
         // spilled around the rare call below and reloaded.
         index.push(f);
-        if self.kind == HeadKind::Request
-            && RequestFields::may_matter(f.name.len(), buf[f.name.start as usize])
-        {
+        if request && RequestFields::may_matter(f.name.len(), buf[f.name.start as usize]) {
             self.fields.add(f.name.get(buf), f.value, buf, max_body);
         }
     }
@@ -195,13 +202,14 @@ impl LineState {
         pos_out: &mut usize,
     ) -> Result<Option<usize>, ProtoError> {
         let max_body = limits.max_body;
+        let request = self.kind == HeadKind::Request;
         let mut pos = *pos_out;
         let r = loop {
             if FAST && index.len() < limits.max_headers {
                 if let Some((f, end)) = fast_field_line(buf, pos) {
                     if end <= max_head {
                         pos = end;
-                        self.add_field(index, buf, f, max_body);
+                        self.add_field(request, index, buf, f, max_body);
                         continue;
                     }
                 }
@@ -237,7 +245,7 @@ impl LineState {
                 break Err(K::TooManyHeaders.into());
             }
             match parse_field_line(buf, s, e) {
-                Ok(f) => self.add_field(index, buf, f, max_body),
+                Ok(f) => self.add_field(request, index, buf, f, max_body),
                 Err(e) => break Err(e),
             }
         };
