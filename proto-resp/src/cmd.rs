@@ -179,9 +179,15 @@ impl Cmd {
     }
 
     /// Appends the complete command (`*argc` header and arguments) to `dst`.
+    #[inline]
     pub fn write_to(&self, dst: &mut BytesMut) {
         dst.reserve(self.body.len() + 24);
-        encode_count(dst, b'*', self.argc);
+        if self.argc < 10 {
+            // The common header, `*<digit>\r\n`, as one 4-byte store.
+            dst.put_slice(&[b'*', b'0' + self.argc as u8, b'\r', b'\n']);
+        } else {
+            encode_count(dst, b'*', self.argc);
+        }
         dst.put_slice(&self.body);
     }
 

@@ -19,9 +19,21 @@ enum End {
     Failed(DecodeErrorKind, usize),
 }
 
+/// How [`stream`] reads frames.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// The stateless [`Decoder::decode_bytes`].
+    Stateless,
+    /// The resuming [`StreamDecoder::decode_bytes`].
+    Resume,
+    /// Runs of plain replies with one split each
+    /// (`StreamDecoder::decode_plain_run`), anything else as `Resume`.
+    Runs,
+}
+
 /// Decodes `input` frame after frame, feeding it `step` bytes at a time,
-/// with the resuming [`StreamDecoder`] or the stateless [`Decoder`].
-fn stream(dec: &Decoder, input: &[u8], step: usize, resume: bool) -> (Vec<Frame>, End) {
+/// as `mode` says.
+fn stream(dec: &Decoder, input: &[u8], step: usize, mode: Mode) -> (Vec<Frame>, End) {
     let mut sd = StreamDecoder::new(*dec);
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
@@ -30,10 +42,17 @@ fn stream(dec: &Decoder, input: &[u8], step: usize, resume: bool) -> (Vec<Frame>
         buf.extend_from_slice(chunk);
         loop {
             let before = buf.len();
-            let r = if resume {
-                sd.decode_bytes(&mut buf)
-            } else {
+            if mode == Mode::Runs {
+                let n = sd.decode_plain_run(&mut buf, usize::MAX, &mut frames);
+                if n > 0 {
+                    consumed += before - buf.len();
+                    continue;
+                }
+            }
+            let r = if mode == Mode::Stateless {
                 dec.decode_bytes(&mut buf)
+            } else {
+                sd.decode_bytes(&mut buf)
             };
             match r {
                 Ok(Some(f)) => {
@@ -50,10 +69,10 @@ fn stream(dec: &Decoder, input: &[u8], step: usize, resume: bool) -> (Vec<Frame>
 
 /// Checks, for arbitrary `input`:
 ///
-/// 1. feeding it whole and one byte at a time (with the stateless decoder
-///    and with the resuming [`StreamDecoder`]) yields the same frames and
-///    the same final error or leftover (a frame split anywhere parses the
-///    same);
+/// 1. feeding it whole and one byte at a time (with the stateless decoder,
+///    with the resuming [`StreamDecoder`], and taking runs of plain replies
+///    with one split each) yields the same frames and the same final error
+///    or leftover (a frame split anywhere parses the same);
 /// 2. the borrowed and owned decoders agree (on the first frame, or on
 ///    the error or wait before it), and `frame_len` matches;
 /// 3. every decoded frame re-encodes to bytes that decode to an equal frame
@@ -71,11 +90,16 @@ pub fn check_decode(input: &[u8], protocol: Protocol) {
         max_line_len: 1 << 10,
     };
     let dec = Decoder::new(limits, protocol);
-    let whole = stream(&dec, input, input.len(), false);
-    let bytewise = stream(&dec, input, 1, false);
+    let whole = stream(&dec, input, input.len(), Mode::Stateless);
+    let bytewise = stream(&dec, input, 1, Mode::Stateless);
     assert_eq!(whole, bytewise, "split-dependent decoding");
-    let resumed = stream(&dec, input, 1, true);
+    let resumed = stream(&dec, input, 1, Mode::Resume);
     assert_eq!(whole, resumed, "resumed decoding differs");
+    // Plain replies taken a run at a time, whole and as they trickle in.
+    for step in [input.len(), 1, 7] {
+        let runs = stream(&dec, input, step, Mode::Runs);
+        assert_eq!(whole, runs, "decoding runs of plain replies differs");
+    }
 
     // The owned decoder's fast paths (a plain bulk string, `+OK`) refuse
     // and wait for exactly what the general parser does.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use proto_resp::codec::{Decoder, encode};
-use proto_resp::{Config, Connection, Event, Frame, Protocol};
+use proto_resp::{Cmd, Config, Connection, Event, Frame, Protocol};
 
 /// A tiny Redis: strings, PING, pub/sub, HELLO (optionally unknown, as on
 /// Redis 5), AUTH.
@@ -223,10 +223,36 @@ fn run(
     let now = Instant::now();
     let mut client = Connection::new(Config::new().password("secret").database(1), now);
     let mut server = MiniServer::new(knows_hello);
-    let ids: Vec<_> = ops
-        .iter()
-        .map(|o| client.send_args(&args(o)).unwrap())
-        .collect();
+    let ids: Vec<_> = match read {
+        // Batched reading goes with batched sending: groups of up to
+        // `max + 2` commands through `send_each` (ordinary ones recorded
+        // as one run, subscribe-family ones singly, in order).
+        Read::Batch(max) => {
+            let cmds: Vec<Cmd> = ops
+                .iter()
+                .map(|o| {
+                    let a = args(o);
+                    let mut c = Cmd::new(a[0].as_str());
+                    for x in &a[1..] {
+                        c.arg(x.as_str());
+                    }
+                    c
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for group in cmds.chunks(max + 2) {
+                let mut seen = 0;
+                let (first, n) = client.send_each(group, |_| seen += 1).unwrap();
+                prop_assert_eq!((n, seen), (group.len(), group.len()));
+                ids.extend((0..n as u64).map(|k| first.get() + k));
+            }
+            ids
+        }
+        _ => ops
+            .iter()
+            .map(|o| client.send_args(&args(o)).unwrap().get())
+            .collect(),
+    };
 
     let mut to_server = BytesMut::new();
     let mut to_client = BytesMut::new();
@@ -300,7 +326,7 @@ fn run(
     let mut expected_pushes = 0;
     for (op, id) in ops.iter().zip(&ids) {
         let (got_id, frame) = replies.next().expect("missing reply");
-        prop_assert_eq!(got_id, id.get());
+        prop_assert_eq!(got_id, *id);
         match op {
             Op::Set(k, v) => {
                 data.insert(*k, *v);

@@ -29,6 +29,29 @@ use crate::limits::Limits;
 use decode::{Build, Cursor, Scan, leaf_frame, run};
 use token::Token;
 
+/// A reply read by [`Decoder::plain_at`]: `+OK` or a bulk string's
+/// payload as `(start, end)` offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    /// `+OK\r\n`.
+    Ok,
+    /// `$<len>\r\n<payload>\r\n`, the payload's offsets.
+    Bulk(usize, usize),
+}
+
+impl Plain {
+    /// The frame, its payload sliced out of `run` (the bytes the offsets
+    /// are relative to): one reference count, no move of a buffer's start.
+    #[inline]
+    pub(crate) fn frame(self, run: &Bytes) -> Frame {
+        match self {
+            // A static string, not a slice (no reference count).
+            Plain::Ok => Frame::SimpleString(Bytes::from_static(b"OK")),
+            Plain::Bulk(s, e) => Frame::BulkString(run.slice(s..e)),
+        }
+    }
+}
+
 /// Decodes one RESP3 (superset of RESP2) value with [`Limits::DEFAULT`].
 ///
 /// Returns the frame and the number of bytes it occupies, or `Ok(None)` if
@@ -162,19 +185,52 @@ impl Decoder {
 
     /// A well-formed bulk string `$<len>\r\n<payload>\r\n` within the
     /// limits, at the front of `buf`: split off (`Some(Some(frame))`) or
-    /// known to be incomplete (`Some(None)`). `None` for anything else (a
-    /// null, a bad or over-limit length, a missing CRLF, a header not yet
-    /// complete), which the general parser then decides, errors included,
-    /// so both paths accept and refuse exactly the same input.
+    /// known to be incomplete (`Some(None)`). `None` for anything else,
+    /// which the general parser then decides (see [`plain_at`](Self::plain_at)).
     #[inline]
     fn plain_bulk(&self, buf: &mut BytesMut) -> Option<Option<Frame>> {
+        let (leaf, _) = match self.plain_at(buf, 0)? {
+            Some(found) => found,
+            None => return Some(None),
+        };
+        let Plain::Bulk(start, end) = leaf else {
+            return None;
+        };
+        // Two moves of the buffer's start, not three: the CRLF leaves with
+        // the payload and is cut off it.
+        buf.advance(start);
+        let mut payload = buf.split_to(end - start + 2);
+        payload.truncate(end - start);
+        Some(Some(Frame::BulkString(payload.freeze())))
+    }
+
+    /// The commonest replies of all, read without the general header
+    /// parser: a well-formed bulk string `$<len>\r\n<payload>\r\n`
+    /// within the limits, or `+OK\r\n`, starting at `pos` of `buf`.
+    /// `Some(Some((leaf, next)))`: found, the next value starts at `next`;
+    /// `Some(None)`: a plain bulk string not yet complete. `None` for
+    /// anything else (a null, a bad or over-limit length, a missing CRLF,
+    /// a header not yet complete, any other type), which the general
+    /// parser then decides, errors included, so both paths accept and
+    /// refuse exactly the same input (RESP3 spec, "Bulk strings" and
+    /// "Simple strings").
+    #[inline]
+    pub(crate) fn plain_at(&self, buf: &[u8], pos: usize) -> Option<Option<(Plain, usize)>> {
         // Ten digits cannot overflow a u64 and exceed the default limit
         // (512 MiB); a longer length is left to the general parser.
         const MAX_DIGITS: usize = 10;
+        let rest = buf.get(pos..)?;
+        match rest.first()? {
+            b'$' => {}
+            b'+' if rest.starts_with(b"+OK\r\n") && self.limits.max_line_len >= 2 => {
+                return Some(Some((Plain::Ok, pos + 5)));
+            }
+            _ => return None,
+        }
         let mut len: u64 = 0;
         let mut i = 1;
         loop {
-            let &b = buf.get(i)?;
+            let &b = rest.get(i)?;
             if b == b'\r' {
                 break;
             }
@@ -186,7 +242,7 @@ impl Decoder {
         }
         if i == 1
             || i - 1 > self.limits.max_line_len
-            || *buf.get(i + 1)? != b'\n'
+            || *rest.get(i + 1)? != b'\n'
             || len > self.limits.max_bulk_len as u64
         {
             return None;
@@ -194,18 +250,13 @@ impl Decoder {
         // `len <= max_bulk_len <= usize::MAX`.
         let start = i + 2;
         let end = start.checked_add(len as usize)?;
-        if buf.len() < end.checked_add(2)? {
+        if rest.len() < end.checked_add(2)? {
             return Some(None);
         }
-        if buf[end..end + 2] != *b"\r\n" {
+        if rest[end..end + 2] != *b"\r\n" {
             return None;
         }
-        // Two moves of the buffer's start, not three: the CRLF leaves with
-        // the payload and is cut off it.
-        buf.advance(start);
-        let mut payload = buf.split_to(len as usize + 2);
-        payload.truncate(len as usize);
-        Some(Some(Frame::BulkString(payload.freeze())))
+        Some(Some((Plain::Bulk(pos + start, pos + end), pos + end + 2)))
     }
 
     /// Builds the frame that a scan measured as exactly `bytes`.
@@ -277,6 +328,9 @@ impl Decoder {
 pub struct StreamDecoder {
     decoder: Decoder,
     cursor: Cursor<()>,
+    /// The replies of the run [`decode_plain_run`](Self::decode_plain_run)
+    /// is measuring (kept for its allocation).
+    run: Vec<Plain>,
 }
 
 impl StreamDecoder {
@@ -285,6 +339,7 @@ impl StreamDecoder {
         StreamDecoder {
             decoder,
             cursor: Cursor::new(),
+            run: Vec::new(),
         }
     }
 
@@ -296,6 +351,46 @@ impl StreamDecoder {
     /// Forgets a partially measured frame.
     pub fn reset(&mut self) {
         self.cursor.reset();
+    }
+
+    /// Splits up to `max` plain replies (bulk strings and `+OK`, as read
+    /// by [`Decoder::plain_at`]) off the front of `buf` into `out` with
+    /// ONE split of `buf`: each payload is a slice of that run (a reference
+    /// count each, no move of `buf`'s start per reply). Returns how many;
+    /// it stops, taking nothing more, at the first value that is anything
+    /// else or incomplete, which [`decode_bytes`](Self::decode_bytes) then
+    /// reads (errors included). It takes exactly the frames `decode_bytes`
+    /// would return, in order (`invariants::check_decode` compares the two).
+    pub(crate) fn decode_plain_run(
+        &mut self,
+        buf: &mut BytesMut,
+        max: usize,
+        out: &mut Vec<Frame>,
+    ) -> usize {
+        // A partly measured aggregate at the front: `decode_bytes` resumes it.
+        if self.cursor.pos != 0 {
+            return 0;
+        }
+        let d = self.decoder;
+        let run = &mut self.run;
+        run.clear();
+        let mut pos = 0;
+        while run.len() < max {
+            match d.plain_at(buf, pos) {
+                Some(Some((leaf, next))) => {
+                    run.push(leaf);
+                    pos = next;
+                }
+                _ => break,
+            }
+        }
+        let n = run.len();
+        if n == 0 {
+            return 0;
+        }
+        let bytes = buf.split_to(pos).freeze();
+        out.extend(run.drain(..).map(|leaf| leaf.frame(&bytes)));
+        n
     }
 
     /// Splits the next complete frame off the front of `buf` (zero-copy,

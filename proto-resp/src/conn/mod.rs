@@ -2,6 +2,7 @@
 
 mod config;
 mod pubsub;
+mod queue;
 mod state;
 
 pub use config::Config;
@@ -18,6 +19,7 @@ use crate::event::{Event, ReqId};
 use crate::frame::Frame;
 
 use pubsub::Subscriptions;
+use queue::Queue;
 use state::{Expect, Handshake, Owner, Pending, Phase, Route, Step};
 
 /// A client connection to a RESP server, without I/O.
@@ -32,9 +34,9 @@ pub struct Connection {
     /// Bytes ready for `poll_transmit`.
     tx: BytesMut,
     /// Requests on the wire (or in `tx`), in order.
-    inflight: VecDeque<Pending>,
+    inflight: Queue,
     /// User requests sent during the handshake, and their bytes.
-    held: VecDeque<Pending>,
+    held: Queue,
     held_tx: BytesMut,
     events: VecDeque<Event>,
     next_id: u64,
@@ -68,8 +70,8 @@ impl Connection {
             phase: Phase::Handshaking,
             protocol: config.protocol,
             tx: BytesMut::new(),
-            inflight: VecDeque::new(),
-            held: VecDeque::new(),
+            inflight: Queue::default(),
+            held: Queue::default(),
             held_tx: BytesMut::new(),
             events: VecDeque::new(),
             next_id: 0,
@@ -135,10 +137,7 @@ impl Connection {
     }
 
     fn maybe_ready(&mut self) {
-        let handshaking = self
-            .inflight
-            .iter()
-            .any(|p| matches!(p.owner, Owner::Handshake(_)));
+        let handshaking = self.inflight.has_handshake();
         if self.phase == Phase::Handshaking && !handshaking {
             self.phase = Phase::Ready;
             self.deadline = None;
@@ -166,6 +165,80 @@ impl Connection {
         let dst = self.outbox();
         cmd.write_to(dst);
         Ok(self.enqueue(expect))
+    }
+
+    /// Queues `cmds` back to back, as [`send`](Self::send) would one by
+    /// one, calling `sent` with each command queued; returns the id of the
+    /// first and how many were queued (their ids follow each other).
+    ///
+    /// The form for a pipeline: the ordinary commands among them (all but
+    /// the subscribe family, `HELLO` and `RESET`) are recorded as one run,
+    /// not one queue entry each. If a command is refused, those before it
+    /// stay queued, and the refusal is returned with the same pair.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use proto_resp::{Cmd, Config, Connection};
+    ///
+    /// let mut conn = Connection::new(Config::new(), Instant::now());
+    /// let cmds = [Cmd::new("SET").with("a").with(1), Cmd::new("GET").with("a")];
+    /// let mut names = Vec::new();
+    /// let (first, n) = conn
+    ///     .send_each(&cmds, |c| names.push(c.name().unwrap().to_vec()))
+    ///     .unwrap();
+    /// assert_eq!((first.get(), n), (0, 2));
+    /// assert_eq!(names, [b"SET".to_vec(), b"GET".to_vec()]);
+    /// assert_eq!(conn.pending(), 2);
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn send_each<'a>(
+        &mut self,
+        cmds: impl IntoIterator<Item = &'a Cmd>,
+        mut sent: impl FnMut(&'a Cmd),
+    ) -> Result<(ReqId, usize), (ReqId, usize, UsageError)> {
+        let first = self.next_id;
+        let open = self.is_open();
+        let ready = self.phase == Phase::Ready;
+        // Ordinary commands written and not yet in the queue.
+        let mut run = 0u64;
+        for cmd in cmds {
+            if open && cmd.name().is_some_and(|name| !state::may_be_special(name)) {
+                cmd.write_to(if ready {
+                    &mut self.tx
+                } else {
+                    &mut self.held_tx
+                });
+                run += 1;
+                sent(cmd);
+                continue;
+            }
+            // A command that needs a look at its arguments (or a refusal):
+            // the run before it is queued first, to keep the order.
+            self.enqueue_run(run);
+            run = 0;
+            if let Err(e) = self.send(cmd) {
+                let n = (self.next_id - first) as usize;
+                return Err((ReqId(first), n, e));
+            }
+            sent(cmd);
+        }
+        self.enqueue_run(run);
+        Ok((ReqId(first), (self.next_id - first) as usize))
+    }
+
+    /// Queues a run of `n` ordinary requests with the next ids.
+    #[inline]
+    fn enqueue_run(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let first = ReqId(self.next_id);
+        self.next_id += n;
+        if self.phase == Phase::Ready {
+            self.inflight.push_run(first, n);
+        } else {
+            self.held.push_run(first, n);
+        }
     }
 
     /// Queues a command given as its arguments, name first.
@@ -340,16 +413,29 @@ impl Connection {
         {
             return Ok(None);
         }
+        // The requests at the front that take a plain reply: counted once
+        // (not per run, which would be quadratic for mixed replies).
+        let mut heads = self.inflight.plain_heads(max);
         let mut first = None;
         let mut n = 0;
-        while n < max {
+        while heads > 0 {
             let id = match self.inflight.front() {
                 Some(Pending {
                     owner: Owner::User(id),
-                    expect: Expect::One,
+                    ..
                 }) => *id,
                 _ => break,
             };
+            // Bulk strings and `+OK` (a GET/SET pipeline's replies): as
+            // many as are here, with one split of `buf`.
+            let k = self.decoder.decode_plain_run(buf, heads, out);
+            if k > 0 {
+                self.inflight.take_plain(k);
+                first.get_or_insert(id);
+                n += k;
+                heads -= k;
+                continue;
+            }
             // A RESP3 push (`>`) is the only frame `route` does not hand
             // to an `Expect::One` head here.
             if buf.first() == Some(&b'>') {
@@ -361,6 +447,7 @@ impl Connection {
                     out.push(frame);
                     first.get_or_insert(id);
                     n += 1;
+                    heads -= 1;
                 }
                 Ok(None) => break,
                 Err(e) => return Err(self.fail(Error::Decode(e))),
@@ -462,12 +549,7 @@ impl Connection {
 
     /// Requests sent (or held during the handshake) and not yet answered.
     pub fn pending(&self) -> usize {
-        self.held.len()
-            + self
-                .inflight
-                .iter()
-                .filter(|p| matches!(p.owner, Owner::User(_)))
-                .count()
+        self.held.len() + self.inflight.user_requests()
     }
 
     /// True while the server has confirmed at least one subscription.

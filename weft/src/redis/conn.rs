@@ -355,27 +355,20 @@ impl State {
         }
         let cmds = cmds.into_iter();
         let mut frames = Vec::with_capacity(cmds.size_hint().0);
-        let (mut first, mut n, mut blocking) = (0u64, 0usize, false);
-        let mut refused = None;
-        for cmd in cmds {
-            match self.proto.send(cmd) {
-                Ok(id) => {
-                    if n == 0 {
-                        first = id.get();
-                    }
-                    n += 1;
-                    // One look at the name for both checks.
-                    if is_notable(cmd) {
-                        blocking |= blocks(cmd);
-                        track_notable(&mut self.session, cmd);
-                    }
-                }
-                Err(e) => {
-                    refused = Some(Error::from(e));
-                    break;
-                }
+        let mut blocking = false;
+        let session = &mut self.session;
+        // One pass: each command written, the ordinary ones recorded by
+        // the machine as one run; one look at each name for both checks.
+        let sent = self.proto.send_each(cmds, |cmd| {
+            if is_notable(cmd) {
+                blocking |= blocks(cmd);
+                track_notable(session, cmd);
             }
-        }
+        });
+        let (first, n, refused) = match sent {
+            Ok((first, n)) => (first.get(), n, None),
+            Err((first, n, e)) => (first.get(), n, Some(Error::from(e))),
+        };
         if n == 0 {
             return match refused {
                 Some(e) => Err((e, false)),
