@@ -181,14 +181,36 @@ impl Cmd {
     /// Appends the complete command (`*argc` header and arguments) to `dst`.
     #[inline]
     pub fn write_to(&self, dst: &mut BytesMut) {
-        dst.reserve(self.body.len() + 24);
-        if self.argc < 10 {
-            // The common header, `*<digit>\r\n`, as one 4-byte store.
-            dst.put_slice(&[b'*', b'0' + self.argc as u8, b'\r', b'\n']);
-        } else {
+        if self.argc >= 10 {
+            dst.reserve(self.body.len() + 24);
             encode_count(dst, b'*', self.argc);
+            dst.put_slice(&self.body);
+            return;
         }
-        dst.put_slice(&self.body);
+        // The common case, a header `*<digit>\r\n`: one reservation, one
+        // store of the header, one copy of the body, one length update
+        // (not two checked `put_slice`s: this runs once per command of a
+        // pipeline).
+        let header = [b'*', b'0' + self.argc as u8, b'\r', b'\n'];
+        let n = header.len() + self.body.len();
+        dst.reserve(n);
+        let spare = dst.spare_capacity_mut();
+        assert!(spare.len() >= n);
+        let at = spare.as_mut_ptr().cast::<u8>();
+        // SAFETY: `spare` is `dst`'s uninitialised capacity past its length
+        // and holds at least `n` bytes (asserted); the two copies write
+        // bytes 0..4 and 4..n of it from buffers that cannot overlap it
+        // (`self.body` is another allocation, `header` a local), so after
+        // them the first `n` bytes past the length are initialised.
+        unsafe {
+            std::ptr::copy_nonoverlapping(header.as_ptr(), at, header.len());
+            std::ptr::copy_nonoverlapping(
+                self.body.as_ptr(),
+                at.add(header.len()),
+                self.body.len(),
+            );
+            dst.set_len(dst.len() + n);
+        }
     }
 
     /// The first argument, the command's name (`None` for an empty

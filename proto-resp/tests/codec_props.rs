@@ -155,16 +155,20 @@ proptest! {
     }
 
     #[test]
-    fn command_roundtrip(args in prop::collection::vec(bytes(), 0..8)) {
+    fn command_roundtrip(args in prop::collection::vec(bytes(), 0..14),
+                         before in prop::collection::vec(any::<u8>(), 0..40)) {
         let mut out = BytesMut::new();
         encode_command(&mut out, &args);
         let mut cmd = proto_resp::Cmd::default();
         for a in &args {
             cmd.arg(a);
         }
-        let mut via_cmd = BytesMut::new();
+        // Appended after what the buffer already holds (one- and
+        // two-digit headers).
+        let mut via_cmd = BytesMut::from(&before[..]);
         cmd.write_to(&mut via_cmd);
-        prop_assert_eq!(&out, &via_cmd);
+        prop_assert_eq!(&via_cmd[..before.len()], &before[..]);
+        prop_assert_eq!(&out[..], &via_cmd[before.len()..]);
         prop_assert_eq!(cmd.args().collect::<Vec<_>>(), args.iter().map(|a| &a[..]).collect::<Vec<_>>());
         let (f, n) = proto_resp::codec::decode(&out).unwrap().unwrap();
         prop_assert_eq!(n, out.len());
