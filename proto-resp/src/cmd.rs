@@ -182,10 +182,7 @@ impl Cmd {
     #[inline]
     pub fn write_to(&self, dst: &mut BytesMut) {
         if self.argc >= 10 {
-            dst.reserve(self.body.len() + 24);
-            encode_count(dst, b'*', self.argc);
-            dst.put_slice(&self.body);
-            return;
+            return self.write_long_to(dst);
         }
         // The common case, a header `*<digit>\r\n`: one reservation, one
         // store of the header, one copy of the body, one length update
@@ -211,6 +208,16 @@ impl Cmd {
             );
             dst.set_len(dst.len() + n);
         }
+    }
+
+    /// [`write_to`](Self::write_to) for ten arguments or more (kept out of
+    /// line, so that the common case needs no saved registers).
+    #[cold]
+    #[inline(never)]
+    fn write_long_to(&self, dst: &mut BytesMut) {
+        dst.reserve(self.body.len() + 24);
+        encode_count(dst, b'*', self.argc);
+        dst.put_slice(&self.body);
     }
 
     /// The first argument, the command's name (`None` for an empty
