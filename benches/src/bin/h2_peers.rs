@@ -34,7 +34,7 @@ use std::process::Command;
 use std::time::Duration;
 use weft::http::{Request, Response, Router, Server};
 use weft::rt::BackendKind;
-use weft_benches::{median, min_max};
+use weft_benches::{cpu_time, median, min_max};
 
 const WORKERS: usize = 2;
 const SMALL: &str = "Hello, World!";
@@ -150,19 +150,6 @@ fn load_average() -> String {
         .ok()
         .and_then(|l| l.split(' ').next().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// CPU time (user + system) used so far by this process, every thread
-/// (`libc::RUSAGE_SELF`), or by its finished children, h2load
-/// (`libc::RUSAGE_CHILDREN`).
-fn cpu_time(who: libc::c_int) -> Duration {
-    // SAFETY: an all-zero `rusage` is a valid value, and getrusage only
-    // writes into the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a valid, writable `rusage`.
-    unsafe { libc::getrusage(who, &mut ru) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// Runs h2load `-c 16 -m 32` for `secs` against `url`.

@@ -51,18 +51,9 @@ enum Peer {
     Binary,
 }
 
-/// CPU time this process has used (all threads, user + system), from
-/// /proc/self/stat (clock ticks, 100 per second on Linux).
+/// CPU time this process has used (all threads, user + system).
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // After "pid (comm)": state is field 0, utime 11, stime 12.
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    weft_benches::cpu_time(libc::RUSAGE_SELF)
 }
 
 /// Runs `cell` and returns (operations per second, client CPU microseconds

@@ -99,13 +99,7 @@ impl Work {
 
 /// CPU time of this process (all threads, user + system).
 fn process_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    weft_benches::cpu_time(libc::RUSAGE_SELF)
 }
 
 /// On-CPU time of server process `pid` in nanoseconds (first field of
