@@ -171,9 +171,11 @@ impl Connection {
     /// one, calling `sent` with each command queued; returns the id of the
     /// first and how many were queued (their ids follow each other).
     ///
-    /// The form for a pipeline: the ordinary commands among them (all but
-    /// the subscribe family, `HELLO` and `RESET`) are recorded as one run,
-    /// not one queue entry each. If a command is refused, those before it
+    /// The form for a pipeline: the ordinary commands among them (those
+    /// whose name alone tells they take one reply: all but the subscribe
+    /// family, `HELLO`, `RESET`, `MONITOR` and `CLIENT`, which go through
+    /// `send`'s full check, in order) are recorded as one run, not one
+    /// queue entry each. If a command is refused, those before it
     /// stay queued, and the refusal is returned with the same pair.
     ///
     /// ```
@@ -190,7 +192,6 @@ impl Connection {
     /// assert_eq!(names, [b"SET".to_vec(), b"GET".to_vec()]);
     /// assert_eq!(conn.pending(), 2);
     /// ```
-    #[allow(clippy::type_complexity)]
     pub fn send_each<'a>(
         &mut self,
         cmds: impl IntoIterator<Item = &'a Cmd>,
