@@ -531,7 +531,17 @@ fn dropped_client_connections_are_closed() {
             let s = probe.stats(None).await.unwrap();
             s["curr_connections"].parse().unwrap()
         };
-        let base = open().await;
+        // The harness's readiness check (a connect, then a close) may still
+        // be counted just after start: wait until the count holds still.
+        let mut base = open().await;
+        loop {
+            time::sleep(Duration::from_millis(100)).await;
+            let now = open().await;
+            if now == base {
+                break;
+            }
+            base = now;
+        }
         let a = Client::<Epoll>::with_backend(cfg.clone()).unwrap();
         a.get("k").await.unwrap();
         eventually("a's connection is open", async || open().await == base + 1).await;
