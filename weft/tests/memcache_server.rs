@@ -50,7 +50,17 @@ fn handlers_share_one_connection_per_worker() {
         return;
     };
     let cfg = Config::default().server(McServer::new(&own.addr().to_string()).unwrap());
-    let base = curr_connections(own.addr(), &cfg);
+    // The harness's readiness check and each probe connect and close: wait
+    // until the count holds still before taking it as the baseline.
+    let mut base = curr_connections(own.addr(), &cfg);
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = curr_connections(own.addr(), &cfg);
+        if now == base {
+            break;
+        }
+        base = now;
+    }
     let client = Client::<Epoll>::with_backend(cfg.clone()).unwrap();
     let (c1, c2) = (client.clone(), client.clone());
     let router =
