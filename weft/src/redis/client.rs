@@ -242,15 +242,22 @@ impl<T: FromResp> Future for ClientFuture<T> {
             ClientInner::Ready(f) => Pin::new(f).poll(cx),
             ClientInner::Later(f) => f.as_mut().poll(cx),
         };
-        if res.is_ready() {
-            return res;
-        }
-        if let Some(d) = &mut this.deadline {
-            if Pin::new(d).poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Timeout));
-            }
-        }
-        Poll::Pending
+        or_timeout(res, &mut this.deadline, cx)
+    }
+}
+
+/// `res`, or [`Error::Timeout`] when it is pending and `deadline` passed.
+fn or_timeout<T>(
+    res: Poll<Result<T, Error>>,
+    deadline: &mut Option<time::Sleep>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, Error>> {
+    if res.is_ready() {
+        return res;
+    }
+    match deadline.as_mut().map(|d| Pin::new(d).poll(cx)) {
+        Some(Poll::Ready(())) => Poll::Ready(Err(Error::Timeout)),
+        _ => Poll::Pending,
     }
 }
 
@@ -282,15 +289,7 @@ impl Future for ClientBatchFuture {
             BatchInner::Ready(f) => Pin::new(f).poll(cx),
             BatchInner::Later(f) => f.as_mut().poll(cx),
         };
-        if res.is_ready() {
-            return res;
-        }
-        if let Some(d) = &mut this.deadline {
-            if Pin::new(d).poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Timeout));
-            }
-        }
-        Poll::Pending
+        or_timeout(res, &mut this.deadline, cx)
     }
 }
 
