@@ -224,22 +224,46 @@ pub const fn is_field_value_byte(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
-/// Whether every byte of `v` is a [`is_field_value_byte`]. Branch-free so
-/// the compiler vectorizes it: the hot loop of header parsing.
+/// Whether every byte of `v` is a [`is_field_value_byte`].
+///
+/// Eight bytes at a time: a word with no byte below 0x20 and none equal to
+/// 0x7f is clean, found with two borrow tricks and no branch per byte. A
+/// word that fails (a control character, or just a tab) is settled byte by
+/// byte. Values are short, so this beats a 16-byte vector loop, whose tail
+/// runs byte by byte.
 #[inline]
 #[must_use]
 pub fn all_field_value_bytes(v: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Whether some byte of `x` is below 0x20 or is 0x7f. Subtracting
+    /// `n` from every byte sets a byte's high bit where it was below `n`
+    /// and its own high bit was clear; a borrow can flag more bytes only
+    /// above one that is truly below `n`, so "some byte" is exact.
     #[inline(always)]
-    fn bad(b: u8) -> u8 {
-        u8::from((b < 0x20) & (b != b'\t')) | u8::from(b == 0x7f)
+    fn suspect(x: u64) -> bool {
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let d = x ^ (ONES * 0x7f);
+        let del = d.wrapping_sub(ONES) & !d & HIGH;
+        (below_space | del) != 0
     }
-    let mut chunks = v.chunks_exact(16);
-    for c in &mut chunks {
-        if c.iter().fold(0u8, |m, &b| m | bad(b)) != 0 {
-            return false;
-        }
+    #[inline(always)]
+    fn word(w: &[u8]) -> u64 {
+        u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))
     }
-    chunks.remainder().iter().fold(0u8, |m, &b| m | bad(b)) == 0
+    if v.len() < 8 {
+        return v.iter().all(|&b| is_field_value_byte(b));
+    }
+    let mut words = v.chunks_exact(8);
+    let mut bad = false;
+    for w in &mut words {
+        bad |= suspect(word(w));
+    }
+    if !words.remainder().is_empty() {
+        // The last eight bytes, overlapping the last whole word.
+        bad |= suspect(word(&v[v.len() - 8..]));
+    }
+    !bad || v.iter().all(|&b| is_field_value_byte(b))
 }
 
 /// Whether every byte of `v` is a `tchar`; no early exit, so the table
@@ -325,6 +349,24 @@ mod tests {
         assert!(!is_field_value(b"a\r\nb"));
         assert!(!is_field_value(b"a\0"));
         assert!(is_field_value(b"a\tb"));
+    }
+
+    #[test]
+    fn field_value_words_agree_with_the_byte_definition() {
+        // Every byte value in every lane of values of 1 to 19 bytes, on
+        // backgrounds that sit at the edges of the borrow tricks.
+        for len in 1..20 {
+            for background in [b'a', b' ', b'\t', 0x21, 0x7e, 0x80, 0xff] {
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut v = vec![background; len];
+                        v[at] = b;
+                        let want = v.iter().all(|&x| is_field_value_byte(x));
+                        assert_eq!(all_field_value_bytes(&v), want, "{v:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

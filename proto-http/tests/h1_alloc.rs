@@ -46,9 +46,19 @@ fn allocs() -> u64 {
 
 const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\nAccept: text/plain,text/html;q=0.9\r\nConnection: keep-alive\r\n\r\n";
 
+/// A browser's request: more fields than the head keeps inline, so its
+/// index spills into a vector recycled per thread.
+const BROWSER: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: http://localhost:8080/\r\nConnection: keep-alive\r\nCookie: a=1; b=2\r\nUpgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-User: ?1\r\nPriority: u=0, i\r\n\r\n";
+
 /// One request/response cycle the way a server loop does it.
-fn cycle(conn: &mut Connection, rbuf: &mut BytesMut, wbuf: &mut BytesMut, now: Instant) -> usize {
-    rbuf.extend_from_slice(REQUEST);
+fn cycle(
+    conn: &mut Connection,
+    rbuf: &mut BytesMut,
+    wbuf: &mut BytesMut,
+    now: Instant,
+    request: &[u8],
+) -> usize {
+    rbuf.extend_from_slice(request);
     conn.handle_input(now, rbuf);
     let mut served = 0;
     while let Some(ev) = conn.poll_event() {
@@ -73,6 +83,21 @@ fn cycle(conn: &mut Connection, rbuf: &mut BytesMut, wbuf: &mut BytesMut, now: I
 
 #[test]
 fn plaintext_get_allocates_nothing_in_steady_state() {
+    steady_state_allocations(REQUEST);
+}
+
+#[test]
+fn browser_get_with_many_fields_allocates_nothing_in_steady_state() {
+    let limits = proto_http::h1::Limits::default();
+    let (head, _) = proto_http::h1::decode_request(BROWSER, &limits)
+        .unwrap()
+        .unwrap();
+    assert!(head.headers().len() > proto_http::h1::INLINE_FIELDS);
+    drop(head);
+    steady_state_allocations(BROWSER);
+}
+
+fn steady_state_allocations(request: &[u8]) {
     // The counter works.
     let a = allocs();
     let v = std::hint::black_box(vec![1u8; 64]);
@@ -85,13 +110,13 @@ fn plaintext_get_allocates_nothing_in_steady_state() {
     let mut wbuf = BytesMut::with_capacity(4096);
     // Warm up: buffers reach their working capacity.
     for _ in 0..16 {
-        cycle(&mut conn, &mut rbuf, &mut wbuf, now);
+        cycle(&mut conn, &mut rbuf, &mut wbuf, now, request);
     }
     let before = allocs();
     let mut served = 0;
     for i in 0..1000u64 {
         conn.set_date_unix(1_700_000_000 + i / 100);
-        served += cycle(&mut conn, &mut rbuf, &mut wbuf, now);
+        served += cycle(&mut conn, &mut rbuf, &mut wbuf, now, request);
     }
     assert_eq!(served, 1000);
     let per_request = (allocs() - before) as f64 / 1000.0;

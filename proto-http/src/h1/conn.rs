@@ -420,6 +420,7 @@ impl Connection {
 
     /// The next event, in order.
     #[must_use = "events must be handled"]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         Some(match self.events.pop_front()? {
             Queued::Request { id } => Event::Request {
@@ -710,6 +711,11 @@ fn write_head(
     date: Option<[u8; super::date::IMF_FIXDATE_LEN]>,
     connection: &[u8],
 ) {
+    // One reservation for the whole head: status line, the fields with
+    // ": " and CRLF each, and room for the framing, Date and Connection
+    // fields and the blank line.
+    let fields: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    out.reserve(fields + 160);
     encode::status_line(out, status);
     encode::fields(out, headers);
     encode::framing_header(out, framing);

@@ -99,6 +99,11 @@ pub(crate) fn check_headers(headers: &[Header<'_>]) -> Result<HeaderFacts, UserE
 /// RFC 9112 §4: `HTTP/1.1 SP status-code SP reason-phrase CRLF`. We always
 /// send our highest version (RFC 9110 §6.2).
 pub(crate) fn status_line(out: &mut BytesMut, status: StatusCode) {
+    if status == StatusCode::OK {
+        // Most responses: one copy of a constant.
+        out.put_slice(b"HTTP/1.1 200 OK\r\n");
+        return;
+    }
     out.put_slice(b"HTTP/1.1 ");
     out.put_slice(&status.digits());
     out.put_u8(b' ');

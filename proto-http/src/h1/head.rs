@@ -1,6 +1,8 @@
 //! Parsed message heads. They own one `Bytes` slice of the read buffer and
-//! an index of byte ranges into it, so parsing copies nothing and allocates
-//! nothing for messages with up to [`INLINE_FIELDS`] fields.
+//! an index of byte ranges into it, so parsing copies nothing. The index
+//! keeps [`INLINE_FIELDS`] fields inline and the rest in a vector recycled
+//! per thread ([`spill`]), so a steady stream of requests allocates nothing
+//! and a head stays small enough to move cheaply.
 
 use std::fmt;
 
@@ -8,8 +10,14 @@ use bytes::Bytes;
 
 use crate::header::{Method, StatusCode};
 
-/// How many fields the index stores inline before spilling to the heap.
-pub const INLINE_FIELDS: usize = 24;
+/// How many fields the index stores inline; more go to a recycled vector.
+///
+/// Small on purpose: a head is moved several times between the parser and
+/// a handler (event queue, request, handler future), and each move copies
+/// it. Eight covers curl, wrk, load balancers' health checks and most API
+/// clients; a browser's dozen fields take one vector from the thread's
+/// spare list and give it back when the head is dropped.
+pub const INLINE_FIELDS: usize = 8;
 
 /// A byte range `start..end` into the head buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,11 +54,11 @@ pub(crate) struct FieldSpan {
     pub(crate) value: Span,
 }
 
-/// Fixed-capacity field index with a heap spill for unusually many fields.
+/// Field index: [`INLINE_FIELDS`] spans inline, the rest in `spill`.
 #[derive(Clone)]
 pub(crate) struct FieldIndex {
     inline: [FieldSpan; INLINE_FIELDS],
-    len: usize,
+    len: u32,
     spill: Vec<FieldSpan>,
 }
 
@@ -64,17 +72,27 @@ impl Default for FieldIndex {
     }
 }
 
+impl Drop for FieldIndex {
+    #[inline]
+    fn drop(&mut self) {
+        if self.spill.capacity() != 0 {
+            spill::give(std::mem::take(&mut self.spill));
+        }
+    }
+}
+
 impl FieldIndex {
     /// Appends a field. Inlined into the parser's loop so the span goes
     /// from registers straight into the array (passed through memory, it
     /// was written in 4-byte pieces and read back whole, which stalls).
     #[inline(always)]
     pub(crate) fn push(&mut self, f: FieldSpan) {
-        if let Some(slot) = self.inline.get_mut(self.len) {
+        if let Some(slot) = self.inline.get_mut(self.len as usize) {
             *slot = f;
         } else {
             self.push_spill(f);
         }
+        // At most `Limits::max_headers` fields reach the index.
         self.len += 1;
     }
 
@@ -82,18 +100,17 @@ impl FieldIndex {
     #[inline(never)]
     fn push_spill(&mut self, f: FieldSpan) {
         if self.spill.capacity() == 0 {
-            // One allocation for as many fields again as fit inline.
-            self.spill.reserve(INLINE_FIELDS);
+            self.spill = spill::take();
         }
         self.spill.push(f);
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &FieldSpan> + '_ {
-        self.inline[..self.len.min(INLINE_FIELDS)]
+        self.inline[..self.len().min(INLINE_FIELDS)]
             .iter()
             .chain(self.spill.iter())
     }
@@ -101,6 +118,50 @@ impl FieldIndex {
     pub(crate) fn clear(&mut self) {
         self.len = 0;
         self.spill.clear();
+    }
+}
+
+/// The per-thread spare list of spill vectors: a head with more than
+/// [`INLINE_FIELDS`] fields takes one, and gives it back when dropped, on
+/// whichever thread that happens.
+mod spill {
+    use super::FieldSpan;
+    use std::cell::RefCell;
+
+    /// Spare vectors kept per thread (one per head in flight with many fields).
+    const MAX_SPARE: usize = 64;
+    /// Vectors grown past this many spans are freed rather than kept.
+    const MAX_KEPT: usize = 256;
+    /// Capacity of a new vector: room for a browser's fields.
+    const FRESH: usize = 24;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<FieldSpan>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty vector, recycled when one is spare.
+    pub(super) fn take() -> Vec<FieldSpan> {
+        SPARE
+            .try_with(|s| s.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Vec::with_capacity(FRESH))
+    }
+
+    /// Keeps `v` for a later [`take`] on this thread, unless the list is
+    /// full, `v` grew unusually large, or the thread is exiting.
+    pub(super) fn give(mut v: Vec<FieldSpan>) {
+        if v.capacity() > MAX_KEPT {
+            return;
+        }
+        v.clear();
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if s.len() < MAX_SPARE {
+                    s.push(v);
+                }
+            }
+        });
     }
 }
 
@@ -518,5 +579,16 @@ impl<B: AsRef<[u8]>> fmt::Debug for ResponseHeadIn<B> {
             .field("version", &self.version)
             .field("headers", &self.headers)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// A head is moved by value from the parser to the handler several
+    /// times; keep it small (it was 488 bytes with 24 inline fields).
+    #[test]
+    fn request_head_stays_small() {
+        let size = std::mem::size_of::<super::RequestHead>();
+        assert!(size <= 240, "RequestHead grew to {size} bytes");
     }
 }

@@ -100,9 +100,12 @@ impl BodyBuf {
 /// `500 Internal Server Error` so one bad request cannot take the worker
 /// down. The handler's future (if any) is polled with [`poll_caught`].
 pub(super) fn start_caught(router: &Router, req: Request) -> Started {
-    match catch_unwind(AssertUnwindSafe(|| router.start(req))) {
-        Ok(started) => started,
-        Err(_) => Started::Done(internal_error()),
+    // Captured by reference: moving the request into the closure would
+    // copy it twice more on its way through `catch_unwind`.
+    let mut req = Some(req);
+    match catch_unwind(AssertUnwindSafe(|| req.take().map(|r| router.start(r)))) {
+        Ok(Some(started)) => started,
+        Ok(None) | Err(_) => Started::Done(internal_error()),
     }
 }
 
@@ -151,6 +154,15 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
     } else {
         &fixed[..1]
     };
+    let body = if resp.body.is_empty() {
+        Body::Empty
+    } else {
+        Body::Full(resp.body.clone())
+    };
+    if resp.headers.is_empty() {
+        // The usual response: nothing to gather.
+        return f(ResponseHead::new(resp.status, fixed), body);
+    }
     let all = fixed
         .iter()
         .copied()
@@ -173,11 +185,6 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
         &inline[..n]
     } else {
         &spilled
-    };
-    let body = if resp.body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Full(resp.body.clone())
     };
     f(ResponseHead::new(resp.status, headers), body)
 }

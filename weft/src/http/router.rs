@@ -166,10 +166,21 @@ impl Router {
 
     /// Finds the handler for `req`, setting its route parameters.
     pub fn route_request(&self, req: &mut Request) -> Route {
+        match self.resolve(req) {
+            Resolved::Found(h) => Route::Found(h.clone()),
+            Resolved::MethodNotAllowed(node) => Route::MethodNotAllowed(node.allowed()),
+            Resolved::NotFound => Route::NotFound,
+        }
+    }
+
+    /// [`route_request`](Self::route_request) without cloning the handler:
+    /// the request path is walked as bytes (a request-target is visible
+    /// ASCII, RFC 9112 §3.2), and route parameters are set on `req`.
+    fn resolve(&self, req: &mut Request) -> Resolved<'_> {
         let mut params = Params::default();
-        let path = req.path();
-        let Some(node) = find(&self.root, path, path_start(path), &mut params) else {
-            return Route::NotFound;
+        let path = req.head().path();
+        let Some(node) = find(&self.root, path, 0, &mut params) else {
+            return Resolved::NotFound;
         };
         let method = req.method();
         let found = node.methods.iter().find(|(m, _)| *m == method).or_else(|| {
@@ -179,13 +190,12 @@ impl Router {
         });
         match found {
             Some((_, h)) => {
-                let h = h.clone();
                 if params.len() > 0 {
                     req.set_params(params);
                 }
-                Route::Found(h)
+                Resolved::Found(h)
             }
-            None => Route::MethodNotAllowed(node.methods.iter().map(|(m, _)| *m).collect()),
+            None => Resolved::MethodNotAllowed(node),
         }
     }
 
@@ -201,15 +211,15 @@ impl Router {
     /// returns), or answers 404 and 405. Synchronous, so the connection
     /// loops keep only the small [`HandlerFuture`] across their awaits.
     pub(crate) fn start(&self, mut req: Request) -> Started {
-        match self.route_request(&mut req) {
-            Route::Found(h) => Started::Running(h(req)),
-            Route::NotFound => Started::Done(
+        match self.resolve(&mut req) {
+            Resolved::Found(h) => Started::Running(h(req)),
+            Resolved::NotFound => Started::Done(
                 Response::status(StatusCode::NOT_FOUND)
                     .content_type("text/plain; charset=utf-8")
                     .body("Not Found"),
             ),
-            Route::MethodNotAllowed(methods) => {
-                let allow: Vec<&str> = methods.iter().filter_map(|m| m.as_str()).collect();
+            Resolved::MethodNotAllowed(node) => {
+                let allow: Vec<&str> = node.allowed().iter().filter_map(|m| m.as_str()).collect();
                 Started::Done(
                     Response::status(StatusCode::METHOD_NOT_ALLOWED)
                         .header("allow", allow.join(", ").into_bytes())
@@ -225,23 +235,38 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|s| !s.is_empty())
 }
 
-fn path_start(path: &str) -> usize {
-    usize::from(path.starts_with('/'))
+/// What [`Router::resolve`] found, borrowed from the router.
+enum Resolved<'a> {
+    Found(&'a Handler),
+    MethodNotAllowed(&'a Node),
+    NotFound,
 }
 
-/// Walks the trie from `node` over `path[pos..]`; backtracks from a static
+impl Node {
+    /// The methods this route answers.
+    fn allowed(&self) -> Vec<Method> {
+        self.methods.iter().map(|(m, _)| *m).collect()
+    }
+}
+
+/// Walks the trie from `node` over `path[pos..]`, one `/`-separated
+/// segment per level (empty segments skipped); backtracks from a static
 /// branch to the parameter branch when the static one dead-ends.
-fn find<'a>(node: &'a Node, path: &str, pos: usize, params: &mut Params) -> Option<&'a Node> {
-    let rest = &path[pos.min(path.len())..];
-    let rest_trim = rest.trim_start_matches('/');
-    let start = path.len() - rest_trim.len();
-    if rest_trim.is_empty() {
+fn find<'a>(node: &'a Node, path: &[u8], pos: usize, params: &mut Params) -> Option<&'a Node> {
+    let mut start = pos.min(path.len());
+    while path.get(start) == Some(&b'/') {
+        start += 1;
+    }
+    if start == path.len() {
         // Only nodes that end a route match; inner nodes are 404.
         return (!node.methods.is_empty()).then_some(node);
     }
-    let end = rest_trim.find('/').map_or(path.len(), |i| start + i);
+    let end = path[start..]
+        .iter()
+        .position(|&b| b == b'/')
+        .map_or(path.len(), |i| start + i);
     let seg = &path[start..end];
-    if let Some((_, child)) = node.statics.iter().find(|(s, _)| &**s == seg) {
+    if let Some((_, child)) = node.statics.iter().find(|(s, _)| s.as_bytes() == seg) {
         if let Some(found) = find(child, path, end, params) {
             return Some(found);
         }
@@ -263,7 +288,7 @@ mod tests {
 
     fn lookup<'a>(r: &'a Router, path: &str) -> Option<(&'a Node, Vec<(String, String)>)> {
         let mut params = Params::default();
-        let node = find(&r.root, path, path_start(path), &mut params)?;
+        let node = find(&r.root, path.as_bytes(), 0, &mut params)?;
         let got = params
             .items_for_test()
             .map(|(n, s, e)| (n.to_string(), path[s..e].to_string()))
