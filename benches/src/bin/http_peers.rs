@@ -20,6 +20,10 @@
 //! server) and the medians of Requests/sec and p99 latency are printed as a
 //! markdown table with weft's ratios to hyper and actix-web. wrk shares the
 //! machine's cores with the servers.
+//!
+//! `http_peers serve weft|hyper|actix PORT [WORKERS]` instead serves one
+//! of them on `127.0.0.1:PORT` until killed, for profilers (callgrind's
+//! instructions per request, `perf stat`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -66,15 +70,18 @@ mod hyper_server {
 
     /// Starts the server; it runs until the runtime is dropped.
     pub fn start() -> (SocketAddr, tokio::runtime::Runtime) {
+        start_on(([127, 0, 0, 1], 0).into(), super::WORKERS)
+    }
+
+    /// [`start`] on `addr` with `workers` runtime threads.
+    pub fn start_on(addr: SocketAddr, workers: usize) -> (SocketAddr, tokio::runtime::Runtime) {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(super::WORKERS)
+            .worker_threads(workers)
             .enable_io()
             .enable_time()
             .build()
             .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind(addr)).unwrap();
         let addr = listener.local_addr().unwrap();
         rt.spawn(async move {
             loop {
@@ -107,14 +114,22 @@ mod actix_server {
 
     /// Starts the server on its own thread (an actix `System`).
     pub fn start() -> (SocketAddr, actix_web::dev::ServerHandle) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        start_on(([127, 0, 0, 1], 0).into(), super::WORKERS)
+    }
+
+    /// [`start`] on `addr` with `workers` workers.
+    pub fn start_on(
+        addr: SocketAddr,
+        workers: usize,
+    ) -> (SocketAddr, actix_web::dev::ServerHandle) {
+        let listener = std::net::TcpListener::bind(addr).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server =
                     HttpServer::new(|| App::new().route("/plaintext", web::get().to(plaintext)))
-                        .workers(super::WORKERS)
+                        .workers(workers)
                         .disable_signals()
                         .listen(listener)
                         .unwrap()
@@ -154,8 +169,43 @@ struct Cell {
     script: Option<PathBuf>,
 }
 
+/// `serve NAME PORT [WORKERS]`: one server until the process is killed.
+fn serve_one(mut args: impl Iterator<Item = String>) {
+    let name = args.next().unwrap_or_default();
+    let port: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or(8090);
+    let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let (bound, _keep): (SocketAddr, Box<dyn std::any::Any>) = match name.as_str() {
+        "weft" => {
+            let s = Server::bind(addr)
+                .backend(BackendKind::Epoll)
+                .workers(workers)
+                .serve(weft_router())
+                .unwrap();
+            (s.local_addr(), Box::new(s))
+        }
+        "hyper" => {
+            let (a, rt) = hyper_server::start_on(addr, workers);
+            (a, Box::new(rt))
+        }
+        "actix" => {
+            let (a, h) = actix_server::start_on(addr, workers);
+            (a, Box::new(h))
+        }
+        other => panic!("serve weft|hyper|actix PORT [WORKERS], not {other:?}"),
+    };
+    eprintln!("{name} on http://{bound}/plaintext with {workers} workers");
+    loop {
+        std::thread::park();
+    }
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("serve") {
+        args.next();
+        return serve_one(args);
+    }
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let secs: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3.0);
     let dur = Duration::from_secs_f64(secs);
