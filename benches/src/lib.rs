@@ -5,9 +5,56 @@
 //! Method: every comparison runs A and B in the same process run, the cells
 //! interleaved over several rounds, and reports medians and their ratio.
 
+use std::process::Command;
 use std::time::Duration;
 
 pub mod wrk;
+
+/// Split-core mode, `WEFT_BENCH_SPLIT=1`: the servers under test run on
+/// CPU 0 with one worker each and the load generator (wrk, h2load) on
+/// CPU 1, so that on a 2-core machine a server-bound cell measures the
+/// server's capacity instead of how the scheduler shared two cores
+/// between the server and its client. Off by default.
+pub fn split_cores() -> bool {
+    std::env::var_os("WEFT_BENCH_SPLIT").is_some_and(|v| v == "1")
+}
+
+/// Workers per server: 1 in split-core mode, else `default`.
+pub fn server_workers(default: usize) -> usize {
+    if split_cores() { 1 } else { default }
+}
+
+/// In split-core mode, binds the calling thread (call it first thing in
+/// `main`: threads started later inherit it) to CPU 0. A no-op otherwise.
+pub fn pin_servers() {
+    if !split_cores() {
+        return;
+    }
+    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes
+    // inside it; sched_setaffinity reads `size_of` bytes of it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            panic!(
+                "WEFT_BENCH_SPLIT: cannot pin to CPU 0: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// A command for the load generator `program`: run through `taskset -c 1`
+/// in split-core mode.
+pub fn load_command(program: &str) -> Command {
+    if split_cores() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1", program]);
+        c
+    } else {
+        Command::new(program)
+    }
+}
 
 /// The median of `samples` (sorted in place).
 pub fn median(samples: &mut [f64]) -> f64 {

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// What one wrk run measured.
@@ -87,7 +86,7 @@ pub fn run(
     duration: Duration,
     script: Option<&Path>,
 ) -> io::Result<Report> {
-    let mut cmd = Command::new("wrk");
+    let mut cmd = crate::load_command("wrk");
     cmd.arg("--latency")
         .arg(format!("-t{threads}"))
         .arg(format!("-c{connections}"))

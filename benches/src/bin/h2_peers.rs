@@ -24,19 +24,22 @@
 //! seconds, and the warm-up second's are estimated at the same rate) and
 //! h2load's (its CPU time, from `RUSAGE_CHILDREN`, likewise). h2load
 //! shares the machine's cores with the servers, so the CPU figures are the
-//! steadier ones.
+//! steadier ones; with `WEFT_BENCH_SPLIT=1` each server runs one worker on
+//! CPU 0 and h2load runs on CPU 1 (see `weft_benches::split_cores`).
 //!
 //! `h2_peers serve` starts both servers, prints their addresses and waits
 //! (for `perf record -p`, or h2load by hand).
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::Duration;
 use weft::http::{Request, Response, Router, Server};
 use weft::rt::BackendKind;
 use weft_benches::{cpu_time, median, min_max};
 
-const WORKERS: usize = 2;
+/// Workers per server: 2, or 1 in split-core mode (`WEFT_BENCH_SPLIT=1`).
+fn workers() -> usize {
+    weft_benches::server_workers(2)
+}
 const SMALL: &str = "Hello, World!";
 const BIG: usize = 64 * 1024;
 /// h2load's warm-up before each measured cell, in seconds.
@@ -105,7 +108,7 @@ mod hyper_server {
     /// Starts the server; it runs until the runtime is dropped.
     pub fn start() -> (SocketAddr, tokio::runtime::Runtime) {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(super::WORKERS)
+            .worker_threads(super::workers())
             .enable_io()
             .enable_time()
             .build()
@@ -154,7 +157,7 @@ fn load_average() -> String {
 
 /// Runs h2load `-c 16 -m 32` for `secs` against `url`.
 fn h2load(url: &str, args: &[&str]) -> Result<H2load, String> {
-    let out = Command::new("h2load")
+    let out = weft_benches::load_command("h2load")
         .args(args)
         .arg(url)
         .output()
@@ -196,6 +199,7 @@ fn h2load(url: &str, args: &[&str]) -> Result<H2load, String> {
 }
 
 fn main() {
+    weft_benches::pin_servers();
     let mut args = std::env::args().skip(1);
     let rounds_arg = args.next();
     let rounds: usize = rounds_arg
@@ -206,7 +210,7 @@ fn main() {
 
     let weft = Server::bind("127.0.0.1:0".parse().unwrap())
         .backend(BackendKind::Epoll)
-        .workers(WORKERS)
+        .workers(workers())
         .serve(weft_router())
         .unwrap();
     let (hyper_addr, hyper_rt) = hyper_server::start();

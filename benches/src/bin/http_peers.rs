@@ -19,7 +19,9 @@
 //! requests per write. Cells are interleaved over the rounds (round, cell,
 //! server) and the medians of Requests/sec and p99 latency are printed as a
 //! markdown table with weft's ratios to hyper and actix-web. wrk shares the
-//! machine's cores with the servers.
+//! machine's cores with the servers; with `WEFT_BENCH_SPLIT=1` each
+//! server runs one worker on CPU 0 and wrk runs on CPU 1 (see
+//! `weft_benches::split_cores`).
 //!
 //! `http_peers serve weft|hyper|actix PORT [WORKERS]` instead serves one
 //! of them on `127.0.0.1:PORT` until killed, for profilers (callgrind's
@@ -33,7 +35,10 @@ use weft::http::{Request, Router, Server};
 use weft::rt::BackendKind;
 use weft_benches::{cpu_time, median, min_max, wrk};
 
-const WORKERS: usize = 2;
+/// Workers per server: 2, or 1 in split-core mode (`WEFT_BENCH_SPLIT=1`).
+fn workers() -> usize {
+    weft_benches::server_workers(2)
+}
 const BODY: &str = "Hello, World!";
 const PIPELINE: usize = 16;
 
@@ -70,7 +75,7 @@ mod hyper_server {
 
     /// Starts the server; it runs until the runtime is dropped.
     pub fn start() -> (SocketAddr, tokio::runtime::Runtime) {
-        start_on(([127, 0, 0, 1], 0).into(), super::WORKERS)
+        start_on(([127, 0, 0, 1], 0).into(), super::workers())
     }
 
     /// [`start`] on `addr` with `workers` runtime threads.
@@ -114,7 +119,7 @@ mod actix_server {
 
     /// Starts the server on its own thread (an actix `System`).
     pub fn start() -> (SocketAddr, actix_web::dev::ServerHandle) {
-        start_on(([127, 0, 0, 1], 0).into(), super::WORKERS)
+        start_on(([127, 0, 0, 1], 0).into(), super::workers())
     }
 
     /// [`start`] on `addr` with `workers` workers.
@@ -201,6 +206,7 @@ fn serve_one(mut args: impl Iterator<Item = String>) {
 }
 
 fn main() {
+    weft_benches::pin_servers();
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("serve") {
         args.next();
@@ -238,7 +244,7 @@ fn main() {
     for kind in [BackendKind::Epoll, BackendKind::Std] {
         let s = Server::bind("127.0.0.1:0".parse().unwrap())
             .backend(kind)
-            .workers(WORKERS)
+            .workers(workers())
             .serve(weft_router())
             .unwrap();
         servers.push((format!("weft-{kind}"), s.local_addr()));

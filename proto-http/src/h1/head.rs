@@ -89,6 +89,8 @@ impl FieldIndex {
     pub(crate) fn push(&mut self, f: FieldSpan) {
         if let Some(slot) = self.inline.get_mut(self.len as usize) {
             *slot = f;
+        } else if self.spill.len() < self.spill.capacity() {
+            self.spill.push(f);
         } else {
             self.push_spill(f);
         }
@@ -162,6 +164,17 @@ mod spill {
                 }
             }
         });
+    }
+}
+
+/// The first `b` in `hay`: a plain loop for the short targets most
+/// requests have (memchr's vector dispatch costs more than it saves there).
+#[inline]
+fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < 32 {
+        hay.iter().position(|&x| x == b)
+    } else {
+        memchr::memchr(b, hay)
     }
 }
 
@@ -364,7 +377,7 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
                 };
             }
         }
-        match memchr::memchr(b'?', t) {
+        match find_byte(b'?', t) {
             Some(i) => &t[..i],
             None => t,
         }
@@ -374,7 +387,7 @@ impl<B: AsRef<[u8]>> RequestHead<B> {
     #[must_use]
     pub fn query(&self) -> Option<&[u8]> {
         let t = self.target();
-        memchr::memchr(b'?', t).map(|i| &t[i + 1..])
+        find_byte(b'?', t).map(|i| &t[i + 1..])
     }
 
     /// The version.
