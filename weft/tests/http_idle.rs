@@ -129,3 +129,52 @@ fn the_idle_timeout_still_closes_a_keep_alive_connection() {
         server.shutdown(Duration::from_secs(1)).unwrap();
     }
 }
+
+#[test]
+fn requests_keep_a_connection_open_past_the_idle_timeout() {
+    // The idle timer is armed once and moved lazily: a timer set for an
+    // earlier request may fire, but it must find the connection busy
+    // and let it live.
+    for kind in BackendKind::enabled() {
+        let server = start(kind, Some(Duration::from_millis(300)));
+        let mut s = connect(server.local_addr());
+        // 1.5 s of traffic, one request every 100 ms: five idle timeouts
+        // long, never idle for one.
+        for i in 0..15 {
+            s.write_all(GET).unwrap();
+            read_plaintext(&mut s, 1);
+            if i < 14 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        server.shutdown(Duration::from_secs(1)).unwrap();
+    }
+}
+
+#[test]
+fn shutdown_closes_idle_keep_alive_connections_without_waiting_out_the_grace() {
+    for kind in BackendKind::enabled() {
+        let server = start(kind, None);
+        let mut s = connect(server.local_addr());
+        for _ in 0..3 {
+            s.write_all(GET).unwrap();
+            read_plaintext(&mut s, 1);
+        }
+        // A grace period far longer than the read timeout: only the
+        // shutdown signal reaching the idle connection closes it in time.
+        let stopper = std::thread::spawn(move || server.shutdown(Duration::from_secs(60)));
+        let mut chunk = [0u8; 64];
+        match s.read(&mut chunk) {
+            Ok(0) => {}
+            Ok(n) => panic!("{kind}: unexpected {n} bytes: {:?}", &chunk[..n]),
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{kind}: shutdown did not close the idle connection"
+            ),
+        }
+        stopper.join().unwrap().unwrap();
+    }
+}

@@ -19,7 +19,7 @@ use super::server::App;
 use bytes::{Bytes, BytesMut};
 use io_core::AsyncStream;
 use io_core::select::{Either, select};
-use io_core::time::timeout_at;
+use io_core::time::{Sleep, sleep_until};
 use proto_http::StatusCode;
 use proto_http::h1::{
     Body, BodyKind, Connection, Event, Header, HttpDate, RequestHead, RequestId, ResponseHead,
@@ -217,6 +217,12 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let mut wbuf = BytesMut::new();
     let mut pending: Option<Box<Pending>> = None;
     let shutdown = io_core::runtime::shutdown_signal();
+    // The shutdown wait and the idle timer are kept from one idle wait to
+    // the next: registering with the latch and the worker's timer map anew
+    // for every request of a keep-alive connection cost a lock, a waker
+    // clone, a map insert and a remove each time.
+    let mut stop_wait = std::pin::pin!(shutdown.as_ref().map(|s| s.wait()));
+    let mut idle_timer: Option<Sleep> = None;
     // Until the first bytes rule it out, the client may speak HTTP/2 with
     // prior knowledge (RFC 9113 §3.3).
     let mut fresh = true;
@@ -319,11 +325,27 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                     (Some(d), Some(s)) => Some(d.min(s)),
                     (d, s) => d.or(s),
                 };
-                match wait_readable(&stream, wake_at, shutdown.as_ref()).await {
+                match (wake_at, idle_timer.as_mut()) {
+                    // An earlier deadline is still armed: let it fire (early,
+                    // at worst: the timer branch below then finds nothing
+                    // due and the next wait re-arms) rather than move it.
+                    (Some(at), Some(t)) if t.deadline() <= at => {}
+                    (Some(at), Some(t)) => t.reset(at),
+                    (Some(at), None) => idle_timer = Some(sleep_until(at)),
+                    (None, _) => idle_timer = None,
+                }
+                let woke = wait_readable(
+                    &stream,
+                    idle_timer.as_mut(),
+                    stop_wait.as_mut().as_pin_mut(),
+                )
+                .await;
+                match woke {
                     Woke::Readable => {}
                     // Shutting down: an idle keep-alive connection just closes.
                     Woke::Shutdown => return,
                     Woke::Timer => {
+                        idle_timer = None;
                         let now = Instant::now();
                         if shrink_at.is_some_and(|s| s <= now) {
                             conn.shrink_idle();
@@ -346,26 +368,26 @@ enum Woke {
     Shutdown,
 }
 
-/// Waits, holding no buffer, until `stream` is readable, `wake_at` passes
-/// or the server shuts down. A failure to wait counts as readable: the
-/// read that follows reports it.
-async fn wait_readable<S: AsyncStream>(
+/// Waits, holding no buffer, until `stream` is readable, `timer` fires or
+/// the server shuts down (`stop`). A failure to wait counts as readable:
+/// the read that follows reports it.
+async fn wait_readable<S: AsyncStream, W: Future<Output = ()>>(
     stream: &S,
-    wake_at: Option<Instant>,
-    stop: Option<&io_core::sync::Latch>,
+    timer: Option<&mut Sleep>,
+    stop: Option<Pin<&mut W>>,
 ) -> Woke {
     let readable = stream.readable();
-    match (wake_at, stop) {
-        (Some(at), Some(stop)) => match select(stop.wait(), timeout_at(at, readable)).await {
+    match (timer, stop) {
+        (Some(t), Some(stop)) => match select(stop, select(readable, t)).await {
             Either::Left(()) => Woke::Shutdown,
-            Either::Right(Ok(_)) => Woke::Readable,
-            Either::Right(Err(_)) => Woke::Timer,
+            Either::Right(Either::Left(_)) => Woke::Readable,
+            Either::Right(Either::Right(())) => Woke::Timer,
         },
-        (Some(at), None) => match timeout_at(at, readable).await {
-            Ok(_) => Woke::Readable,
-            Err(_) => Woke::Timer,
+        (Some(t), None) => match select(readable, t).await {
+            Either::Left(_) => Woke::Readable,
+            Either::Right(()) => Woke::Timer,
         },
-        (None, Some(stop)) => match select(stop.wait(), readable).await {
+        (None, Some(stop)) => match select(stop, readable).await {
             Either::Left(()) => Woke::Shutdown,
             Either::Right(_) => Woke::Readable,
         },
