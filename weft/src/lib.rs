@@ -10,6 +10,7 @@
 //! first enabled of epoll, uring, std; [`rt::BackendKind`] picks one at run
 //! time (benchmarks, `--backend`).
 
+mod clock;
 pub mod http;
 pub mod memcache;
 pub mod net;

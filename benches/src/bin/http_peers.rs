@@ -23,7 +23,8 @@
 //! server runs one worker on CPU 0 and wrk runs on CPU 1 (see
 //! `weft_benches::split_cores`).
 //!
-//! `http_peers serve weft|hyper|actix PORT [WORKERS]` instead serves one
+//! `http_peers serve weft|weft-uring|weft-std|hyper|actix PORT [WORKERS]`
+//! instead serves one
 //! of them on `127.0.0.1:PORT` until killed, for profilers (callgrind's
 //! instructions per request, `perf stat`).
 
@@ -181,9 +182,14 @@ fn serve_one(mut args: impl Iterator<Item = String>) {
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let (bound, _keep): (SocketAddr, Box<dyn std::any::Any>) = match name.as_str() {
-        "weft" => {
+        "weft" | "weft-uring" | "weft-std" => {
+            let kind = match name.as_str() {
+                "weft-uring" => BackendKind::Uring,
+                "weft-std" => BackendKind::Std,
+                _ => BackendKind::Epoll,
+            };
             let s = Server::bind(addr)
-                .backend(BackendKind::Epoll)
+                .backend(kind)
                 .workers(workers)
                 .serve(weft_router())
                 .unwrap();
@@ -197,7 +203,7 @@ fn serve_one(mut args: impl Iterator<Item = String>) {
             let (a, h) = actix_server::start_on(addr, workers);
             (a, Box::new(h))
         }
-        other => panic!("serve weft|hyper|actix PORT [WORKERS], not {other:?}"),
+        other => panic!("serve weft|weft-uring|weft-std|hyper|actix PORT [WORKERS], not {other:?}"),
     };
     eprintln!("{name} on http://{bound}/plaintext with {workers} workers");
     loop {

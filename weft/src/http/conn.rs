@@ -30,7 +30,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Response headers kept on the stack before spilling to a `Vec`.
 const INLINE_HEADERS: usize = 16;
@@ -41,9 +41,7 @@ thread_local! {
 }
 
 pub(super) fn current_date() -> HttpDate {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = crate::clock::unix_secs();
     DATE.with(|d| {
         let mut date = d.get().unwrap_or_else(|| HttpDate::from_unix(secs));
         if date.unix_secs() != secs {

@@ -170,39 +170,8 @@ struct Held<M: Manager> {
     guard: Option<Pooled<M>>,
     lend: bool,
     /// When it reaches [`Config::max_lifetime`](super::Config::max_lifetime),
-    /// on the [`coarse_now`] clock.
+    /// on the [`crate::clock::coarse_monotonic`] clock.
     expires: Option<Duration>,
-}
-
-/// Time on a monotonic clock, read cheaply, for the lifetime check made on
-/// every call through a shared connection: on Linux
-/// `CLOCK_MONOTONIC_COARSE`, the time of the last scheduler tick (1 to 4
-/// ms behind), read from the vDSO without reading the clock source: 5 ns
-/// against 23 ns for `Instant::now` on the 2-core VM of BENCHMARKS.md,
-/// where the precise clock was 4-6% of the client CPU with 50 concurrent
-/// Redis callers. A lifetime of minutes does not need better.
-#[cfg(target_os = "linux")]
-fn coarse_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable `timespec` for the call's duration,
-    // and CLOCK_MONOTONIC_COARSE is a clock id Linux has had since 2.6.32.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-    if rc != 0 {
-        // Cannot happen with valid arguments; a zero time only means the
-        // lifetime is not enforced.
-        return Duration::ZERO;
-    }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Time since the first call, by `Instant` (no coarse clock here).
-#[cfg(not(target_os = "linux"))]
-fn coarse_now() -> Duration {
-    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    ORIGIN.get_or_init(std::time::Instant::now).elapsed()
 }
 
 impl<M: Manager> Drop for Held<M> {
@@ -272,7 +241,11 @@ where
 
     /// Whether a ready connection may still be handed out.
     fn fresh(lease: &Lease<M>) -> bool {
-        !lease.is_closed() && lease.0.expires.is_none_or(|e| coarse_now() < e)
+        !lease.is_closed()
+            && lease
+                .0
+                .expires
+                .is_none_or(|e| crate::clock::coarse_monotonic() < e)
     }
 
     /// This worker's shared connection if it is open, without waiting.
@@ -332,7 +305,8 @@ where
             return match self.pool.get().await {
                 Ok(guard) => {
                     let expires = self.pool.config().max_lifetime.map(|l| {
-                        coarse_now().saturating_add(l.saturating_sub(Pooled::age(&guard)))
+                        crate::clock::coarse_monotonic()
+                            .saturating_add(l.saturating_sub(Pooled::age(&guard)))
                     });
                     let lease = Lease(Rc::new(Held {
                         guard: Some(guard),
