@@ -8,7 +8,8 @@
 //! Every server runs 2 workers in this process and answers
 //! `GET /plaintext` with `Hello, World!` (`text/plain`), keep-alive:
 //!
-//! - weft: the demo's route on `weft::http::Server`, one run per backend;
+//! - weft: the demo's route on `weft::http::Server`, one run per backend
+//!   (epoll, io_uring, std);
 //! - hyper 1.x: `hyper::server::conn::http1` over `hyper-util`'s tokio I/O
 //!   adapter, a tokio multi-thread runtime with 2 workers, keep-alive and
 //!   `pipeline_flush` (its fastest pipelining setting) on;
@@ -247,7 +248,7 @@ fn main() {
 
     let mut servers: Vec<(String, SocketAddr)> = Vec::new();
     let mut weft_servers = Vec::new();
-    for kind in [BackendKind::Epoll, BackendKind::Std] {
+    for kind in [BackendKind::Epoll, BackendKind::Uring, BackendKind::Std] {
         let s = Server::bind("127.0.0.1:0".parse().unwrap())
             .backend(kind)
             .workers(workers())
