@@ -1,5 +1,5 @@
 //! TCP types of the default backend. Code generic over
-//! [`Backend`](crate::rt::Backend) uses `B::Stream` / `B::Listener` instead.
+//! [`Backend`] uses `B::Stream` / `B::Listener` instead.
 
 use crate::rt::{Backend, DefaultBackend};
 

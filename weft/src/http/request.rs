@@ -34,7 +34,7 @@ impl Params {
 /// handler runs.
 ///
 /// One pointer wide: the head, body and route parameters live in a box
-/// recycled per thread ([`spare`]), so handing a request to the router, the
+/// recycled per thread, so handing a request to the router, the
 /// handler and the handler's future moves eight bytes rather than copying
 /// a few hundred (what those copies cost is in `BENCHMARKS.md`, HTTP/1.1
 /// third pass), and steady serving allocates nothing.
