@@ -50,13 +50,9 @@ pub struct Decoder {
     update_required: bool,
     max_header_list_size: usize,
     max_string_len: usize,
-    /// Huffman-decoded strings of the field [`Decoder::decode_with`] is
-    /// delivering (its name, then its value); reused from field to field.
-    scratch: Vec<u8>,
 }
 
 /// A string literal located in the block, not yet copied or decoded.
-#[derive(Clone, Copy)]
 struct RawString {
     huffman: bool,
     start: usize,
@@ -76,38 +72,6 @@ impl RawString {
     }
 }
 
-/// Where one string of a field is, before it is copied or decoded.
-#[derive(Clone, Copy)]
-enum Src {
-    /// In the static table (§2.3.1).
-    Static(&'static [u8]),
-    /// The name or value of dynamic table entry `index` (0: newest).
-    Dynamic { index: usize, value: bool },
-    /// A literal in the block.
-    Literal(RawString),
-}
-
-/// One field of a block, located: what the two delivery paths
-/// ([`Decoder::decode_into`], [`Decoder::decode_with`]) start from.
-struct Located {
-    name: Src,
-    value: Src,
-    /// §6.2.1: the field goes into the dynamic table.
-    indexing: bool,
-    /// §6.2.3: never indexed.
-    sensitive: bool,
-}
-
-/// Where a string of the field being delivered by [`Decoder::decode_with`]
-/// is: a [`Src`] with its Huffman coding undone into the scratch buffer.
-#[derive(Clone, Copy)]
-enum Found {
-    Static(&'static [u8]),
-    Dynamic { index: usize, value: bool },
-    Block { start: usize, end: usize },
-    Scratch { start: usize, end: usize },
-}
-
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(config: DecoderConfig) -> Self {
@@ -117,7 +81,6 @@ impl Decoder {
             update_required: false,
             max_header_list_size: config.max_header_list_size,
             max_string_len: config.max_string_len,
-            scratch: Vec::new(),
         }
     }
 
@@ -169,84 +132,19 @@ impl Decoder {
         out: &mut Vec<HeaderField>,
     ) -> Result<(), DecoderError> {
         let start = out.len();
-        let result = self.decode_fields(block, |this, field, budget| {
-            let name = this.owned(block, field.name, field.indexing)?;
-            let value = this.owned(block, field.value, field.indexing)?;
-            if field.indexing {
-                // §4.4: the table holds `Bytes` clones, so evicting the
-                // entry the name came from is harmless.
-                this.table.insert(name.clone(), value.clone());
-            }
-            let field = HeaderField {
-                name,
-                value,
-                sensitive: field.sensitive,
-            };
-            let size = field.size();
-            if budget.is_some_and(|b| size <= b) {
-                out.push(field);
-            }
-            Ok(size)
-        });
+        let result = self.decode_block(block, out);
         if result.is_err() {
             out.truncate(start);
         }
         result
     }
 
-    /// Decodes one complete header block like [`Decoder::decode`], handing
-    /// each field to `f(name, value, sensitive)` in order, borrowed instead
-    /// of owned: raw literals from `block`, indexed strings from the
-    /// tables, Huffman-coded ones from a buffer the decoder reuses. Nothing
-    /// is allocated or reference-counted per field; only dynamic table
-    /// insertions copy. The same limits and errors as `decode`; on error,
-    /// the fields already handed over belong to a block that failed and
-    /// must be discarded.
-    ///
-    /// ```
-    /// use proto_http::h2::hpack::{Decoder, DecoderConfig};
-    /// // RFC 7541 C.3.1: `:method: GET`, `:scheme: http`, `:path: /`,
-    /// // `:authority: www.example.com`.
-    /// let block = b"\x82\x86\x84\x41\x0fwww.example.com";
-    /// let mut dec = Decoder::new(DecoderConfig::default());
-    /// let mut fields = Vec::new();
-    /// dec.decode_with(block, |n, v, _| fields.push((n.to_vec(), v.to_vec()))).unwrap();
-    /// assert_eq!(fields[3], (b":authority".to_vec(), b"www.example.com".to_vec()));
-    /// ```
-    pub fn decode_with(
+    fn decode_block(
         &mut self,
-        block: &[u8],
-        mut f: impl FnMut(&[u8], &[u8], bool),
+        block: &Bytes,
+        out: &mut Vec<HeaderField>,
     ) -> Result<(), DecoderError> {
-        self.decode_fields(block, |this, field, budget| {
-            this.scratch.clear();
-            let name = this.find(block, field.name)?;
-            let value = this.find(block, field.value)?;
-            let (n, v) = (this.resolve(block, name), this.resolve(block, value));
-            let size = entry_size(n.len(), v.len());
-            if budget.is_some_and(|b| size <= b) {
-                f(n, v, field.sensitive);
-            }
-            if field.indexing {
-                // §4.4: copies, so evicting the entry a name came from is
-                // harmless; the table keeps nothing of the block.
-                let (n, v) = (Bytes::copy_from_slice(n), Bytes::copy_from_slice(v));
-                this.table.insert(n, v);
-            }
-            Ok(size)
-        })
-    }
-
-    /// The core both delivery paths share: table size updates, field
-    /// representations and the header list limit (§4.2, §6). `deliver`
-    /// gets each field to keep, with the room left in the header list
-    /// (`None` once it is over the limit: the field still enters the table
-    /// but is not handed over), and returns the field's §4.1 size.
-    fn decode_fields(
-        &mut self,
-        buf: &[u8],
-        mut deliver: impl FnMut(&mut Self, Located, Option<usize>) -> Result<usize, DecoderError>,
-    ) -> Result<(), DecoderError> {
+        let buf = &block[..];
         let mut pos = 0;
         let mut at_start = true;
         let mut list_size = 0usize;
@@ -281,10 +179,9 @@ impl Decoder {
                 let (index, n) = integer::decode(&buf[pos..], 7)?;
                 pos += n;
                 let (name, value) = self.lookup(index)?;
-                Some(Located {
+                Some(HeaderField {
                     name,
                     value,
-                    indexing: false,
                     sensitive: false,
                 })
             } else {
@@ -297,32 +194,50 @@ impl Decoder {
                 let (index, n) = integer::decode(&buf[pos..], prefix)?;
                 pos += n;
                 let name = if index == 0 {
-                    Src::Literal(self.locate_string(buf, &mut pos)?)
+                    Err(self.locate_string(buf, &mut pos)?)
                 } else {
-                    self.lookup(index)?.0
+                    Ok(self.lookup(index)?.0)
                 };
                 let value = self.locate_string(buf, &mut pos)?;
 
                 // Header list limit, checked on lower bounds before anything
                 // is copied or Huffman-decoded.
-                let min_size = entry_size(self.min_len(name), value.min_len());
+                let name_min = match &name {
+                    Ok(name) => name.len(),
+                    Err(raw) => raw.min_len(),
+                };
+                let min_size = entry_size(name_min, value.min_len());
                 if list_size.saturating_add(min_size) > self.max_header_list_size {
                     too_large = true;
                 }
-                // Not kept and not inserted: skipped without decoding.
-                (!too_large || indexing).then_some(Located {
-                    name,
-                    value: Src::Literal(value),
-                    indexing,
-                    sensitive,
-                })
+                if too_large && !indexing {
+                    // Not kept and not inserted: skip without decoding.
+                    None
+                } else {
+                    let name = match name {
+                        Ok(name) => name,
+                        Err(raw) => self.materialize(block, &raw, indexing)?,
+                    };
+                    let value = self.materialize(block, &value, indexing)?;
+                    if indexing {
+                        // §4.4: the table holds `Bytes` clones, so evicting
+                        // the entry the name came from is harmless.
+                        self.table.insert(name.clone(), value.clone());
+                    }
+                    Some(HeaderField {
+                        name,
+                        value,
+                        sensitive,
+                    })
+                }
             };
             if let Some(field) = field {
-                let budget = (!too_large).then(|| self.max_header_list_size - list_size);
-                let size = deliver(self, field, budget)?;
-                list_size = list_size.saturating_add(size);
+                list_size = list_size.saturating_add(field.size());
                 if list_size > self.max_header_list_size {
                     too_large = true;
+                }
+                if !too_large {
+                    out.push(field);
                 }
             }
         }
@@ -337,110 +252,16 @@ impl Decoder {
         Ok(())
     }
 
-    /// Resolves a wire index against the static then the dynamic table
-    /// (§2.3.3): where the entry's name and value are.
-    fn lookup(&self, index: usize) -> Result<(Src, Src), DecoderError> {
+    /// Resolves a wire index against the static then the dynamic table (§2.3.3).
+    fn lookup(&self, index: usize) -> Result<(Bytes, Bytes), DecoderError> {
         if let Some((name, value)) = static_table::get(index) {
-            return Ok((Src::Static(name), Src::Static(value)));
+            return Ok((Bytes::from_static(name), Bytes::from_static(value)));
         }
         index
             .checked_sub(static_table::LEN + 1)
-            .filter(|&i| self.table.get(i).is_some())
-            .map(|index| {
-                (
-                    Src::Dynamic {
-                        index,
-                        value: false,
-                    },
-                    Src::Dynamic { index, value: true },
-                )
-            })
+            .and_then(|i| self.table.get(i))
+            .cloned()
             .ok_or(DecoderError::InvalidIndex { index })
-    }
-
-    /// The dynamic table string `src` points at.
-    fn entry(&self, index: usize, value: bool) -> &Bytes {
-        match self.table.get(index) {
-            Some((n, v)) => {
-                if value {
-                    v
-                } else {
-                    n
-                }
-            }
-            None => unreachable!("a located entry exists until the next insertion"),
-        }
-    }
-
-    /// Smallest possible length of the string at `src`.
-    fn min_len(&self, src: Src) -> usize {
-        match src {
-            Src::Static(s) => s.len(),
-            Src::Dynamic { index, value } => self.entry(index, value).len(),
-            Src::Literal(raw) => raw.min_len(),
-        }
-    }
-
-    /// The string at `src` as owned `Bytes`: static and table strings
-    /// shared, a raw literal a slice of the block (no copy) unless it goes
-    /// into the dynamic table (`for_table`): table entries outlive the
-    /// block, and a slice would pin the whole block in memory, so that a 4
-    /// KiB table could hold many large blocks alive. A Huffman-coded
-    /// literal is a new buffer, trimmed when kept in the table.
-    fn owned(&self, block: &Bytes, src: Src, for_table: bool) -> Result<Bytes, DecoderError> {
-        let raw = match src {
-            Src::Static(s) => return Ok(Bytes::from_static(s)),
-            Src::Dynamic { index, value } => return Ok(self.entry(index, value).clone()),
-            Src::Literal(raw) => raw,
-        };
-        let octets = &block[raw.start..raw.end];
-        if raw.huffman {
-            let mut out = Vec::new();
-            huffman::decode(octets, self.max_string_len, &mut out)?;
-            if for_table {
-                out.shrink_to_fit();
-            }
-            Ok(Bytes::from(out))
-        } else if for_table {
-            Ok(Bytes::copy_from_slice(octets))
-        } else {
-            Ok(block.slice(raw.start..raw.end))
-        }
-    }
-
-    /// Where the string at `src` is for [`Decoder::decode_with`]: a
-    /// Huffman-coded literal is decoded onto the end of the scratch buffer.
-    fn find(&mut self, block: &[u8], src: Src) -> Result<Found, DecoderError> {
-        Ok(match src {
-            Src::Static(s) => Found::Static(s),
-            Src::Dynamic { index, value } => Found::Dynamic { index, value },
-            Src::Literal(raw) if raw.huffman => {
-                let start = self.scratch.len();
-                huffman::decode(
-                    &block[raw.start..raw.end],
-                    self.max_string_len,
-                    &mut self.scratch,
-                )?;
-                Found::Scratch {
-                    start,
-                    end: self.scratch.len(),
-                }
-            }
-            Src::Literal(raw) => Found::Block {
-                start: raw.start,
-                end: raw.end,
-            },
-        })
-    }
-
-    /// The octets `found` designates.
-    fn resolve<'a>(&'a self, block: &'a [u8], found: Found) -> &'a [u8] {
-        match found {
-            Found::Static(s) => s,
-            Found::Dynamic { index, value } => self.entry(index, value),
-            Found::Block { start, end } => &block[start..end],
-            Found::Scratch { start, end } => &self.scratch[start..end],
-        }
     }
 
     /// Reads a string literal's header (§5.2) and checks its length against
@@ -466,6 +287,32 @@ impl Decoder {
         }
         *pos = end;
         Ok(raw)
+    }
+
+    /// The string's value. A raw literal is a slice of the block (no copy)
+    /// unless it goes into the dynamic table (`for_table`): table entries
+    /// outlive the block, and a slice would pin the whole block in memory,
+    /// so that a 4 KiB table could hold many large blocks alive. A
+    /// Huffman-coded literal is a new buffer, trimmed when kept in the table.
+    fn materialize(
+        &self,
+        block: &Bytes,
+        raw: &RawString,
+        for_table: bool,
+    ) -> Result<Bytes, DecoderError> {
+        let octets = &block[raw.start..raw.end];
+        if raw.huffman {
+            let mut out = Vec::new();
+            huffman::decode(octets, self.max_string_len, &mut out)?;
+            if for_table {
+                out.shrink_to_fit();
+            }
+            Ok(Bytes::from(out))
+        } else if for_table {
+            Ok(Bytes::copy_from_slice(octets))
+        } else {
+            Ok(block.slice(raw.start..raw.end))
+        }
     }
 }
 

@@ -722,9 +722,6 @@ fn round_trip_many_generated_header_lists() {
         // Created under the initial 4096, then our announced size acknowledged.
         let mut dec = Decoder::default();
         dec.set_max_table_size(table_size);
-        // The borrowed path sees the same blocks and must agree.
-        let mut lent = Decoder::default();
-        lent.set_max_table_size(table_size);
         for block_no in 0..25 {
             if rng.below(10) == 0 {
                 let peer = [0, 100, 4096, 1 << 20][rng.below(4) as usize];
@@ -737,17 +734,6 @@ fn round_trip_many_generated_header_lists() {
                 panic!("round {round} block {block_no}: {e}");
             });
             assert_eq!(decoded, list, "round {round} block {block_no}");
-            let mut seen = Vec::new();
-            lent.decode_with(&block, |n, v, sensitive| {
-                seen.push(HeaderField {
-                    name: Bytes::copy_from_slice(n),
-                    value: Bytes::copy_from_slice(v),
-                    sensitive,
-                });
-            })
-            .unwrap();
-            assert_eq!(seen, list, "decode_with, round {round} block {block_no}");
-            assert_eq!(lent.table_size(), dec.table_size());
             assert_eq!(dec.table_size(), enc.table_size());
             assert!(enc.table_size() <= enc.table_capacity());
         }
