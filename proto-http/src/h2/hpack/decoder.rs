@@ -174,16 +174,12 @@ impl Decoder {
             }
             at_start = false;
 
-            let field = if first & 0x80 != 0 {
+            if first & 0x80 != 0 {
                 // §6.1 Indexed Header Field: 1xxxxxxx, 7-bit prefix.
                 let (index, n) = integer::decode(&buf[pos..], 7)?;
                 pos += n;
                 let (name, value) = self.lookup(index)?;
-                Some(HeaderField {
-                    name,
-                    value,
-                    sensitive: false,
-                })
+                self.keep(out, &mut list_size, &mut too_large, name, value, false);
             } else {
                 // §6.2.1 with incremental indexing: 01xxxxxx, 6-bit prefix.
                 // §6.2.2 without indexing:          0000xxxx, 4-bit prefix.
@@ -212,33 +208,19 @@ impl Decoder {
                 }
                 if too_large && !indexing {
                     // Not kept and not inserted: skip without decoding.
-                    None
-                } else {
-                    let name = match name {
-                        Ok(name) => name,
-                        Err(raw) => self.materialize(block, &raw, indexing)?,
-                    };
-                    let value = self.materialize(block, &value, indexing)?;
-                    if indexing {
-                        // §4.4: the table holds `Bytes` clones, so evicting
-                        // the entry the name came from is harmless.
-                        self.table.insert(name.clone(), value.clone());
-                    }
-                    Some(HeaderField {
-                        name,
-                        value,
-                        sensitive,
-                    })
+                    continue;
                 }
-            };
-            if let Some(field) = field {
-                list_size = list_size.saturating_add(field.size());
-                if list_size > self.max_header_list_size {
-                    too_large = true;
+                let name = match name {
+                    Ok(name) => name,
+                    Err(raw) => self.materialize(block, &raw, indexing)?,
+                };
+                let value = self.materialize(block, &value, indexing)?;
+                if indexing {
+                    // §4.4: the table holds `Bytes` clones, so evicting
+                    // the entry the name came from is harmless.
+                    self.table.insert(name.clone(), value.clone());
                 }
-                if !too_large {
-                    out.push(field);
-                }
+                self.keep(out, &mut list_size, &mut too_large, name, value, sensitive);
             }
         }
         if self.update_required {
@@ -250,6 +232,34 @@ impl Decoder {
             });
         }
         Ok(())
+    }
+
+    /// Counts a decoded field against the header list limit and appends it
+    /// to `out` while under it. Each representation calls this with the
+    /// field's parts in hand: assembling the field in one place for both
+    /// and pushing it from there copied it through the stack, read back
+    /// with wide loads over narrower stores (a store-forwarding stall).
+    #[inline(always)]
+    fn keep(
+        &self,
+        out: &mut Vec<HeaderField>,
+        list_size: &mut usize,
+        too_large: &mut bool,
+        name: Bytes,
+        value: Bytes,
+        sensitive: bool,
+    ) {
+        *list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+        if *list_size > self.max_header_list_size {
+            *too_large = true;
+        }
+        if !*too_large {
+            out.push(HeaderField {
+                name,
+                value,
+                sensitive,
+            });
+        }
     }
 
     /// Resolves a wire index against the static then the dynamic table (§2.3.3).
