@@ -105,6 +105,23 @@ fn pipelined_bursts_across_pauses_longer_than_the_shrink_delay() {
     }
 }
 
+/// The next read sees end of stream (or a reset) rather than data or the
+/// read timeout: `what` closed the connection.
+fn expect_closed(s: &mut TcpStream, what: &str) {
+    let mut chunk = [0u8; 64];
+    match s.read(&mut chunk) {
+        Ok(0) => {}
+        Ok(n) => panic!("{what}: unexpected {n} bytes: {:?}", &chunk[..n]),
+        Err(e) => assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{what} did not close the connection"
+        ),
+    }
+}
+
 #[test]
 fn the_idle_timeout_still_closes_a_keep_alive_connection() {
     for kind in BackendKind::enabled() {
@@ -112,20 +129,8 @@ fn the_idle_timeout_still_closes_a_keep_alive_connection() {
         let mut s = connect(server.local_addr());
         s.write_all(GET).unwrap();
         read_plaintext(&mut s, 1);
-        // Idle: the server closes; the read sees end of stream (or a reset),
-        // well before the 10 s read timeout.
-        let mut chunk = [0u8; 64];
-        match s.read(&mut chunk) {
-            Ok(0) => {}
-            Ok(n) => panic!("{kind}: unexpected {n} bytes: {:?}", &chunk[..n]),
-            Err(e) => assert!(
-                !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ),
-                "{kind}: the idle timeout did not close the connection"
-            ),
-        }
+        // Idle: the server closes, well before the 10 s read timeout.
+        expect_closed(&mut s, &format!("{kind}: the idle timeout"));
         server.shutdown(Duration::from_secs(1)).unwrap();
     }
 }
@@ -163,18 +168,7 @@ fn shutdown_closes_idle_keep_alive_connections_without_waiting_out_the_grace() {
         // A grace period far longer than the read timeout: only the
         // shutdown signal reaching the idle connection closes it in time.
         let stopper = std::thread::spawn(move || server.shutdown(Duration::from_secs(60)));
-        let mut chunk = [0u8; 64];
-        match s.read(&mut chunk) {
-            Ok(0) => {}
-            Ok(n) => panic!("{kind}: unexpected {n} bytes: {:?}", &chunk[..n]),
-            Err(e) => assert!(
-                !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ),
-                "{kind}: shutdown did not close the idle connection"
-            ),
-        }
+        expect_closed(&mut s, &format!("{kind}: shutdown"));
         stopper.join().unwrap().unwrap();
     }
 }
