@@ -12,7 +12,7 @@ use weft::pg::types::{
     Array, Date, Dimension, FromSql, Inet, Interval, Json, Numeric, Time, TimeTz, Timestamp, ToSql,
     Uuid,
 };
-use weft::pg::{Connection, Format};
+use weft::pg::{Config, Connection, Format};
 use weft::rt::Backend;
 
 /// `SELECT $1::ty, $2::text::ty, $1::ty IS NOT DISTINCT FROM $2::text::ty`
@@ -279,6 +279,87 @@ async fn times<B: Backend>() {
 #[test]
 fn date_and_time_types_round_trip() {
     each_backend!(times);
+}
+
+/// Text-format values decode the same whatever the role's `DateStyle`,
+/// `IntervalStyle` and `extra_float_digits` defaults are: the start-up
+/// message pins the styles the decoders read, and start-up values beat
+/// role settings.
+async fn foreign_styles<B: Backend>() {
+    let Some(cfg) = pg_support::config() else {
+        return;
+    };
+    let admin = pg_support::connect::<B>(&cfg).await;
+    let role = pg_support::unique("styles");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; \
+             ALTER ROLE {role} SET DateStyle = 'SQL, DMY'; \
+             ALTER ROLE {role} SET IntervalStyle = 'iso_8601'; \
+             ALTER ROLE {role} SET extra_float_digits = 0; \
+             ALTER ROLE {role} SET TimeZone = 'Asia/Kolkata'"
+        ))
+        .await
+        .unwrap();
+    let (h, p, d) = pg_support::server().unwrap();
+    let conn = pg_support::connect::<B>(&Config::new(h, p, role.as_str()).dbname(d)).await;
+    // The role's settings apply where nothing is pinned.
+    let tz = conn.query_one("SHOW TimeZone", &[]).await.unwrap();
+    assert_eq!(tz.get::<&str>(0).unwrap(), "Asia/Kolkata");
+    assert_eq!(conn.parameter("IntervalStyle").as_deref(), Some("postgres"));
+    assert!(conn.parameter("DateStyle").unwrap().starts_with("ISO"));
+
+    check(
+        &conn,
+        "date",
+        Date::from_ymd(2024, 2, 29).unwrap(),
+        Some("2024-02-29"),
+    )
+    .await;
+    check(
+        &conn,
+        "date",
+        Date::from_ymd(-44, 3, 15).unwrap(),
+        Some("0045-03-15 BC"),
+    )
+    .await;
+    let ts = Timestamp::new(
+        Date::from_ymd(2026, 1, 31).unwrap(),
+        Time::from_hms_micro(23, 59, 59, 5).unwrap(),
+    )
+    .unwrap();
+    check(&conn, "timestamp", ts, Some("2026-01-31 23:59:59.000005")).await;
+    // Read back in the session's zone (+05:30), the same instant.
+    check(
+        &conn,
+        "timestamptz",
+        ts,
+        Some("2026-02-01 05:29:59.000005+05:30"),
+    )
+    .await;
+    check(
+        &conn,
+        "interval",
+        Interval {
+            months: 14,
+            days: -3,
+            micros: 14_706_789_000,
+        },
+        Some("1 year 2 mons -3 days 04:05:06.789"),
+    )
+    .await;
+    check(&conn, "float8", 0.1 + 0.2, Some("0.30000000000000004")).await;
+    check(&conn, "float4", 5_592_405.5f32, Some("5592405.5")).await;
+    conn.close();
+    admin
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn text_values_ignore_the_roles_output_styles() {
+    each_backend!(foreign_styles);
 }
 
 async fn networks_and_arrays<B: Backend>() {

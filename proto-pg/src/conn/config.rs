@@ -35,7 +35,10 @@ pub struct Config {
     pub application_name: Option<String>,
     /// `options` startup parameter (command-line options for the backend).
     pub options: Option<String>,
-    /// Further run-time parameters sent in the `StartupMessage`.
+    /// Further run-time parameters sent in the `StartupMessage`. Naming
+    /// one of [`PINNED_PARAMS`](crate::conn::PINNED_PARAMS) here replaces
+    /// the pinned value (text-format dates, intervals or floats may then
+    /// fail to decode or lose precision).
     pub params: Vec<(String, String)>,
     /// TLS negotiation.
     pub ssl_mode: SslMode,

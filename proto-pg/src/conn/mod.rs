@@ -156,6 +156,15 @@ pub struct Connection {
     scram: Option<ScramClient>,
 }
 
+/// Run-time parameters every `StartupMessage` carries (unless
+/// [`Config::params`] names them): the output styles the text decoders of
+/// [`types`](crate::types) read, whatever the server's defaults.
+pub const PINNED_PARAMS: [(&str, &str); 3] = [
+    ("DateStyle", "ISO"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+];
+
 impl Connection {
     /// Creates a connection and queues its first message (`SSLRequest` or
     /// `StartupMessage`). Fails for configurations this crate cannot
@@ -213,6 +222,18 @@ impl Connection {
         }
         for (k, v) in &c.params {
             if k != "client_encoding" {
+                params.push((k, v));
+            }
+        }
+        // The text decoders in `types` read the ISO date and `postgres`
+        // interval output styles, and float text is exact only with
+        // `extra_float_digits` > 0. A role or database default (`ALTER
+        // ROLE ... SET DateStyle`) would change them; values from the
+        // StartupMessage ("Message Formats", 55.7) are applied after those
+        // and after `-c` switches in `options`, so they win. A caller who
+        // names one in `params` gets theirs.
+        for (k, v) in PINNED_PARAMS {
+            if !c.params.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
                 params.push((k, v));
             }
         }

@@ -47,14 +47,15 @@ fn startup_message_params() {
         Config::new("u")
             .database("d")
             .application_name("a")
-            .param("DateStyle", "ISO"),
+            .param("datestyle", "ISO, DMY"),
     )
     .unwrap();
     let out = sent(&mut c);
     assert_eq!(&out[4..8], &196608i32.to_be_bytes());
     assert_eq!(
         &out[8..],
-        b"user\0u\0client_encoding\0UTF8\0database\0d\0application_name\0a\0DateStyle\0ISO\0\0"
+        b"user\0u\0client_encoding\0UTF8\0database\0d\0application_name\0a\0datestyle\0ISO, DMY\0\
+          IntervalStyle\0postgres\0extra_float_digits\x003\0\0"
     );
     assert_eq!(c.simple_query("x"), Err(UsageError::NotReady));
 }
@@ -160,7 +161,10 @@ fn ssl_answers() {
     let mut s = b"N".to_vec();
     s.extend(msg(b'R', &[0, 0, 0, 0]));
     feed(&mut c, &s).unwrap();
-    assert!(sent(&mut c).ends_with(b"user\0u\0client_encoding\0UTF8\0\0"));
+    assert!(sent(&mut c).ends_with(
+        b"user\0u\0client_encoding\0UTF8\0DateStyle\0ISO\0IntervalStyle\0postgres\0\
+          extra_float_digits\x003\0\0"
+    ));
     let mut c = Connection::new(Config::new("u").ssl_mode(SslMode::Prefer)).unwrap();
     assert!(matches!(feed(&mut c, b"S"), Err(Error::TlsUnavailable(_))));
 }

@@ -9,8 +9,12 @@
 //! Implement them for your own types to extend the set; [`Option`] maps to
 //! SQL NULL.
 //!
-//! Text decoding of dates and times assumes the server's default
-//! `DateStyle = ISO` and `IntervalStyle = postgres`; binary needs neither.
+//! Text decoding of dates and times reads `DateStyle = ISO` and
+//! `IntervalStyle = postgres` output, and text floats are exact only with
+//! `extra_float_digits` > 0; [`Connection`](crate::Connection) pins all
+//! three at start-up ([`PINNED_PARAMS`](crate::conn::PINNED_PARAMS)), so a
+//! role's or database's defaults do not matter. A session that `SET`s
+//! them otherwise gets decode errors for those types. Binary needs none.
 
 mod array;
 mod datetime;
