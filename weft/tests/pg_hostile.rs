@@ -3,8 +3,11 @@
 //! for, a connection cut mid-pipeline. Every case must end in a typed
 //! error for every waiting caller: no panic, no hang, no misdelivery.
 
+mod pg_support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use weft::pg::{Config, Connection, Error};
@@ -131,6 +134,70 @@ async fn fatal_mid_session<B: Backend>() {
     let e = guarded(conn.simple_query("SELECT 1")).await.unwrap_err();
     assert_eq!(e.code(), Some("57P01"), "{e}");
     assert!(e.is_closed());
+}
+
+/// A server that accepts, reads the StartupMessage and never answers.
+/// Returns its port and a thread that ends with whether the client closed
+/// the socket (within 10 s).
+fn silent() -> (u16, JoinHandle<bool>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut b = [0u8; 512];
+        loop {
+            match s.read(&mut b) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    });
+    (port, t)
+}
+
+/// Waits (without blocking the runtime, whose tasks must run to close the
+/// socket) for a [`silent`] server's verdict.
+async fn client_closed(t: JoinHandle<bool>) -> bool {
+    while !t.is_finished() {
+        time::sleep(Duration::from_millis(10)).await;
+    }
+    t.join().unwrap()
+}
+
+/// `connect_timeout` covers a host that accepts the TCP connection but
+/// never answers the start-up; with several hosts the next is tried.
+async fn silent_host<B: Backend>() {
+    let (port, closed) = silent();
+    let cfg = config(port).connect_timeout(Duration::from_millis(300));
+    let e = guarded(Connection::connect::<B>(&cfg)).await.unwrap_err();
+    assert!(matches!(e, Error::Timeout), "{e}");
+    assert!(
+        client_closed(closed).await,
+        "the abandoned socket was not closed"
+    );
+
+    let Some((h, p, d)) = pg_support::server() else {
+        return;
+    };
+    let (port, closed) = silent();
+    let cfg = Config::parse(&format!(
+        "host=127.0.0.1,{h} port={port},{p} user=weft dbname={d} connect_timeout=1"
+    ))
+    .unwrap();
+    let conn = guarded(Connection::connect::<B>(&cfg)).await.unwrap();
+    let r = conn.query_one("SELECT 1::int4", &[]).await.unwrap();
+    assert_eq!(r.get::<i32>(0).unwrap(), 1);
+    assert!(
+        client_closed(closed).await,
+        "the abandoned socket was not closed"
+    );
+}
+
+#[test]
+fn connect_timeout_moves_on_from_a_silent_host() {
+    each_backend!(silent_host);
 }
 
 #[test]
