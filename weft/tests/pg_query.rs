@@ -166,6 +166,51 @@ async fn errors<B: Backend>() {
     assert!(db.where_.is_some());
     assert!(e.to_string().contains("boom"));
 
+    // The fields the cases above do not carry: column, data type, the
+    // non-localized severity, line, and a query run inside a function.
+    let e = conn
+        .execute(&format!("INSERT INTO {t} (id, v) VALUES (NULL, 1)"), &[])
+        .await
+        .unwrap_err();
+    let db = e.as_db().unwrap();
+    assert_eq!(db.code, "23502");
+    assert_eq!(
+        (db.column.as_deref(), db.table.as_deref()),
+        (Some("id"), Some(t.as_str()))
+    );
+    assert_eq!(db.severity_nonlocalized.as_deref(), Some("ERROR"));
+    assert!(db.line.is_some_and(|l| l > 0));
+    let domain = pg_support::unique("dom");
+    conn.batch_execute(&format!(
+        "CREATE DOMAIN {domain} AS int4 CONSTRAINT {domain}_pos CHECK (VALUE > 0)"
+    ))
+    .await
+    .unwrap();
+    let e = conn
+        .query(&format!("SELECT (-1)::{domain}"), &[])
+        .await
+        .unwrap_err();
+    conn.batch_execute(&format!("DROP DOMAIN {domain}"))
+        .await
+        .unwrap();
+    let db = e.as_db().unwrap();
+    assert_eq!(db.code, "23514");
+    assert_eq!(db.datatype.as_deref(), Some(domain.as_str()));
+    assert_eq!(
+        db.constraint.as_deref(),
+        Some(format!("{domain}_pos").as_str())
+    );
+    let e = conn
+        .batch_execute("DO $$ BEGIN EXECUTE 'SELECT 1 FROM'; END $$")
+        .await
+        .unwrap_err();
+    let db = e.as_db().unwrap();
+    assert_eq!(db.code, "42601");
+    assert_eq!(db.internal_query.as_deref(), Some("SELECT 1 FROM"));
+    assert_eq!(db.internal_position, Some(14));
+    assert_eq!(db.position, None);
+    assert!(db.where_.as_deref().unwrap().contains("EXECUTE"), "{db:?}");
+
     // Errors in the middle of a pipeline: each caller gets its own answer.
     let q_ok = |i: i32| {
         let c = conn.clone();
