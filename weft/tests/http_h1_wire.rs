@@ -2,7 +2,8 @@
 //! compiled-in backend: the body-read timeout, HEAD, HTTP/1.0 keep-alive,
 //! `Connection: close`, 404/405, the 200-field limit at its boundary,
 //! chunk extensions and trailers, a chunked body over the size limit, the
-//! `Date` header across seconds and the per-worker connection limit.
+//! `Date` header across seconds, the per-worker connection limit, and a
+//! graceful shutdown with a request in flight.
 //!
 //! Every refusal is checked for its status, for the connection being
 //! closed (end of stream or reset; a read timeout is not a close), and for
@@ -10,6 +11,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use weft::http::{Request, Response, Router, RunningServer, Server};
 use weft::rt::BackendKind;
@@ -455,5 +458,47 @@ fn connections_over_the_per_worker_limit_are_closed() {
         });
         assert!(served, "{kind}: the slot never came back");
         server.shutdown(Duration::from_secs(2)).unwrap();
+    }
+}
+
+/// Graceful shutdown with a request in flight: the handler finishes, its
+/// response arrives whole and says `Connection: close`, the connection is
+/// closed, and the listener no longer accepts.
+#[test]
+fn shutdown_lets_an_in_flight_request_finish() {
+    for kind in BackendKind::enabled() {
+        let (entered_tx, entered_rx) = mpsc::channel::<()>();
+        let entered_tx = Arc::new(Mutex::new(entered_tx));
+        // The handler finishes only once the shutdown has begun.
+        let router = router().get("/slow", move |_r: Request| {
+            let _ = entered_tx.lock().unwrap().send(());
+            async {
+                let Some(stop) = weft::rt::shutdown_signal() else {
+                    return "no shutdown signal on this worker";
+                };
+                stop.wait().await;
+                "finished"
+            }
+        });
+        let server = start_with(kind, Default::default(), router);
+        let addr = server.local_addr();
+        let mut s = connect(addr);
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        entered_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("handler not called");
+        let stopper = std::thread::spawn(move || server.shutdown(Duration::from_secs(10)));
+        let mut buf = Vec::new();
+        let r = read_resp(&mut s, &mut buf, false).expect("no response");
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (200, &b"finished"[..]),
+            "{kind}"
+        );
+        assert_eq!(r.field("connection"), Some("close"), "{kind}");
+        expect_closed(&mut s, &buf, &format!("{kind}: after shutdown"));
+        stopper.join().unwrap().unwrap();
+        assert!(TcpStream::connect(addr).is_err(), "{kind}: still accepting");
     }
 }

@@ -240,12 +240,18 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                 };
                 (id, start_caught(&app.router, req))
             };
-            let resp = match started {
+            let mut resp = match started {
                 Started::Done(resp) => resp,
                 Started::Running(mut fut) => {
                     std::future::poll_fn(|cx| poll_caught(&mut fut, cx)).await
                 }
             };
+            if conn.in_flight() <= 1 && shutdown.as_ref().is_some_and(|s| s.is_set()) {
+                // Shutting down: the connection closes once nothing is in
+                // flight, so the last response says so (RFC 9112 §9.6) and
+                // the client does not send another request into the close.
+                resp = resp.header("connection", &b"close"[..]);
+            }
             conn.set_date(&current_date());
             conn.supply_transmit_buffer(|| buf_pool::take(cap));
             send(&mut conn, id, resp);
