@@ -8,11 +8,12 @@ mod pg_support;
 use std::fmt::Debug;
 use std::net::IpAddr;
 
+use bytes::{BufMut, BytesMut};
 use weft::pg::types::{
-    Array, Date, Dimension, FromSql, Inet, Interval, Json, Numeric, Time, TimeTz, Timestamp, ToSql,
-    Uuid,
+    Array, Date, Dimension, FromSql, Inet, Interval, IsNull, Json, Numeric, Time, TimeTz,
+    Timestamp, ToSql, TypeError, Uuid,
 };
-use weft::pg::{Config, Connection, Format};
+use weft::pg::{Config, Connection, Format, Oid};
 use weft::rt::Backend;
 
 /// `SELECT $1::ty, $2::text::ty, $1::ty IS NOT DISTINCT FROM $2::text::ty`
@@ -24,8 +25,12 @@ where
     T: ToSql + for<'a> FromSql<'a> + PartialEq + Debug,
 {
     for format in [Format::Binary, Format::Text] {
-        // json has no equality operator: compare as text.
-        let cmp = if ty == "json" { "::text" } else { "" };
+        // json and point have no equality operator: compare as text.
+        let cmp = if ["json", "json[]", "point"].contains(&ty) {
+            "::text"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT $1::{ty}, $2::text::{ty}, $1::{ty}{cmp} IS NOT DISTINCT FROM $2::text::{ty}{cmp}"
         );
@@ -523,6 +528,109 @@ async fn networks_and_arrays<B: Backend>() {
         Some("{x}"),
     )
     .await;
+    // The element types not covered above, NULLs among them.
+    check(
+        &conn,
+        "char(3)[]",
+        Array::from_vec(vec![Some("ab ".to_string()), None, Some("x  ".to_string())]),
+        Some("{ab,NULL,x}"),
+    )
+    .await;
+    check(
+        &conn,
+        "name[]",
+        Array::from_vec(vec!["pg_class".to_string(), "a b".to_string()]),
+        Some(r#"{pg_class,"a b"}"#),
+    )
+    .await;
+    check(
+        &conn,
+        "json[]",
+        Array::from_vec(vec![Some(Json(r#"{"k": [1, "é"]}"#.into())), None]),
+        Some(r#"{"{\"k\": [1, \"é\"]}",NULL}"#),
+    )
+    .await;
+    check(
+        &conn,
+        "timetz[]",
+        Array::from_vec(vec![
+            Some(TimeTz {
+                time: Time::from_hms_micro(23, 59, 59, 999_999).unwrap(),
+                offset: -(15 * 3600 + 59 * 60),
+            }),
+            None,
+        ]),
+        Some(r#"{"23:59:59.999999-15:59",NULL}"#),
+    )
+    .await;
+    let ts = Timestamp::new(
+        Date::from_ymd(2026, 11, 24).unwrap(),
+        Time::from_hms_micro(12, 0, 0, 1).unwrap(),
+    )
+    .unwrap();
+    check(
+        &conn,
+        "timestamptz[]",
+        Array::from_vec(vec![Some(ts), Some(Timestamp::NEG_INFINITY), None]),
+        Some(r#"{"2026-11-24 17:30:00.000001+05:30",-infinity,NULL}"#),
+    )
+    .await;
+    check(
+        &conn,
+        "cidr[]",
+        Array::from_vec(vec![
+            Inet {
+                addr: ip("10.1.0.0"),
+                netmask: 16,
+            },
+            Inet {
+                addr: ip("2001:db8::"),
+                netmask: 48,
+            },
+        ]),
+        Some("{10.1.0.0/16,2001:db8::/48}"),
+    )
+    .await;
+    // Three dimensions with NULLs, and two with shifted lower bounds.
+    let dim = |len, lower_bound| Dimension { len, lower_bound };
+    let cube = Array::from_parts(
+        vec![dim(2, 1), dim(2, 1), dim(2, 1)],
+        vec![
+            Some(1i32),
+            Some(2),
+            Some(3),
+            None,
+            Some(5),
+            None,
+            Some(7),
+            Some(i32::MIN),
+        ],
+    )
+    .unwrap();
+    check(
+        &conn,
+        "int4[]",
+        cube,
+        Some("{{{1,2},{3,NULL}},{{5,NULL},{7,-2147483648}}}"),
+    )
+    .await;
+    let grid = Array::from_parts(
+        vec![dim(2, 0), dim(2, -3)],
+        vec![
+            Some("a".to_string()),
+            None,
+            Some("b c".to_string()),
+            Some("".to_string()),
+        ],
+    )
+    .unwrap();
+    check(
+        &conn,
+        "text[]",
+        grid,
+        Some(r#"[0:1][-3:-2]={{a,NULL},{"b c",""}}"#),
+    )
+    .await;
     // Integer widening on read: an int2 column read as i64.
     let r = conn
         .query_one("SELECT 5::int2, 7::int4", &[])
@@ -534,4 +642,150 @@ async fn networks_and_arrays<B: Backend>() {
 #[test]
 fn network_and_array_types_round_trip() {
     each_backend!(networks_and_arrays);
+}
+
+/// A user type for the built-in `point` (OID 600): two float8 in binary,
+/// `(x,y)` in text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+impl ToSql for Point {
+    fn type_oid(&self) -> Oid {
+        600
+    }
+
+    fn accepts(&self, oid: Oid) -> bool {
+        oid == 600
+    }
+
+    fn to_sql(&self, _: Oid, format: Format, out: &mut BytesMut) -> Result<IsNull, TypeError> {
+        match format {
+            Format::Binary => {
+                out.put_f64(self.x);
+                out.put_f64(self.y);
+            }
+            _ => out.put_slice(format!("({},{})", self.x, self.y).as_bytes()),
+        }
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<'_> for Point {
+    fn accepts(oid: Oid) -> bool {
+        oid == 600
+    }
+
+    fn from_sql(_: Oid, format: Format, raw: &[u8]) -> Result<Self, TypeError> {
+        match format {
+            Format::Binary => {
+                let raw: [u8; 16] = raw.try_into().map_err(|_| TypeError::Invalid("point"))?;
+                let f = |b: &[u8]| f64::from_be_bytes(b.try_into().unwrap());
+                Ok(Point {
+                    x: f(&raw[..8]),
+                    y: f(&raw[8..]),
+                })
+            }
+            _ => {
+                let s = std::str::from_utf8(raw).map_err(|_| TypeError::Invalid("point"))?;
+                let (x, y) = s
+                    .strip_prefix('(')
+                    .and_then(|s| s.strip_suffix(')'))
+                    .and_then(|s| s.split_once(','))
+                    .ok_or(TypeError::Invalid("point"))?;
+                let n = |v: &str| v.parse().map_err(|_| TypeError::Invalid("point"));
+                Ok(Point { x: n(x)?, y: n(y)? })
+            }
+        }
+    }
+}
+
+/// A user enum for a type created at run time: its OID is not known in
+/// advance, so it accepts any and the server infers the parameter type
+/// from the cast. Both formats of an enum are its label.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mood {
+    Sad,
+    Happy,
+}
+
+impl ToSql for Mood {
+    fn type_oid(&self) -> Oid {
+        0
+    }
+
+    fn accepts(&self, _: Oid) -> bool {
+        true
+    }
+
+    fn to_sql(&self, _: Oid, _: Format, out: &mut BytesMut) -> Result<IsNull, TypeError> {
+        out.put_slice(match self {
+            Mood::Sad => b"sad",
+            Mood::Happy => b"happy",
+        });
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<'_> for Mood {
+    fn accepts(_: Oid) -> bool {
+        true
+    }
+
+    fn from_sql(_: Oid, _: Format, raw: &[u8]) -> Result<Self, TypeError> {
+        match raw {
+            b"sad" => Ok(Mood::Sad),
+            b"happy" => Ok(Mood::Happy),
+            _ => Err(TypeError::Invalid("mood")),
+        }
+    }
+}
+
+async fn user_types<B: Backend>() {
+    let Some(cfg) = pg_support::config() else {
+        return;
+    };
+    let conn = pg_support::connect::<B>(&cfg).await;
+    check(&conn, "point", Point { x: 1.5, y: -2.0 }, Some("(1.5,-2)")).await;
+    check(
+        &conn,
+        "point",
+        Point {
+            x: f64::MAX,
+            y: 5e-324,
+        },
+        Some("(1.7976931348623157e308,5e-324)"),
+    )
+    .await;
+    // A value the server made reads back; another Rust type is refused.
+    let r = conn.query_one("SELECT '(3,4)'::point", &[]).await.unwrap();
+    assert_eq!(r.get::<Point>(0).unwrap(), Point { x: 3.0, y: 4.0 });
+    assert!(r.get::<i32>(0).is_err());
+
+    let ty = pg_support::unique("mood");
+    conn.batch_execute(&format!("CREATE TYPE {ty} AS ENUM ('sad', 'happy')"))
+        .await
+        .unwrap();
+    check(&conn, &ty, Mood::Happy, Some("happy")).await;
+    check(&conn, &ty, Mood::Sad, Some("sad")).await;
+    let r = conn
+        .query_one(&format!("SELECT 'sad'::{ty} < $1::{ty}"), &[&Mood::Happy])
+        .await
+        .unwrap();
+    assert!(r.get::<bool>(0).unwrap(), "enum order");
+    let e = conn
+        .query(&format!("SELECT 'angry'::{ty}"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("22P02"));
+    conn.batch_execute(&format!("DROP TYPE {ty}"))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn user_defined_to_sql_from_sql() {
+    each_backend!(user_types);
 }
