@@ -6,7 +6,7 @@ mod pg_support;
 
 use std::time::{Duration, Instant};
 
-use weft::pg::{Connection, Error, IsolationLevel, TransactionStatus};
+use weft::pg::{Connection, Error, Format, IsolationLevel, TransactionStatus};
 use weft::rt::{Backend, spawn, time};
 
 async fn streaming<B: Backend>() {
@@ -484,6 +484,62 @@ async fn copies<B: Backend>() {
     let first = out.next().await.unwrap().unwrap();
     assert!(first.starts_with(b"PGCOPY\n\xff\r\n\0"));
     while out.next().await.is_some() {}
+    // Binary COPY both ways: out of the table, back into another in
+    // uneven pieces; the same rows, NULL included.
+    let t2 = pg_support::unique("copy_bin");
+    conn.batch_execute(&format!("CREATE TEMP TABLE {t2} (id int4, name text)"))
+        .await
+        .unwrap();
+    let mut out = conn
+        .copy_out(&format!(
+            "COPY (SELECT id, name FROM {t} WHERE id < 100) TO STDOUT (FORMAT binary)"
+        ))
+        .await
+        .unwrap();
+    let mut data = Vec::new();
+    while let Some(chunk) = out.next().await {
+        data.extend_from_slice(&chunk.unwrap());
+        assert_eq!(out.format(), Some(Format::Binary));
+    }
+    assert_eq!(out.rows(), Some(102));
+    let mut cin = conn
+        .copy_in(&format!("COPY {t2} FROM STDIN (FORMAT binary)"))
+        .await
+        .unwrap();
+    assert_eq!(cin.format(), Format::Binary);
+    for piece in data.chunks(7) {
+        cin.send(piece).await.unwrap();
+    }
+    assert_eq!(cin.finish().await.unwrap(), 102);
+    let differ = |a: &str, b: &str| {
+        format!(
+            "SELECT count(*)::int8 FROM (SELECT * FROM {a} WHERE id < 100 EXCEPT ALL SELECT * FROM {b}) d"
+        )
+    };
+    for sql in [differ(&t, &t2), differ(&t2, &t)] {
+        let n: i64 = conn.query_one(&sql, &[]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 0, "{sql}");
+    }
+    let nulls: i64 = conn
+        .query_one(
+            &format!("SELECT count(*)::int8 FROM {t2} WHERE name IS NULL"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(nulls, 1);
+    // Truncated binary data: the server's error, then a usable connection.
+    let mut cin = conn
+        .copy_in(&format!("COPY {t2} FROM STDIN (FORMAT binary)"))
+        .await
+        .unwrap();
+    cin.send(&data[..data.len() - 9]).await.unwrap();
+    let e = cin.finish().await.unwrap_err();
+    assert_eq!(e.code(), Some("22P04"), "{e}");
+    assert_eq!(count(&conn).await, 20_002);
+
     let mut out = conn.copy_out("COPY no_such_table TO STDOUT").await.unwrap();
     assert_eq!(out.next().await.unwrap().unwrap_err().code(), Some("42P01"));
     assert_eq!(count(&conn).await, 20_002);

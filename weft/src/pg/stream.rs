@@ -110,6 +110,7 @@ pub struct CopyOut {
     tag: Option<String>,
     error: Option<Error>,
     done: bool,
+    format: Option<Format>,
 }
 
 impl fmt::Debug for CopyOut {
@@ -127,7 +128,15 @@ impl CopyOut {
             tag: None,
             error: None,
             done: false,
+            format: None,
         }
+    }
+
+    /// The overall format of the data (text, or binary for `FORMAT
+    /// binary`), known once the server's `CopyOutResponse` has arrived,
+    /// that is from the first chunk on.
+    pub fn format(&self) -> Option<Format> {
+        self.format
     }
 
     /// Polls for the next chunk; `None` at the end.
@@ -148,6 +157,7 @@ impl CopyOut {
                 }
                 Poll::Ready(Some(Ok(ev))) => match ev {
                     Event::CopyData { data, .. } => return Poll::Ready(Some(Ok(data))),
+                    Event::CopyOut { format, .. } => self.format = Some(format),
                     Event::CommandComplete { tag, .. } => self.tag = Some(tag),
                     Event::Failed { error, .. } => {
                         self.error.get_or_insert(Error::Db(error));
