@@ -30,30 +30,75 @@ pub fn pin_servers() {
     if !split_cores() {
         return;
     }
+    if let Err(e) = pin_to_cpu0(0) {
+        panic!("WEFT_BENCH_SPLIT: cannot pin to CPU 0: {e}");
+    }
+}
+
+/// Same-core mode, `WEFT_BENCH_SAME_CORE=1`: a driver benchmark and the
+/// database server it talks to both run on CPU 0. On a virtual machine
+/// whose cross-CPU wake-ups are expensive (this project's 2-core VM: a C
+/// loopback ping-pong costs 15.8 us of CPU per round trip across two CPUs
+/// and 2.4 us on one), a round trip's cost is then the two sides' CPU
+/// time plus a fixed kernel floor, the same for every client, instead of
+/// the hypervisor's inter-processor interrupts. Off by default.
+pub fn same_core() -> bool {
+    std::env::var_os("WEFT_BENCH_SAME_CORE").is_some_and(|v| v == "1")
+}
+
+/// In same-core mode, pins every thread of this process and of each
+/// process in `pids` (a server's, which must be on this machine) to CPU 0,
+/// and says so on stderr. Processes forked later by a pinned one (a
+/// PostgreSQL postmaster's backends) inherit the pinning. A no-op
+/// otherwise.
+pub fn pin_same_core(pids: &[u32]) {
+    if !same_core() {
+        return;
+    }
+    for pid in std::iter::once(std::process::id()).chain(pids.iter().copied()) {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap_or_else(|e| panic!("WEFT_BENCH_SAME_CORE: process {pid}: {e}"));
+        for task in tasks.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            pin_to_cpu0(tid).unwrap_or_else(|e| {
+                panic!("WEFT_BENCH_SAME_CORE: cannot pin thread {tid} of {pid}: {e}")
+            });
+        }
+    }
+    eprintln!("same-core mode: this process and {pids:?} pinned to CPU 0");
+}
+
+/// Binds thread `tid` (0: the calling thread) to CPU 0.
+fn pin_to_cpu0(tid: libc::pid_t) -> std::io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes
     // inside it; sched_setaffinity reads `size_of` bytes of it.
-    unsafe {
+    let rc = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(0, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            panic!(
-                "WEFT_BENCH_SPLIT: cannot pin to CPU 0: {}",
-                std::io::Error::last_os_error()
-            );
-        }
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
 /// A command for the load generator `program`: run through `taskset -c 1`
-/// in split-core mode.
+/// in split-core mode, `taskset -c 0` in same-core mode.
 pub fn load_command(program: &str) -> Command {
-    if split_cores() {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "1", program]);
-        c
+    let cpu = if split_cores() {
+        "1"
+    } else if same_core() {
+        "0"
     } else {
-        Command::new(program)
-    }
+        return Command::new(program);
+    };
+    let mut c = Command::new("taskset");
+    c.args(["-c", cpu, program]);
+    c
 }
 
 /// The median of `samples` (sorted in place).

@@ -43,6 +43,12 @@
 //! `PG_PEERS_BACKEND=uring` (or `std`) runs weft on that I/O backend
 //! (default epoll).
 //!
+//! `WEFT_BENCH_SAME_CORE=1` pins this process, the PostgreSQL postmaster
+//! and so every backend it forks to CPU 0 (see
+//! `weft_benches::same_core`: on a VM with costly cross-CPU wake-ups it
+//! makes a round trip cost what the two sides spend, not what the
+//! hypervisor does).
+//!
 //! Besides throughput, each cell measures CPU time per operation, which
 //! the machine's load disturbs less: the client's (this process, all
 //! threads, `CLOCK_PROCESS_CPUTIME_ID`) and, for the one-connection rows,
@@ -100,6 +106,17 @@ impl Work {
 /// CPU time of this process (all threads, user + system).
 fn process_cpu() -> Duration {
     weft_benches::cpu_time(libc::RUSAGE_SELF)
+}
+
+/// The parent of process `pid` (the fourth field of `/proc/<pid>/stat`).
+fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// On-CPU time of server process `pid` in nanoseconds (first field of
@@ -492,6 +509,14 @@ fn main() {
         let r = peer.query_one("SELECT pg_backend_pid()", &[]).await.ok()?;
         Some(r.get(0))
     });
+    if weft_benches::same_core() {
+        // The peer's backend and its parent, the postmaster: the backends
+        // of weft's connections, forked later, inherit the pinning.
+        let backend = peer_pid.expect("WEFT_BENCH_SAME_CORE: no backend pid") as u32;
+        let postmaster = parent_pid(backend)
+            .expect("WEFT_BENCH_SAME_CORE: the PostgreSQL server must run on this machine");
+        weft_benches::pin_same_core(&[postmaster, backend]);
+    }
 
     let all = [
         Work::Select1,

@@ -43,6 +43,12 @@
 //! Reported: medians, min-max and weft / redis-benchmark (issue 5's goal:
 //! at least 0.8).
 //!
+//! `WEFT_BENCH_SAME_CORE=1` pins this process, the single-node
+//! redis-server and redis-benchmark to CPU 0 (see
+//! `weft_benches::same_core`: on a VM with costly cross-CPU wake-ups it
+//! makes a round trip cost what the two sides spend, not what the
+//! hypervisor does). The cluster nodes are left where they run.
+//!
 //! Besides throughput, each cell reports the client's CPU time per command
 //! (the whole process, user + system, from /proc/self/stat; both clients
 //! run on this one thread): the server shares the machine, so on a small
@@ -523,6 +529,11 @@ fn main() {
         _ => (true, true),
     };
     let server = server_pid(&rt, &con);
+    if weft_benches::same_core() {
+        let pid = server.as_deref().and_then(|p| p.parse().ok());
+        let pid = pid.expect("WEFT_BENCH_SAME_CORE: the redis-server must run on this machine");
+        weft_benches::pin_same_core(&[pid]);
+    }
 
     let mut cells = vec![
         Work::Sequential,
@@ -682,7 +693,7 @@ const BENCH_CLIENTS: usize = 50;
 /// (its CSV line `"GET","<rps>",...`).
 fn redis_benchmark_get(addr: &str, n: u64) -> Option<f64> {
     let (host, port) = addr.rsplit_once(':')?;
-    let out = std::process::Command::new("redis-benchmark")
+    let out = weft_benches::load_command("redis-benchmark")
         .args(["-h", host, "-p", port, "-P", &SMALL_DEPTH.to_string()])
         .args(["-c", &BENCH_CLIENTS.to_string(), "-n", &n.to_string()])
         .args(["-t", "get", "--csv"])
