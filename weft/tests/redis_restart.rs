@@ -9,60 +9,15 @@
 //! `WEFT_REQUIRE_SERVICES=1`.
 #![cfg(all(feature = "epoll", feature = "std"))]
 
+mod redis_support;
+
 use std::cell::Cell;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::Duration;
 
+use redis_support::server::{Server, free_port, installed};
 use weft::redis::{Client, Commands, Config, Error, Protocol};
 use weft::rt::{Backend, Epoll, spawn, time};
-
-struct Server {
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start(port: u16) -> std::io::Result<Server> {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        Ok(Server { child: Some(child) })
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn installed() -> bool {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("WEFT_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "redis-server is not installed but WEFT_REQUIRE_SERVICES=1"
-        );
-        eprintln!("skipped: redis-server not installed");
-    }
-    found
-}
 
 /// Phases of the run, as the load tasks see them.
 const UP: u8 = 0;
@@ -90,12 +45,8 @@ fn restart_under_load(protocol: Protocol) {
     if !installed() {
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Server::start(port).unwrap();
+    let port = free_port();
+    let mut server = Server::spawn(port, &[]).unwrap();
     let mut config: Config = format!("redis://127.0.0.1:{port}").parse().unwrap();
     config = config.protocol(protocol);
     config.response_timeout = Some(Duration::from_secs(2));
@@ -149,7 +100,7 @@ fn restart_under_load(protocol: Protocol) {
         server.kill();
         phase.set(DOWN);
         time::sleep(Duration::from_millis(500)).await;
-        server = Server::start(port).unwrap();
+        server.respawn().unwrap();
         phase.set(RESTARTED);
         // Run until the load has succeeded again for a while.
         time::sleep(Duration::from_millis(1500)).await;

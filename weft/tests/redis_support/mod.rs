@@ -1,6 +1,8 @@
 //! Shared helpers for the Redis integration tests (`tests/redis_*.rs`).
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use weft::redis::{Config, Protocol};
