@@ -279,6 +279,27 @@ async fn times<B: Backend>() {
     ] {
         check(&conn, "interval", iv, Some(lit)).await;
     }
+    // Interval infinity exists from PostgreSQL 17; older servers refuse it.
+    let version: i32 = conn
+        .query_one("SELECT current_setting('server_version_num')::int4", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    for (iv, lit) in [
+        (Interval::INFINITY, "infinity"),
+        (Interval::NEG_INFINITY, "-infinity"),
+    ] {
+        if version >= 170_000 {
+            check(&conn, "interval", iv, Some(lit)).await;
+        } else {
+            let e = conn
+                .query_text("SELECT $1::interval", &[&iv])
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Some("22007"), "{e}");
+        }
+    }
 }
 
 #[test]

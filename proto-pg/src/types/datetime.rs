@@ -262,9 +262,32 @@ pub struct Interval {
     pub micros: i64,
 }
 
+impl Interval {
+    /// `infinity` (PostgreSQL 17+): every field at its maximum, as the
+    /// server stores it.
+    pub const INFINITY: Interval = Interval {
+        months: i32::MAX,
+        days: i32::MAX,
+        micros: i64::MAX,
+    };
+    /// `-infinity` (PostgreSQL 17+): every field at its minimum.
+    pub const NEG_INFINITY: Interval = Interval {
+        months: i32::MIN,
+        days: i32::MIN,
+        micros: i64::MIN,
+    };
+}
+
 impl fmt::Display for Interval {
-    /// `IntervalStyle = postgres` output, e.g. `1 year 2 mons -3 days 04:05:06.5`.
+    /// `IntervalStyle = postgres` output, e.g. `1 year 2 mons -3 days 04:05:06.5`,
+    /// or `infinity`/`-infinity`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Interval::INFINITY {
+            return f.write_str("infinity");
+        }
+        if *self == Interval::NEG_INFINITY {
+            return f.write_str("-infinity");
+        }
         let mut parts = Vec::new();
         let (y, mo) = (self.months / 12, self.months % 12);
         let unit = |n: i32, one: &str, many: &str| {
@@ -385,20 +408,8 @@ fn parse_timestamp(s: &str, tz: bool) -> Result<Timestamp, TypeError> {
 fn parse_interval(s: &str) -> Result<Interval, TypeError> {
     let bad = TypeError::Invalid("interval");
     match s {
-        "infinity" => {
-            return Ok(Interval {
-                months: i32::MAX,
-                days: i32::MAX,
-                micros: i64::MAX,
-            });
-        }
-        "-infinity" => {
-            return Ok(Interval {
-                months: i32::MIN,
-                days: i32::MIN,
-                micros: i64::MIN,
-            });
-        }
+        "infinity" => return Ok(Interval::INFINITY),
+        "-infinity" => return Ok(Interval::NEG_INFINITY),
         _ => {}
     }
     let mut iv = Interval::default();

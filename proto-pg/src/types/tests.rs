@@ -44,6 +44,17 @@ fn edge_values() {
     both(Date::NEG_INFINITY, oid::DATE);
     both(Timestamp::INFINITY, oid::TIMESTAMPTZ);
     both(Timestamp::NEG_INFINITY, oid::TIMESTAMP);
+    both(Interval::INFINITY, oid::INTERVAL);
+    both(Interval::NEG_INFINITY, oid::INTERVAL);
+    for (iv, text) in [
+        (Interval::INFINITY, "infinity"),
+        (Interval::NEG_INFINITY, "-infinity"),
+    ] {
+        assert_eq!(
+            &encode(&iv, oid::INTERVAL, Format::Text).unwrap().unwrap()[..],
+            text.as_bytes()
+        );
+    }
     both(Numeric::NAN, oid::NUMERIC);
     both(Numeric::NEG_INFINITY, oid::NUMERIC);
     both(Some(5i32), oid::INT4);
