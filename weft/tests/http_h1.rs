@@ -24,6 +24,13 @@ fn router() -> Router {
             }
             "unreachable"
         })
+        .get("/panic-sync", |_r: Request| {
+            // Panics when called, before there is a future to poll.
+            if std::hint::black_box(true) {
+                panic!("handler bug before its future");
+            }
+            std::future::ready("unreachable")
+        })
         .get("/slow", |_r: Request| async {
             weft::rt::time::sleep(Duration::from_millis(50)).await;
             "slow"
@@ -250,6 +257,10 @@ fn smuggling_and_limit_cases_are_refused_and_the_server_keeps_serving() {
             .collect::<String>()
     );
     let long_target = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(9000));
+    let just_under = format!(
+        "GET /plaintext HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(60 * 1024)
+    );
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         (
             "CL and TE together",
@@ -274,6 +285,17 @@ fn smuggling_and_limit_cases_are_refused_and_the_server_keeps_serving() {
             b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n".to_vec(),
             413,
         ),
+        ("Content-Length with a sign", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\nabcd".to_vec(), 400),
+        ("chunked applied twice", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n".to_vec(), 400),
+        ("Transfer-Encoding in HTTP/1.0", b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(), 400),
+        ("chunk size not hex", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n".to_vec(), 400),
+        ("chunk longer than its size", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n".to_vec(), 400),
+        ("bare LF line ending", b"GET /plaintext HTTP/1.1\nHost: x\r\n\r\n".to_vec(), 400),
+        ("NUL in a field value", b"GET /plaintext HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n".to_vec(), 400),
+        ("invalid method token", b"G(T /plaintext HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 400),
+        ("no Host in HTTP/1.1", b"GET /plaintext HTTP/1.1\r\n\r\n".to_vec(), 400),
+        ("two Hosts", b"GET /plaintext HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_vec(), 400),
+        ("HTTP/2.0 in a request line", b"GET /plaintext HTTP/2.0\r\nHost: x\r\n\r\n".to_vec(), 505),
     ];
     each_backend(|kind, addr| {
         // The close check itself: a valid keep-alive request leaves the
@@ -287,6 +309,9 @@ fn smuggling_and_limit_cases_are_refused_and_the_server_keeps_serving() {
         s.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
         assert!(!server_closed(&mut s), "{kind}: keep-alive closed");
+        // Under the limits is served: a header block of 60 KiB.
+        let (status, _) = one_shot(addr, just_under.as_bytes());
+        assert_eq!(status, 200, "{kind}: 60 KiB header block");
         for (name, raw, want) in &cases {
             let (status, closed) = one_shot(addr, raw);
             assert_eq!(status, *want, "{kind}: {name}");
@@ -311,6 +336,16 @@ fn a_panicking_handler_answers_500_and_the_worker_lives() {
         )
         .unwrap();
         let mut buf = Vec::new();
+        assert_eq!(read_response(&mut s, &mut buf).unwrap().0, 500, "{kind}");
+        assert_eq!(
+            read_response(&mut s, &mut buf).unwrap(),
+            (200, "Hello, World!".into())
+        );
+        // A handler that panics when called, not when polled: the same.
+        s.write_all(
+            b"GET /panic-sync HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .unwrap();
         assert_eq!(read_response(&mut s, &mut buf).unwrap().0, 500, "{kind}");
         assert_eq!(
             read_response(&mut s, &mut buf).unwrap(),
