@@ -215,6 +215,100 @@ fn reset_on_return_only_when_changed() {
     each_backend!(reset);
 }
 
+/// Waits (at most 10 s, a hang guard) until `f` holds.
+async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut f: F) {
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
+        time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Lifetime, idle timeout and the idle health check with PostgreSQL
+/// connections: what the pool closes is gone from the server too, and the
+/// check reaches the server.
+async fn limits<B: Backend>() {
+    let Some(cfg) = pg_support::config() else {
+        return;
+    };
+    let admin = pg_support::connect::<B>(&cfg).await;
+    let activity = |pid: i32| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .query_opt("SELECT query FROM pg_stat_activity WHERE pid = $1", &[&pid])
+                .await
+                .unwrap()
+                .map(|r| r.get::<String>(0).unwrap())
+        }
+    };
+    let with = |p: pool::Config| Client::<B>::with_backend(cfg.clone().pool(p.max_open(1)));
+
+    // Lifetime: an old connection is not handed out again, and closed.
+    let client = with(
+        pool::Config::default()
+            .max_lifetime(Some(Duration::from_millis(200)))
+            .check_after_idle(None),
+    );
+    let pid = client.get().await.unwrap().process_id().unwrap();
+    time::sleep(Duration::from_millis(400)).await;
+    let again = client.get().await.unwrap().process_id().unwrap();
+    assert_ne!(pid, again, "a connection past its lifetime was reused");
+    eventually("the old backend exits", async || {
+        activity(pid).await.is_none()
+    })
+    .await;
+    drop(client);
+
+    // Idle timeout: the reaper closes an unused connection.
+    let client = with(
+        pool::Config::default()
+            .max_lifetime(None)
+            .idle_timeout(Some(Duration::from_millis(200)))
+            .check_after_idle(None),
+    );
+    let pid = client.get().await.unwrap().process_id().unwrap();
+    assert_eq!((client.pool_state().open, client.pool_state().idle), (1, 1));
+    eventually("the idle connection is closed", async || {
+        client.pool_state().open == 0
+    })
+    .await;
+    eventually("its backend exits", async || activity(pid).await.is_none()).await;
+    drop(client);
+
+    // Health check after idle: an empty query, then the same connection.
+    let client = with(
+        pool::Config::default()
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .check_after_idle(Some(Duration::from_millis(100))),
+    );
+    let pid = {
+        let c = client.get().await.unwrap();
+        c.query_one("SELECT 'before the check'::text", &[])
+            .await
+            .unwrap();
+        c.process_id().unwrap()
+    };
+    assert_eq!(
+        activity(pid).await.as_deref(),
+        Some("SELECT 'before the check'::text")
+    );
+    time::sleep(Duration::from_millis(300)).await;
+    let c = client.get().await.unwrap();
+    assert_eq!(
+        c.process_id(),
+        Some(pid),
+        "the checked connection is reused"
+    );
+    assert_eq!(activity(pid).await.as_deref(), Some(""), "no check ran");
+}
+
+#[test]
+fn lifetime_idle_timeout_and_health_check() {
+    each_backend!(limits);
+}
+
 fn restart<B: Backend>() {
     let Some(cfg) = pg_support::config() else {
         return;
