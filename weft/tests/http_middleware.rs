@@ -1,9 +1,53 @@
-//! Middleware composed on a router, seen from a real client socket.
+//! Middleware composed on a router, seen from a real client socket on
+//! every compiled-in backend; the access log's events are caught by a
+//! small `tracing` subscriber installed for this test binary.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use weft::http::{Method, Request, Response, Router, Server, middleware};
+use weft::rt::BackendKind;
+
+/// Keeps the `weft::access` events, each as `name=value` pairs.
+struct AccessLog(Arc<Mutex<Vec<String>>>);
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={:?} ", field.name(), value));
+    }
+}
+
+impl tracing::Subscriber for AccessLog {
+    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
+        meta.target() == "weft::access"
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut f = Fields(String::new());
+        event.record(&mut f);
+        self.0.lock().unwrap().push(f.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The access log lines seen so far (the subscriber is installed once).
+fn access_log() -> Arc<Mutex<Vec<String>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<String>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::set_global_default(AccessLog(log.clone())).unwrap();
+        log
+    })
+    .clone()
+}
 
 fn exchange(addr: std::net::SocketAddr, raw: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -16,6 +60,13 @@ fn exchange(addr: std::net::SocketAddr, raw: &str) -> String {
 
 #[test]
 fn timeout_request_id_cors_compose() {
+    let log = access_log();
+    for kind in BackendKind::enabled() {
+        compose_on(kind, &log);
+    }
+}
+
+fn compose_on(kind: BackendKind, log: &Mutex<Vec<String>>) {
     let router = Router::new()
         .get("/fast", |_r: Request| async { "fast" })
         .get("/slow", |_r: Request| async {
@@ -31,6 +82,7 @@ fn timeout_request_id_cors_compose() {
         .layer(middleware::cors("https://example.org"));
     let server = Server::bind("127.0.0.1:0".parse().unwrap())
         .workers(1)
+        .backend(kind)
         .serve(router)
         .unwrap();
     let addr = server.local_addr();
@@ -39,7 +91,7 @@ fn timeout_request_id_cors_compose() {
         addr,
         "GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
-    assert!(fast.starts_with("http/1.1 200"), "{fast}");
+    assert!(fast.starts_with("http/1.1 200"), "{kind}: {fast}");
     assert!(
         fast.contains("x-request-id: 0-1") || fast.contains("x-request-id: 0-"),
         "{fast}"
@@ -68,4 +120,20 @@ fn timeout_request_id_cors_compose() {
     assert!(pre.starts_with("http/1.1 204"), "{pre}");
     assert!(pre.contains("access-control-allow-headers: x-a"), "{pre}");
     server.shutdown(Duration::from_secs(1)).unwrap();
+
+    // One access log event per request that reached it, with method, path
+    // and status; the preflight was answered by CORS, the outer layer.
+    let lines = std::mem::take(&mut *log.lock().unwrap());
+    let count = |want: &str| lines.iter().filter(|l| l.starts_with(want)).count();
+    assert_eq!(
+        count("method=GET path=/fast status=200 "),
+        2,
+        "{kind}: {lines:#?}"
+    );
+    assert_eq!(
+        count("method=GET path=/slow status=503 "),
+        1,
+        "{kind}: {lines:#?}"
+    );
+    assert_eq!(lines.len(), 3, "{kind}: {lines:#?}");
 }
