@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use redis_support::{config, prefix};
+use redis_support::server::{Server, free_port, installed};
+use redis_support::{config, eventually, prefix};
 use weft::pool;
-use weft::redis::{Client, Commands, Config, Error, Pipeline, Protocol, cmd};
+use weft::redis::{Client, Commands, Config, Connection, Error, Pipeline, Protocol, cmd};
 use weft::rt::{Backend, Epoll, Std, spawn, time};
 
 fn client<B: Backend>(c: Config) -> Client<B> {
@@ -274,6 +275,173 @@ fn client_side_caching_callback<B: Backend>() {
     });
 }
 
+/// The server's `CLIENT LIST` lines of connections named `name`.
+async fn clients_named(admin: &Connection, name: &str) -> Vec<String> {
+    let list: String = admin.query_cmd(cmd("CLIENT").with("LIST")).await.unwrap();
+    let tag = format!(" name={name} ");
+    list.lines()
+        .filter(|l| l.contains(&tag))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether the server still has a connection with this `CLIENT ID`.
+async fn client_exists(admin: &Connection, id: i64) -> bool {
+    let line: String = admin
+        .query_cmd(cmd("CLIENT").with("LIST").with("ID").with(id))
+        .await
+        .unwrap();
+    !line.trim().is_empty()
+}
+
+/// The last command the server ran for connection `id` (`cmd=` of
+/// `CLIENT LIST`).
+async fn last_command(admin: &Connection, id: i64) -> String {
+    let line: String = admin
+        .query_cmd(cmd("CLIENT").with("LIST").with("ID").with(id))
+        .await
+        .unwrap();
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix("cmd="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The pool's idle, lifetime and health-check settings with the Redis
+/// manager, seen from the server's side: surplus idle connections are
+/// really closed, idle ones time out, old ones (the shared one too) are
+/// replaced, and an idle connection is checked with `PING` before it is
+/// handed out, a failing one discarded. On a server of the test's own, so
+/// that `CLIENT LIST` and an ACL change concern nobody else.
+fn pool_idle_lifetime_and_health_checks<B: Backend>() {
+    if !installed() {
+        return;
+    }
+    let server = Server::start(free_port(), &[]).expect("spawn redis-server");
+    let base: Config = format!("redis://{}", server.addr()).parse().unwrap();
+    let named = |name: &str, pool: pool::Config| {
+        let mut c = base.clone().pool(pool);
+        c.client_name = Some(name.to_owned());
+        Client::<B>::with_backend(c)
+    };
+    B::block_on(async {
+        let admin = Connection::connect::<B>(&base).await.unwrap();
+        let admin = &admin;
+
+        // max_idle: three returned connections, one kept, two closed.
+        let client = named("max-idle", pool::Config::default().max_open(4).max_idle(1));
+        let held = [
+            client.acquire().await.unwrap(),
+            client.acquire().await.unwrap(),
+            client.acquire().await.unwrap(),
+        ];
+        assert_eq!(clients_named(admin, "max-idle").await.len(), 3);
+        drop(held);
+        let st = client.pool_state();
+        assert_eq!((st.open, st.idle), (1, 1), "{st:?}");
+        assert!(
+            eventually(5, || async move {
+                clients_named(admin, "max-idle").await.len() == 1
+            })
+            .await,
+            "the surplus idle connections are closed on the server"
+        );
+
+        // idle_timeout: an unused idle connection is closed by the pool.
+        let client = named(
+            "idle-timeout",
+            pool::Config::default().idle_timeout(Some(Duration::from_millis(100))),
+        );
+        drop(client.acquire().await.unwrap());
+        assert_eq!(client.pool_state().idle, 1);
+        let c = &client;
+        assert!(
+            eventually(5, || async move {
+                c.pool_state().idle == 0 && clients_named(admin, "idle-timeout").await.is_empty()
+            })
+            .await,
+            "the idle connection timed out"
+        );
+        assert_eq!(client.pool_state().open, 0);
+
+        // max_lifetime: the shared connection and a returned exclusive one
+        // are replaced once old; the old shared one is closed.
+        let client = named(
+            "lifetime",
+            pool::Config::default().max_lifetime(Some(Duration::from_millis(200))),
+        );
+        let c = &client;
+        let first_shared = client.client_id().await.unwrap();
+        let exclusive = client.acquire().await.unwrap();
+        let first_exclusive = exclusive.client_id().await.unwrap();
+        drop(exclusive);
+        assert!(
+            eventually(
+                5,
+                || async move { c.client_id().await.unwrap() != first_shared }
+            )
+            .await,
+            "the shared connection is replaced after its lifetime"
+        );
+        assert!(
+            eventually(
+                5,
+                || async move { !client_exists(admin, first_shared).await }
+            )
+            .await,
+            "the old shared connection is closed"
+        );
+        assert!(
+            eventually(5, || async move {
+                let conn = c.acquire().await.unwrap();
+                conn.client_id().await.unwrap() != first_exclusive
+            })
+            .await,
+            "an old idle connection is not handed out again"
+        );
+
+        // check_after_idle: an idle connection is PINGed before it is handed
+        // out (here after any idle time at all)...
+        let client = named(
+            "health",
+            pool::Config::default().check_after_idle(Some(Duration::ZERO)),
+        );
+        let conn = client.acquire().await.unwrap();
+        let id = conn.client_id().await.unwrap();
+        drop(conn);
+        assert_eq!(last_command(admin, id).await, "client|id");
+        let conn = client.acquire().await.unwrap();
+        assert_eq!(last_command(admin, id).await, "ping", "checked");
+        assert_eq!(conn.client_id().await.unwrap(), id, "and handed out");
+        drop(conn);
+        // ... and one whose check fails (PING refused by an ACL) is
+        // discarded: the caller gets a new connection, the old one is closed.
+        admin
+            .query_cmd::<()>(cmd("ACL").with("SETUSER").with("default").with("-ping"))
+            .await
+            .unwrap();
+        let conn = client.acquire().await.unwrap();
+        let new_id = conn.client_id().await.unwrap();
+        assert_ne!(
+            new_id, id,
+            "the connection that failed its check was discarded"
+        );
+        assert!(
+            eventually(5, || async move { !client_exists(admin, id).await }).await,
+            "and closed"
+        );
+        assert_eq!(client.pool_state().open, 1);
+        // Without the check, the connection is handed out as it is.
+        let client = named("unchecked", pool::Config::default().check_after_idle(None));
+        let conn = client.acquire().await.unwrap();
+        let id = conn.client_id().await.unwrap();
+        drop(conn);
+        let conn = client.acquire().await.unwrap();
+        assert_eq!(last_command(admin, id).await, "client|id");
+        assert_eq!(conn.client_id().await.unwrap(), id);
+    });
+}
+
 #[test]
 fn epoll_commands_share_one_connection_per_worker() {
     commands_share_one_connection_per_worker::<Epoll>();
@@ -312,6 +480,16 @@ fn epoll_unreachable_server_fails_fast_with_io_error() {
 #[test]
 fn epoll_client_side_caching_callback() {
     client_side_caching_callback::<Epoll>();
+}
+
+#[test]
+fn epoll_pool_idle_lifetime_and_health_checks() {
+    pool_idle_lifetime_and_health_checks::<Epoll>();
+}
+
+#[test]
+fn std_pool_idle_lifetime_and_health_checks() {
+    pool_idle_lifetime_and_health_checks::<Std>();
 }
 
 #[test]
