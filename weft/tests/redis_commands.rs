@@ -7,11 +7,13 @@ mod redis_support;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use redis_support::{PROTOCOLS, auth_config, config, prefix};
-use weft::redis::{Commands, Config, Connection, Error, Expiry, Frame, Protocol, SetOptions, cmd};
+use weft::redis::{
+    Commands, Config, Connection, Error, Expiry, Frame, Pipeline, Protocol, SetOptions, cmd,
+};
 use weft::rt::{Backend, Epoll, Std, spawn, time};
 
 async fn connect<B: Backend>(c: &Config) -> Connection {
@@ -387,49 +389,80 @@ fn busy(ms: u64) -> weft::redis::Cmd {
 }
 
 fn cancelled_calls_never_desynchronise<B: Backend>() {
-    let Some(c) = config(Protocol::Resp3) else {
-        return;
-    };
-    let p = prefix("cancel");
-    B::block_on(async {
-        let conn = connect::<B>(&c).await;
-        let k = format!("{p}k");
-        conn.set(&k, "right").await.unwrap();
-        // A slow (non-blocking) command times out client-side: its reply is
-        // drained when it comes, and the next call gets its own reply.
-        let t0 = Instant::now();
-        let r = time::timeout(
-            Duration::from_millis(20),
-            conn.query_cmd::<String>(busy(150)),
-        )
-        .await;
-        assert!(r.is_err(), "should time out");
-        assert!(t0.elapsed() < Duration::from_millis(140));
-        let v: String = conn.get(&k).await.unwrap();
-        assert_eq!(v, "right");
-        assert_eq!(conn.pending(), 0);
-        // A dropped, never-polled future too.
-        drop(conn.get::<String>(&k));
-        let n: String = conn.echo("after-drop").await.unwrap();
-        assert_eq!(n, "after-drop");
-        assert!(conn.is_reusable());
+    for proto in PROTOCOLS {
+        let Some(c) = config(proto) else { return };
+        let p = prefix("cancel");
+        B::block_on(async {
+            let conn = connect::<B>(&c).await;
+            let k = format!("{p}k");
+            conn.set(&k, "right").await.unwrap();
+            // A slow (non-blocking) command times out client-side while
+            // its reply is still owed: the reply is drained when it comes,
+            // and the next call gets its own.
+            let r = time::timeout(
+                Duration::from_millis(20),
+                conn.query_cmd::<String>(busy(200)),
+            )
+            .await;
+            assert!(r.is_err(), "should time out");
+            assert_eq!(conn.pending(), 1, "the abandoned reply is still owed");
+            let v: String = conn.get(&k).await.unwrap();
+            assert_eq!(v, "right");
+            assert_eq!(conn.pending(), 0);
+            // A dropped, never-polled future too.
+            drop(conn.get::<String>(&k));
+            let n: String = conn.echo("after-drop").await.unwrap();
+            assert_eq!(n, "after-drop");
+            assert!(conn.is_reusable());
 
-        // A blocking command abandoned by its caller closes the connection
-        // rather than stalling (or misdirecting) what follows.
-        let blk = format!("{p}empty-list");
-        let r = time::timeout(
-            Duration::from_millis(30),
-            conn.blpop::<Option<(String, String)>>(&[&blk], 5.0),
-        )
-        .await;
-        assert!(r.is_err());
-        assert!(conn.is_closed());
-        assert!(matches!(conn.get::<String>(&k).await, Err(Error::Closed)));
-        // A fresh connection sees the right value.
-        let conn = connect::<B>(&c).await;
-        let v: String = conn.get(&k).await.unwrap();
-        assert_eq!(v, "right");
-    });
+            // A pipeline dropped mid-flight: every one of its replies is
+            // drained, none reaches a later caller.
+            let mut pipe = Pipeline::new();
+            pipe.set(format!("{p}piped"), "p")
+                .add(busy(200))
+                .get(&k)
+                .echo("pipe-tail");
+            let r = time::timeout(Duration::from_millis(20), pipe.run(&conn)).await;
+            assert!(r.is_err(), "should time out");
+            assert_eq!(conn.pending(), 4, "the dropped batch's replies are owed");
+            let n: String = conn.echo("after-pipeline").await.unwrap();
+            assert_eq!(n, "after-pipeline");
+            assert_eq!(conn.pending(), 0);
+            let piped: String = conn.get(format!("{p}piped")).await.unwrap();
+            assert_eq!(piped, "p", "the dropped pipeline still ran");
+
+            // A transaction dropped mid-flight: it commits on the server,
+            // its MULTI/QUEUED/EXEC replies are drained, and the connection
+            // is left outside MULTI.
+            let mut tx = Pipeline::new();
+            tx.atomic().incr(format!("{p}ctr")).add(busy(200));
+            let r = time::timeout(Duration::from_millis(20), tx.run(&conn)).await;
+            assert!(r.is_err(), "should time out");
+            assert_eq!(conn.pending(), 4, "MULTI, two QUEUED and EXEC are owed");
+            let ctr: i64 = conn.get(format!("{p}ctr")).await.unwrap();
+            assert_eq!(ctr, 1);
+            let n: String = conn.echo("after-tx").await.unwrap();
+            assert_eq!(n, "after-tx");
+            assert!(conn.is_reusable());
+
+            // A blocking command abandoned by its caller closes the
+            // connection rather than stalling (or misdirecting) what
+            // follows.
+            let blk = format!("{p}empty-list");
+            let r = time::timeout(
+                Duration::from_millis(30),
+                conn.blpop::<Option<(String, String)>>(&[&blk], 5.0),
+            )
+            .await;
+            assert!(r.is_err());
+            assert!(conn.is_closed());
+            assert!(matches!(conn.get::<String>(&k).await, Err(Error::Closed)));
+            // A fresh connection sees the right value.
+            let conn = connect::<B>(&c).await;
+            let v: String = conn.get(&k).await.unwrap();
+            assert_eq!(v, "right");
+        });
+    }
 }
 
 fn server_closing_fails_pending_requests<B: Backend>() {
