@@ -92,5 +92,14 @@ fn protocol_3_2_request_negotiates_down() {
     let mut c = Client::connect_with(&addr, cfg).unwrap();
     assert_eq!(c.simple("SELECT 1"), [[Some("1".to_owned())]]);
     let key = c.conn.backend_key().unwrap();
-    assert!((4..=256).contains(&key.secret_key.len()));
+    let major: u32 = c.conn.parameter("server_version").unwrap()[..2]
+        .parse()
+        .unwrap();
+    if major >= 18 {
+        assert_eq!(c.conn.protocol_minor(), 2);
+        assert!((4..=256).contains(&key.secret_key.len()));
+    } else {
+        assert_eq!(c.conn.protocol_minor(), 0);
+        assert_eq!(key.secret_key.len(), 4);
+    }
 }

@@ -150,6 +150,9 @@ pub struct Connection {
     /// The request whose COPY FROM STDIN the caller may feed.
     copy_in: Option<ReqId>,
     key: Option<BackendKey>,
+    /// The protocol minor version in use: the requested one, lowered by
+    /// `NegotiateProtocolVersion`.
+    minor: u16,
     server_params: Vec<(String, String)>,
     status: TransactionStatus,
     error: Option<Error>,
@@ -181,6 +184,7 @@ impl Connection {
         if config.user.is_empty() {
             return Err(UsageError::Config("user must not be empty"));
         }
+        let minor = config.protocol_minor;
         let mut c = Connection {
             config,
             phase: Phase::SslResponse,
@@ -192,6 +196,7 @@ impl Connection {
             block_failed: None,
             copy_in: None,
             key: None,
+            minor,
             server_params: Vec::new(),
             status: TransactionStatus::Idle,
             error: None,
@@ -408,13 +413,22 @@ impl Connection {
                 newest_minor,
                 unrecognized,
             } if step == AuthStep::Start => {
-                // We send no `_pq_.` options, so only a lower minor
-                // version is acceptable; the server then continues.
-                if newest_minor < 0 || unrecognized.iter().next().is_some() {
+                // The manual calls the field the newest minor version, but
+                // PostgreSQL sends a whole version number (major << 16 |
+                // minor, 196608 for 3.0); read both. We send no `_pq_.`
+                // options, so only a lower 3.x is acceptable; the server
+                // then continues with it.
+                let (major, minor) = if newest_minor >= 1 << 16 {
+                    (newest_minor >> 16, newest_minor & 0xffff)
+                } else {
+                    (3, newest_minor)
+                };
+                if major != 3 || minor < 0 || unrecognized.iter().next().is_some() {
                     return Err(Error::ProtocolVersion(format!(
-                        "server supports 3.{newest_minor}, rejected {unrecognized:?}"
+                        "server supports {major}.{minor}, rejected {unrecognized:?}"
                     )));
                 }
+                self.minor = self.minor.min(minor as u16);
                 return Ok(());
             }
             other => {
@@ -790,6 +804,13 @@ impl Connection {
     /// The cancellation key, once start-up sent it.
     pub fn backend_key(&self) -> Option<&BackendKey> {
         self.key.as_ref()
+    }
+
+    /// The protocol minor version in use (3.`minor`): the one asked for in
+    /// [`Config::protocol_minor`], or the server's newest when it answered
+    /// `NegotiateProtocolVersion` with an older one.
+    pub fn protocol_minor(&self) -> u16 {
+        self.minor
     }
 
     /// The latest value the server reported for run-time parameter `name`.

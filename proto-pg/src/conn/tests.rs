@@ -181,7 +181,28 @@ fn startup_error_and_negotiation() {
     })
     .unwrap();
     assert_eq!(&sent(&mut c)[4..8], &196610i32.to_be_bytes());
+    assert_eq!(c.protocol_minor(), 2);
     feed(&mut c, &msg(b'v', b"\0\0\0\0\0\0\0\0")).unwrap();
+    assert_eq!(c.protocol_minor(), 0);
+    // As PostgreSQL sends it: the whole version number, 3.1 here.
+    let mut c2 = Connection::new(Config {
+        protocol_minor: 2,
+        ..Config::new("u")
+    })
+    .unwrap();
+    let _ = sent(&mut c2);
+    feed(&mut c2, &msg(b'v', b"\0\x03\0\x01\0\0\0\0")).unwrap();
+    assert_eq!(c2.protocol_minor(), 1);
+    let mut c3 = Connection::new(Config {
+        protocol_minor: 2,
+        ..Config::new("u")
+    })
+    .unwrap();
+    let _ = sent(&mut c3);
+    assert!(matches!(
+        feed(&mut c3, &msg(b'v', b"\0\x04\0\0\0\0\0\0")),
+        Err(Error::ProtocolVersion(_))
+    ));
     let mut s = msg(b'R', &[0, 0, 0, 0]);
     s.extend(msg(b'K', &[[0, 0, 0, 7].as_slice(), &[5u8; 32]].concat()));
     s.extend(msg(b'Z', b"I"));

@@ -74,7 +74,9 @@ pub enum BackendMessage<'a> {
     FunctionCallResponse(Option<&'a [u8]>),
     /// `NegotiateProtocolVersion` (`v`).
     NegotiateProtocolVersion {
-        /// Newest minor protocol version the server supports.
+        /// Newest protocol version the server supports. The manual calls
+        /// it the minor version, but PostgreSQL sends the whole version
+        /// number (major << 16 | minor: 196608 for 3.0).
         newest_minor: i32,
         /// Protocol options the server did not recognize.
         unrecognized: CStrings<'a>,
