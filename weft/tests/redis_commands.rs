@@ -87,36 +87,37 @@ fn strings<B: Backend>() {
 }
 
 fn keys_and_expiry<B: Backend>() {
-    let Some(c) = config(Protocol::Resp3) else {
-        return;
-    };
-    let p = prefix("keys");
-    B::block_on(async {
-        let conn = connect::<B>(&c).await;
-        let k = |s: &str| format!("{p}{s}");
-        conn.set(k("a"), 1).await.unwrap();
-        conn.set(k("b"), 2).await.unwrap();
-        assert_eq!(conn.exists(&[k("a"), k("b"), k("c")]).await.unwrap(), 2);
-        assert_eq!(conn.key_type(k("a")).await.unwrap(), "string");
-        assert_eq!(conn.key_type(k("c")).await.unwrap(), "none");
-        assert_eq!(conn.ttl(k("a")).await.unwrap(), -1);
-        assert!(conn.expire(k("a"), 100).await.unwrap());
-        assert!(!conn.expire(k("c"), 100).await.unwrap());
-        assert!(conn.persist(k("a")).await.unwrap());
-        assert!(conn.pexpire(k("b"), 30).await.unwrap());
-        time::sleep(Duration::from_millis(60)).await;
-        assert_eq!(conn.ttl(k("b")).await.unwrap(), -2);
-        conn.rename(k("a"), k("r")).await.unwrap();
-        let r: i64 = conn.get(k("r")).await.unwrap();
-        assert_eq!(r, 1);
-        let mut found: Vec<String> = conn.keys(format!("{p}*")).await.unwrap();
-        found.sort();
-        assert_eq!(found, vec![k("r")]);
-        assert_eq!(conn.del(&[k("r"), k("zz")]).await.unwrap(), 1);
-        conn.set(k("u"), 1).await.unwrap();
-        assert_eq!(conn.unlink(&[k("u")]).await.unwrap(), 1);
-        assert!(conn.expire_at(k("nokey"), 1).await.is_ok());
-    });
+    for proto in PROTOCOLS {
+        let Some(c) = config(proto) else { return };
+        let p = prefix("keys");
+        B::block_on(async {
+            let conn = connect::<B>(&c).await;
+            assert_eq!(conn.protocol(), proto);
+            let k = |s: &str| format!("{p}{s}");
+            conn.set(k("a"), 1).await.unwrap();
+            conn.set(k("b"), 2).await.unwrap();
+            assert_eq!(conn.exists(&[k("a"), k("b"), k("c")]).await.unwrap(), 2);
+            assert_eq!(conn.key_type(k("a")).await.unwrap(), "string");
+            assert_eq!(conn.key_type(k("c")).await.unwrap(), "none");
+            assert_eq!(conn.ttl(k("a")).await.unwrap(), -1);
+            assert!(conn.expire(k("a"), 100).await.unwrap());
+            assert!(!conn.expire(k("c"), 100).await.unwrap());
+            assert!(conn.persist(k("a")).await.unwrap());
+            assert!(conn.pexpire(k("b"), 30).await.unwrap());
+            time::sleep(Duration::from_millis(60)).await;
+            assert_eq!(conn.ttl(k("b")).await.unwrap(), -2);
+            conn.rename(k("a"), k("r")).await.unwrap();
+            let r: i64 = conn.get(k("r")).await.unwrap();
+            assert_eq!(r, 1);
+            let mut found: Vec<String> = conn.keys(format!("{p}*")).await.unwrap();
+            found.sort();
+            assert_eq!(found, vec![k("r")]);
+            assert_eq!(conn.del(&[k("r"), k("zz")]).await.unwrap(), 1);
+            conn.set(k("u"), 1).await.unwrap();
+            assert_eq!(conn.unlink(&[k("u")]).await.unwrap(), 1);
+            assert!(conn.expire_at(k("nokey"), 1).await.is_ok());
+        });
+    }
 }
 
 fn hashes_lists_sets_zsets<B: Backend>() {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use redis_support::{PROTOCOLS, config, prefix};
 use weft::redis::{
-    Commands, Config, Connection, Error, Frame, Pipeline, Protocol, ScanOptions, Script,
-    StreamEntry, StreamReadOptions, StreamReadReply, cmd,
+    Commands, Config, Connection, Error, Frame, Pipeline, ScanOptions, Script, StreamEntry,
+    StreamReadOptions, StreamReadReply, cmd,
 };
 use weft::rt::{Backend, Epoll, Std, time};
 
@@ -60,30 +60,29 @@ fn pipeline_basics<B: Backend>() {
 }
 
 fn pipeline_of_100k_commands<B: Backend>() {
-    let Some(c) = config(Protocol::Resp3) else {
-        return;
-    };
-    let p = prefix("pipe100k");
-    B::block_on(async {
-        let conn = connect::<B>(&c).await;
-        let key = format!("{p}ctr");
-        let mut pipe = Pipeline::with_capacity(100_000);
-        for _ in 0..100_000 {
-            pipe.incr(&key);
-        }
-        let t0 = Instant::now();
-        let results = pipe.run(&conn).await.unwrap();
-        let took = t0.elapsed();
-        assert_eq!(results.len(), 100_000);
-        for (i, r) in results.into_iter().enumerate() {
-            assert_eq!(r.unwrap().as_integer(), Some(i as i64 + 1));
-        }
-        assert!(took < Duration::from_secs(20), "{took:?}");
-        // The connection is in step afterwards.
-        let v: i64 = conn.get(&key).await.unwrap();
-        assert_eq!(v, 100_000);
-        conn.del(&[&key]).await.unwrap();
-    });
+    for proto in PROTOCOLS {
+        let Some(c) = config(proto) else { return };
+        let p = prefix("pipe100k");
+        B::block_on(async {
+            let conn = connect::<B>(&c).await;
+            assert_eq!(conn.protocol(), proto);
+            let key = format!("{p}ctr");
+            let mut pipe = Pipeline::with_capacity(100_000);
+            for _ in 0..100_000 {
+                pipe.incr(&key);
+            }
+            let results = pipe.run(&conn).await.unwrap();
+            assert_eq!(results.len(), 100_000);
+            // Each reply is its own command's: INCR numbers them.
+            for (i, r) in results.into_iter().enumerate() {
+                assert_eq!(r.unwrap().as_integer(), Some(i as i64 + 1));
+            }
+            // The connection is in step afterwards.
+            let v: i64 = conn.get(&key).await.unwrap();
+            assert_eq!(v, 100_000);
+            conn.del(&[&key]).await.unwrap();
+        });
+    }
 }
 
 fn transactions<B: Backend>() {
@@ -147,47 +146,57 @@ fn transactions<B: Backend>() {
 }
 
 fn scripting<B: Backend>() {
-    let Some(c) = config(Protocol::Resp3) else {
-        return;
-    };
-    let p = prefix("script");
-    B::block_on(async {
-        let conn = connect::<B>(&c).await;
-        let k = format!("{p}k");
-        // A source unique to this run, so the server has never seen it.
-        let script = Script::new(format!(
-            "-- {p}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])"
-        ));
-        let exists: Vec<bool> = conn
-            .query_cmd(cmd("SCRIPT").with("EXISTS").with(script.sha1()))
-            .await
-            .unwrap();
-        assert_eq!(exists, [false]);
-        // NOSCRIPT -> SCRIPT LOAD + EVALSHA, transparently.
-        let n: i64 = script.invoke(&conn, &[&k], &[5]).await.unwrap();
-        assert_eq!(n, 5);
-        let n: i64 = script.invoke(&conn, &[&k], &[2]).await.unwrap();
-        assert_eq!(n, 7);
-        let sha = conn.script_load(script.code()).await.unwrap();
-        assert_eq!(sha, script.sha1());
-        let n: i64 = conn.evalsha(script.sha1(), &[&k], &[1]).await.unwrap();
-        assert_eq!(n, 8);
-        let v: Vec<String> = conn
-            .eval("return {KEYS[1], ARGV[1]}", &["k1"], &["a1"])
-            .await
-            .unwrap();
-        assert_eq!(v, ["k1", "a1"]);
-        let err = conn
-            .eval::<()>("return redis.call('NOPE')", &[] as &[&str], &[] as &[&str])
-            .await
-            .unwrap_err();
-        assert!(err.server_code().is_some(), "{err:?}");
-        let err = conn
-            .evalsha::<()>("0000000000000000000000000000000000000000", &["x"], &["y"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.server_code(), Some("NOSCRIPT"));
-    });
+    for proto in PROTOCOLS {
+        let Some(c) = config(proto) else { return };
+        let p = prefix("script");
+        B::block_on(async {
+            let conn = connect::<B>(&c).await;
+            let k = format!("{p}k");
+            // A source unique to this run, so the server has never seen it.
+            let script = Script::new(format!(
+                "-- {p}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])"
+            ));
+            let exists: Vec<bool> = conn
+                .query_cmd(cmd("SCRIPT").with("EXISTS").with(script.sha1()))
+                .await
+                .unwrap();
+            assert_eq!(exists, [false]);
+            // NOSCRIPT -> SCRIPT LOAD + EVALSHA, transparently.
+            let n: i64 = script.invoke(&conn, &[&k], &[5]).await.unwrap();
+            assert_eq!(n, 5);
+            let n: i64 = script.invoke(&conn, &[&k], &[2]).await.unwrap();
+            assert_eq!(n, 7);
+            let sha = conn.script_load(script.code()).await.unwrap();
+            assert_eq!(sha, script.sha1());
+            let n: i64 = conn.evalsha(script.sha1(), &[&k], &[1]).await.unwrap();
+            assert_eq!(n, 8);
+            // The server forgets every script (a restart, a failover to a
+            // replica that never saw it, SCRIPT FLUSH): invoke loads it again.
+            conn.script_flush().await.unwrap();
+            let exists: Vec<bool> = conn
+                .query_cmd(cmd("SCRIPT").with("EXISTS").with(script.sha1()))
+                .await
+                .unwrap();
+            assert_eq!(exists, [false]);
+            let n: i64 = script.invoke(&conn, &[&k], &[2]).await.unwrap();
+            assert_eq!(n, 10);
+            let v: Vec<String> = conn
+                .eval("return {KEYS[1], ARGV[1]}", &["k1"], &["a1"])
+                .await
+                .unwrap();
+            assert_eq!(v, ["k1", "a1"]);
+            let err = conn
+                .eval::<()>("return redis.call('NOPE')", &[] as &[&str], &[] as &[&str])
+                .await
+                .unwrap_err();
+            assert!(err.server_code().is_some(), "{err:?}");
+            let err = conn
+                .evalsha::<()>("0000000000000000000000000000000000000000", &["x"], &["y"])
+                .await
+                .unwrap_err();
+            assert_eq!(err.server_code(), Some("NOSCRIPT"));
+        });
+    }
 }
 
 fn scans<B: Backend>() {
