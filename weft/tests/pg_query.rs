@@ -369,6 +369,44 @@ async fn dsn<B: Backend>() {
     ))
     .unwrap();
     assert!(Connection::connect::<B>(&cfg).await.is_err());
+    // Protocol 3.2 asked for: PostgreSQL 18+ grants it (longer cancel
+    // keys), older servers negotiate 3.0; cancelling works either way.
+    let version: i32 = conn
+        .query_one("SELECT current_setting('server_version_num')::int4", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    let v32 = Config::parse(&format!(
+        "host={h} port={p} user=weft dbname={d} max_protocol_version=latest"
+    ))
+    .unwrap();
+    let conn = Connection::connect::<B>(&v32).await.unwrap();
+    assert_eq!(
+        conn.protocol_minor(),
+        if version >= 180_000 { 2 } else { 0 }
+    );
+    let token = conn.cancel_token().unwrap();
+    let c2 = conn.clone();
+    let running = weft::rt::spawn(async move { c2.query("SELECT pg_sleep(10)", &[]).await });
+    time::sleep(Duration::from_millis(100)).await;
+    token.cancel::<B>().await.unwrap();
+    let e = running.await.unwrap().unwrap_err();
+    assert_eq!(e.code(), Some("57014"), "{e}");
+    let min32 = Config::parse(&format!(
+        "host={h} port={p} user=weft dbname={d} min_protocol_version=3.2"
+    ))
+    .unwrap();
+    match Connection::connect::<B>(&min32).await {
+        Ok(c) => {
+            assert!(version >= 180_000);
+            assert_eq!(c.protocol_minor(), 2);
+        }
+        Err(e) => {
+            assert!(version < 180_000, "{e}");
+            assert!(e.to_string().contains("min_protocol_version"), "{e}");
+        }
+    }
     // Nothing listens: a clear I/O error.
     let cfg = Config::parse("host=127.0.0.1 port=1 user=weft").unwrap();
     assert!(matches!(

@@ -50,6 +50,14 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Which host of the list is acceptable.
     pub target_session_attrs: TargetSessionAttrs,
+    /// Lowest protocol minor version accepted (`min_protocol_version`,
+    /// `3.0` or `3.2`): a server that negotiates below it is skipped.
+    /// Default 0.
+    pub min_protocol_minor: u16,
+    /// Protocol minor version asked for (`max_protocol_version`, `3.0`,
+    /// `3.2` or `latest`). 3.2 (PostgreSQL 18+) brings longer cancel
+    /// keys; older servers negotiate down to 3.0. Default 0, as libpq.
+    pub max_protocol_minor: u16,
     /// Bounds each query; on expiry the query is cancelled with a
     /// `CancelRequest` (or its results discarded) and the call fails with
     /// [`Error::Timeout`]. Default none.
@@ -76,6 +84,8 @@ impl fmt::Debug for Config {
             .field("options", &self.options)
             .field("connect_timeout", &self.connect_timeout)
             .field("target_session_attrs", &self.target_session_attrs)
+            .field("min_protocol_minor", &self.min_protocol_minor)
+            .field("max_protocol_minor", &self.max_protocol_minor)
             .field("query_timeout", &self.query_timeout)
             .field("statement_cache_size", &self.statement_cache_size)
             .finish_non_exhaustive()
@@ -93,6 +103,8 @@ impl Default for Config {
             options: None,
             connect_timeout: Duration::from_secs(10),
             target_session_attrs: TargetSessionAttrs::Any,
+            min_protocol_minor: 0,
+            max_protocol_minor: 0,
             query_timeout: None,
             statement_cache_size: 256,
             stream_buffer_rows: 512,
@@ -258,6 +270,7 @@ impl Config {
         let mut c = Config::default();
         let mut hosts: Option<Vec<String>> = None;
         let mut ports: Option<Vec<String>> = None;
+        let mut max_given = false;
         for (k, v) in kv {
             match k.as_str() {
                 "host" | "hostaddr" => {
@@ -294,6 +307,29 @@ impl Config {
                         }
                     }
                 }
+                "min_protocol_version" | "max_protocol_version" => {
+                    let minor = match (k.as_str(), v.as_str()) {
+                        (_, "3.0") => 0,
+                        (_, "3.2") => 2,
+                        ("max_protocol_version", "latest") => 2,
+                        _ => {
+                            return Err(bad(format!(
+                                "{k}={v} is not supported (3.0, 3.2{})",
+                                if k == "max_protocol_version" {
+                                    ", latest"
+                                } else {
+                                    ""
+                                }
+                            )));
+                        }
+                    };
+                    if k == "min_protocol_version" {
+                        c.min_protocol_minor = minor;
+                    } else {
+                        c.max_protocol_minor = minor;
+                        max_given = true;
+                    }
+                }
                 "sslmode" => match v.as_str() {
                     "disable" | "allow" | "prefer" => {}
                     other => {
@@ -306,6 +342,13 @@ impl Config {
                 // use (TLS file names, keepalives, ...).
                 _ => {}
             }
+        }
+        if !max_given {
+            // Asking for at least 3.2 asks for 3.2.
+            c.max_protocol_minor = c.max_protocol_minor.max(c.min_protocol_minor);
+        }
+        if c.min_protocol_minor > c.max_protocol_minor {
+            return Err(bad("min_protocol_version is above max_protocol_version"));
         }
         if let Some(hosts) = hosts {
             let ports = ports.unwrap_or_default();
@@ -413,6 +456,10 @@ impl Config {
         if let Some(o) = &self.options {
             c.options = Some(o.clone());
         }
+        if !matches!(self.max_protocol_minor, 0 | 2) || self.min_protocol_minor > 2 {
+            return Err(bad("protocol versions are 3.0 or 3.2"));
+        }
+        c.protocol_minor = self.max_protocol_minor;
         Ok(c)
     }
 }
@@ -506,6 +553,25 @@ mod tests {
             "dbname='x",
             "sslmode=require",
             "host=/tmp",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn protocol_versions() {
+        let c = Config::parse("max_protocol_version=latest min_protocol_version=3.2").unwrap();
+        assert_eq!((c.min_protocol_minor, c.max_protocol_minor), (2, 2));
+        assert_eq!(c.proto_config().unwrap().protocol_minor, 2);
+        let c = Config::parse("postgres://h/?max_protocol_version=3.0").unwrap();
+        assert_eq!(c.proto_config().unwrap().protocol_minor, 0);
+        let c = Config::parse("min_protocol_version=3.2").unwrap();
+        assert_eq!((c.min_protocol_minor, c.max_protocol_minor), (2, 2));
+        for bad in [
+            "max_protocol_version=3.1",
+            "min_protocol_version=latest",
+            "max_protocol_version=4.0",
+            "min_protocol_version=3.2 max_protocol_version=3.0",
         ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }

@@ -750,10 +750,18 @@ impl Connection {
         let conn = Connection::handshake(stream, config)?;
         conn.shared.state.borrow_mut().cancel = Some((addr, send_cancel::<B>));
         match time::timeout_at(deadline, conn.ready()).await {
-            Ok(Ok(())) => Ok(conn),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::Timeout),
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::Timeout),
         }
+        let minor = conn.protocol_minor();
+        if minor < config.min_protocol_minor {
+            return Err(Error::Config(format!(
+                "{addr} speaks protocol 3.{minor}, below min_protocol_version=3.{}",
+                config.min_protocol_minor
+            )));
+        }
+        Ok(conn)
     }
 
     async fn check_target(&self, want: TargetSessionAttrs) -> Result<bool, Error> {
@@ -1064,6 +1072,12 @@ impl Connection {
         let mut packet = BytesMut::new();
         key.encode_cancel(&mut packet);
         Some(CancelToken { addr, packet })
+    }
+
+    /// The protocol minor version in use (3.0, or 3.2 when asked for with
+    /// [`Config::max_protocol_minor`] and the server has it).
+    pub fn protocol_minor(&self) -> u16 {
+        self.shared.state.borrow().proto.protocol_minor()
     }
 
     /// The server's process ID for this session (`pg_backend_pid()`).
