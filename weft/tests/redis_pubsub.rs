@@ -4,12 +4,14 @@
 
 mod redis_support;
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use redis_support::server::{Server, free_port, installed};
 use redis_support::{PROTOCOLS, config, prefix};
-use weft::redis::{Commands, Connection, MessageKind, Protocol, PubSub, cmd};
+use weft::redis::{Client, Commands, Config, Connection, MessageKind, Protocol, PubSub, cmd};
 use weft::rt::{Backend, Epoll, Std, time};
 
 /// `CLIENT KILL TYPE pubsub` hits every subscriber on the server: the kill
@@ -59,8 +61,45 @@ fn subscribe_and_receive<B: Backend>() {
     }
 }
 
+/// Publishes `after-<i>` on a channel, a channel matching a pattern and a
+/// shard channel, every 10 ms, until aborted; errors (the server down) are
+/// skipped.
+fn pump<C: Commands + 'static>(publisher: C, p: String) -> weft::rt::JoinHandle<()> {
+    weft::rt::spawn(async move {
+        for i in 0.. {
+            let payload = format!("after-{i}");
+            let _ = publisher.publish(format!("{p}ch"), &payload).await;
+            let _ = publisher.publish(format!("{p}pat.x"), &payload).await;
+            let _ = publisher.spublish(format!("{p}shard"), &payload).await;
+            time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+}
+
+/// Subscribes to `<p>ch`, `<p>pat.*` and the shard channel `<p>shard`.
+async fn subscribe_all<B: Backend>(sub: &mut PubSub<B>, p: &str) {
+    sub.subscribe(&[format!("{p}ch")]).await.unwrap();
+    sub.psubscribe(&[format!("{p}pat.*")]).await.unwrap();
+    sub.ssubscribe(&[format!("{p}shard")]).await.unwrap();
+}
+
+/// Reads messages until one of each kind published by [`pump`] arrived:
+/// every subscription was made again.
+async fn every_kind_flows_again<B: Backend>(sub: &mut PubSub<B>) {
+    let mut seen = HashSet::new();
+    while seen.len() < 3 {
+        let m = time::timeout(Duration::from_secs(10), sub.next_message())
+            .await
+            .expect("messages flow again after reconnect")
+            .unwrap();
+        assert!(m.payload.starts_with(b"after-"), "{m:?}");
+        seen.insert(format!("{:?}", m.kind));
+    }
+}
+
 /// The subscriber's connection is killed by the server; it reconnects,
-/// re-subscribes, and messages flow again.
+/// re-subscribes (channels, patterns and shard channels), and messages
+/// flow again.
 fn reconnects_after_client_kill<B: Backend>() {
     let _alone = KILL.write().unwrap_or_else(|e| e.into_inner());
     for proto in PROTOCOLS {
@@ -73,8 +112,8 @@ fn reconnects_after_client_kill<B: Backend>() {
         B::block_on(async {
             let admin = Connection::connect::<B>(&c).await.unwrap();
             let mut sub = PubSub::<B>::connect(c.clone()).await.unwrap();
+            subscribe_all(&mut sub, &p).await;
             let ch = format!("{p}ch");
-            sub.subscribe(&[&ch]).await.unwrap();
             admin.publish(&ch, "before").await.unwrap();
             assert_eq!(&sub.next_message().await.unwrap().payload[..], b"before");
 
@@ -86,21 +125,53 @@ fn reconnects_after_client_kill<B: Backend>() {
 
             // Publish until the re-subscribed connection receives; the
             // publisher runs beside the subscriber on this worker.
-            let publisher = admin.clone();
-            let ch2 = ch.clone();
-            let pumping = weft::rt::spawn(async move {
-                for i in 0..500 {
-                    publisher.publish(&ch2, format!("after-{i}")).await.unwrap();
-                    time::sleep(Duration::from_millis(10)).await;
-                }
-            });
-            let m = time::timeout(Duration::from_secs(5), sub.next_message())
-                .await
-                .expect("messages flow again after reconnect")
-                .unwrap();
-            assert!(m.payload.starts_with(b"after-"), "{m:?}");
+            let pumping = pump(admin.clone(), p.clone());
+            every_kind_flows_again(&mut sub).await;
             assert!(sub.reconnects() >= 1);
             pumping.abort();
+        });
+    }
+}
+
+/// The server itself goes away for a while: the subscriber keeps retrying
+/// (with backoff) while nothing listens, and once a server is back it
+/// re-subscribes and messages of every kind flow again. On a
+/// redis-server of the test's own.
+fn resubscribes_after_a_server_restart<B: Backend>() {
+    if !installed() {
+        return;
+    }
+    for proto in PROTOCOLS {
+        let mut server = Server::start(free_port(), &[]).expect("spawn redis-server");
+        let mut c: Config = format!("redis://{}", server.addr()).parse().unwrap();
+        c = c.protocol(proto);
+        c.pool = c
+            .pool
+            .clone()
+            .backoff(Duration::from_millis(10), Duration::from_millis(100));
+        let p = prefix("pubsub-restart");
+        B::block_on(async {
+            let mut sub = PubSub::<B>::connect(c.clone()).await.unwrap();
+            subscribe_all(&mut sub, &p).await;
+            let publisher = Client::<B>::with_backend(c.clone());
+            assert_eq!(
+                publisher.publish(format!("{p}ch"), "before").await.unwrap(),
+                1
+            );
+            assert_eq!(&sub.next_message().await.unwrap().payload[..], b"before");
+
+            server.kill();
+            // Down for a while: the subscriber's reconnects are refused.
+            let restart = weft::rt::spawn(async move {
+                time::sleep(Duration::from_millis(300)).await;
+                server.respawn().unwrap();
+                server
+            });
+            let pumping = pump(publisher, p.clone());
+            every_kind_flows_again(&mut sub).await;
+            assert!(sub.reconnects() >= 1);
+            pumping.abort();
+            drop(restart.await.unwrap());
         });
     }
 }
@@ -155,6 +226,16 @@ fn epoll_subscribe_and_receive() {
 #[test]
 fn epoll_reconnects_after_client_kill() {
     reconnects_after_client_kill::<Epoll>();
+}
+
+#[test]
+fn epoll_resubscribes_after_a_server_restart() {
+    resubscribes_after_a_server_restart::<Epoll>();
+}
+
+#[test]
+fn std_resubscribes_after_a_server_restart() {
+    resubscribes_after_a_server_restart::<Std>();
 }
 
 #[test]
