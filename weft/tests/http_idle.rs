@@ -172,3 +172,18 @@ fn shutdown_closes_idle_keep_alive_connections_without_waiting_out_the_grace() {
         stopper.join().unwrap().unwrap();
     }
 }
+
+#[test]
+fn a_connection_that_never_sends_is_closed_at_the_idle_timeout() {
+    for kind in BackendKind::enabled() {
+        let server = start(kind, Some(Duration::from_millis(300)));
+        // Nothing at all, and the first byte of the HTTP/2 preface (the
+        // server waits for more before it knows which protocol it is).
+        for first in [&b""[..], b"P"] {
+            let mut s = connect(server.local_addr());
+            s.write_all(first).unwrap();
+            expect_closed(&mut s, &format!("{kind}: idle after {first:?}"));
+        }
+        server.shutdown(Duration::from_secs(1)).unwrap();
+    }
+}

@@ -204,6 +204,15 @@ impl Connection {
         self.settle();
     }
 
+    /// The connection was accepted at `now`: arms the idle timeout, so that
+    /// a client that connects and never sends a byte is closed as well
+    /// (without this call the first timer starts with the first input).
+    /// Call it once, before anything else.
+    pub fn handle_accept(&mut self, now: Instant) {
+        self.now = Some(now);
+        self.settle();
+    }
+
     /// Fires the timer if its deadline has passed; otherwise a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = Some(now);

@@ -207,6 +207,9 @@ const SHRINK_AFTER: Duration = Duration::from_secs(1);
 pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection::new(app.h1.clone());
+    // The idle timeout runs from the accept: a client that never sends a
+    // byte is closed too.
+    conn.handle_accept(Instant::now());
     // A response the connection itself writes (a 400 before any request
     // reached us) carries a Date too (RFC 9110 §6.6.1).
     conn.set_date(&current_date());
