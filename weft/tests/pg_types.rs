@@ -131,6 +131,15 @@ async fn scalars<B: Backend>() {
         let v: Numeric = lit.parse().unwrap();
         check(&conn, "numeric", v, Some(lit)).await;
     }
+    // The extremes of the type: 131,072 digits before the point, 16,383
+    // after it.
+    let biggest = format!("9{}", "8".repeat(131_071));
+    let smallest = format!("-0.{}1", "0".repeat(16_382));
+    let both = format!("{}.{}", "7".repeat(131_072), "3".repeat(16_383));
+    for lit in [&biggest, &smallest, &both] {
+        let v: Numeric = lit.parse().unwrap();
+        check(&conn, "numeric", v, Some(lit)).await;
+    }
     for s in [
         "",
         "héllo ✓ 🐘",
@@ -250,6 +259,27 @@ async fn times<B: Backend>() {
         check(&conn, ty, old, Some(&format!("0001-01-01 00:00:00{tz}"))).await;
         check(&conn, ty, Timestamp::INFINITY, Some("infinity")).await;
         check(&conn, ty, Timestamp::NEG_INFINITY, Some("-infinity")).await;
+        // The first and last finite instants.
+        let first = Timestamp::new(Date::from_ymd(-4713, 11, 24).unwrap(), Time(0)).unwrap();
+        let last = Timestamp::new(
+            Date::from_ymd(294_276, 12, 31).unwrap(),
+            Time::from_hms_micro(23, 59, 59, 999_999).unwrap(),
+        )
+        .unwrap();
+        check(
+            &conn,
+            ty,
+            first,
+            Some(&format!("4714-11-24 00:00:00{tz} BC")),
+        )
+        .await;
+        check(
+            &conn,
+            ty,
+            last,
+            Some(&format!("294276-12-31 23:59:59.999999{tz}")),
+        )
+        .await;
     }
     for (iv, lit) in [
         (

@@ -4,6 +4,9 @@
 //! sign (0x0000 +, 0x4000 -, 0xC000 NaN, 0xD000 +Infinity, 0xF000
 //! -Infinity), Int16 dscale, then ndigits base-10000 digits; the value is
 //! `sum(digit[i] * 10000^(weight - i))` shown with dscale fraction digits.
+//! ndigits is unsigned in practice: the largest values (131,072 digits
+//! before the point, 16,383 after) need up to 36,864 digits, and
+//! `numeric_recv` reads the count as a uint16.
 
 use std::fmt;
 use std::str::FromStr;
@@ -126,10 +129,10 @@ impl Numeric {
         if digits.is_empty() {
             weight = 0;
         }
-        let ndigits = i16::try_from(digits.len()).map_err(|_| TypeError::OutOfRange("numeric"))?;
+        let ndigits = u16::try_from(digits.len()).map_err(|_| TypeError::OutOfRange("numeric"))?;
         let weight = i16::try_from(weight).map_err(|_| TypeError::OutOfRange("numeric"))?;
         out.reserve(8 + 2 * digits.len());
-        out.put_i16(ndigits);
+        out.put_u16(ndigits);
         out.put_i16(weight);
         out.put_u16(if negative { NEG } else { POS });
         out.put_u16(frac.len() as u16);
@@ -145,14 +148,14 @@ impl Numeric {
             return Err(bad);
         }
         let word = |i: usize| u16::from_be_bytes([raw[2 * i], raw[2 * i + 1]]);
-        let ndigits = word(0) as i16;
+        let ndigits = word(0) as usize;
         let weight = word(1) as i16 as i64;
         let sign = word(2);
         let dscale = word(3) as usize;
-        if ndigits < 0 || raw.len() != 8 + 2 * ndigits as usize || dscale > MAX_DSCALE {
+        if raw.len() != 8 + 2 * ndigits || dscale > MAX_DSCALE {
             return Err(bad);
         }
-        let digits: Vec<u16> = (0..ndigits as usize).map(|i| word(4 + i)).collect();
+        let digits: Vec<u16> = (0..ndigits).map(|i| word(4 + i)).collect();
         if digits.iter().any(|d| *d > 9999) {
             return Err(bad);
         }
@@ -385,6 +388,28 @@ mod tests {
         for bad in ["", ".", "1..2", "1e", "abc", "--1", "1e1000000"] {
             assert!(bad.parse::<Numeric>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_largest_values_fit() {
+        // 131,072 integer digits: 32,768 base-10000 digits, past Int16.
+        let big: Numeric = format!("{}.{}", "9".repeat(131_072), "1".repeat(16_383))
+            .parse()
+            .unwrap();
+        let b = bin(&big);
+        assert_eq!(
+            &b[..4],
+            &[0x90, 0x00, 0x7f, 0xff],
+            "ndigits 36864, weight 32767"
+        );
+        assert_eq!(Numeric::read_binary(&b).unwrap(), big);
+        let too_big: Numeric = format!("1{}", "0".repeat(131_072)).parse().unwrap();
+        let mut out = BytesMut::new();
+        assert!(
+            too_big
+                .to_sql(oid::NUMERIC, Format::Binary, &mut out)
+                .is_err()
+        );
     }
 
     #[test]
