@@ -91,6 +91,7 @@ async fn scalars<B: Backend>() {
         (f32::MIN_POSITIVE, "1.1754944e-38"),
         (f32::INFINITY, "Infinity"),
         (f32::NEG_INFINITY, "-Infinity"),
+        (f32::from_bits(1), "1e-45"),
     ] {
         check(&conn, "float4", v, Some(lit)).await;
     }
@@ -238,6 +239,13 @@ async fn times<B: Backend>() {
             },
             "01:02:03.000004-01",
         ),
+        (
+            TimeTz {
+                time: Time::from_hms_micro(12, 0, 0, 0).unwrap(),
+                offset: 5 * 3600 + 30 * 60 + 15,
+            },
+            "12:00:00+05:30:15",
+        ),
     ] {
         check(&conn, "timetz", t, Some(lit)).await;
     }
@@ -309,6 +317,19 @@ async fn times<B: Backend>() {
     ] {
         check(&conn, "interval", iv, Some(lit)).await;
     }
+    // A zone whose historical offset has seconds (Amsterdam's local mean
+    // time, +00:19:32 in 1900): text timestamptz carries it.
+    conn.batch_execute("SET TimeZone = 'Europe/Amsterdam'")
+        .await
+        .unwrap();
+    let lmt = Timestamp::new(Date::from_ymd(1900, 1, 1).unwrap(), Time(0)).unwrap();
+    check(
+        &conn,
+        "timestamptz",
+        lmt,
+        Some("1900-01-01 00:19:32+00:19:32"),
+    )
+    .await;
     // Interval infinity exists from PostgreSQL 17; older servers refuse it.
     let version: i32 = conn
         .query_one("SELECT current_setting('server_version_num')::int4", &[])
@@ -442,6 +463,16 @@ async fn networks_and_arrays<B: Backend>() {
     )
     .await;
     check(&conn, "inet", Inet::host(ip("::1")), Some("::1")).await;
+    check(
+        &conn,
+        "inet",
+        Inet {
+            addr: ip("::ffff:1.2.3.4"),
+            netmask: 120,
+        },
+        Some("::ffff:1.2.3.4/120"),
+    )
+    .await;
     check(
         &conn,
         "cidr",
