@@ -502,3 +502,42 @@ fn shutdown_lets_an_in_flight_request_finish() {
         assert!(TcpStream::connect(addr).is_err(), "{kind}: still accepting");
     }
 }
+
+/// Graceful shutdown while a request body is still arriving: the request
+/// is in flight, so the connection waits for the rest of the body (within
+/// the grace period), answers it with `Connection: close`, then closes.
+#[test]
+fn shutdown_lets_a_request_whose_body_is_arriving_finish() {
+    for kind in BackendKind::enabled() {
+        let server = start_with(kind, Default::default(), router());
+        let addr = server.local_addr();
+        let mut s = connect(addr);
+        // The 100 shows the server has the head: the request is in flight.
+        s.write_all(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        let r = read_resp(&mut s, &mut buf, true).expect("no 100");
+        assert_eq!(r.status, 100, "{kind}");
+        s.write_all(b"01234").unwrap();
+        let stopper = std::thread::spawn(move || server.shutdown(Duration::from_secs(10)));
+        // Shutdown has begun once no listener accepts any more.
+        let mut tries = 0;
+        while TcpStream::connect(addr).is_ok() {
+            tries += 1;
+            assert!(tries < 1000, "{kind}: still accepting");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        s.write_all(b"56789").unwrap();
+        let r = read_resp(&mut s, &mut buf, false).expect("no response");
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (200, &b"0123456789"[..]),
+            "{kind}"
+        );
+        assert_eq!(r.field("connection"), Some("close"), "{kind}");
+        expect_closed(&mut s, &buf, &format!("{kind}: after shutdown"));
+        stopper.join().unwrap().unwrap();
+    }
+}

@@ -350,7 +350,11 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                 match woke {
                     Woke::Readable => {}
                     // Shutting down: an idle keep-alive connection just closes.
-                    Woke::Shutdown => return,
+                    Woke::Shutdown if conn.in_flight() == 0 => return,
+                    // A request whose body is still arriving is in flight:
+                    // read on (its response will say `close`), within the
+                    // grace period, no longer waiting on the signal.
+                    Woke::Shutdown => stop_wait.set(None),
                     Woke::Timer => {
                         idle_timer = None;
                         let now = Instant::now();
