@@ -185,6 +185,30 @@ async fn scalars<B: Backend>() {
     .await;
     check(&conn, "oid", u32::MAX, Some("4294967295")).await;
     check(&conn, "oid", 0u32, Some("0")).await;
+    // The catalogs' one-byte "char".
+    for (c, lit) in [
+        (b'r' as i8, "r"),
+        (b'\\' as i8, "\\"),
+        (0, ""),
+        (-1, "\\377"),
+    ] {
+        check(&conn, "\"char\"", c, Some(lit)).await;
+    }
+    check(
+        &conn,
+        "\"char\"[]",
+        Array::from_vec(vec![Some(b'a' as i8), None, Some(i8::MIN)]),
+        Some(r#"{a,NULL,"\\200"}"#),
+    )
+    .await;
+    let r = conn
+        .query_one(
+            "SELECT relkind FROM pg_class WHERE relname = 'pg_class'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.get::<i8>(0).unwrap(), b'r' as i8);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! bool, integers, floats, oid, text, bytea, uuid, json/jsonb.
+//! bool, `"char"`, integers, floats, oid, text, bytea, uuid, json/jsonb.
 
 use std::fmt;
 
@@ -39,6 +39,61 @@ impl FromSql<'_> for bool {
             (Format::Text, b"f" | b"false" | b"FALSE" | b"n" | b"no" | b"off" | b"0") => Ok(false),
             _ => Err(TypeError::Invalid("bool")),
         }
+    }
+}
+
+// ----- "char" ----------------------------------------------------------------
+
+/// `"char"` (OID 18), the one-byte type of the system catalogs, as `i8`.
+/// Binary is the byte; text is the byte itself, empty for 0, and `\ooo`
+/// (three octal digits) for bytes above 127, as PostgreSQL 15+ writes and
+/// reads them (`charout`/`charin`).
+impl Typed for i8 {
+    const OID: Oid = oid::CHAR;
+}
+
+impl ToSql for i8 {
+    fn type_oid(&self) -> Oid {
+        oid::CHAR
+    }
+
+    fn to_sql(&self, _: Oid, format: Format, out: &mut BytesMut) -> Result<IsNull, TypeError> {
+        let b = *self as u8;
+        match format {
+            Format::Binary => out.put_u8(b),
+            Format::Text if b == 0 => {}
+            Format::Text if b < 0x80 => out.put_u8(b),
+            Format::Text => {
+                out.put_u8(b'\\');
+                for shift in [6, 3, 0] {
+                    out.put_u8(b'0' + ((b >> shift) & 7));
+                }
+            }
+        }
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<'_> for i8 {
+    fn accepts(oid: Oid) -> bool {
+        oid == oid::CHAR
+    }
+
+    fn from_sql(_: Oid, format: Format, raw: &[u8]) -> Result<Self, TypeError> {
+        let b = match (format, raw) {
+            (Format::Binary, [b]) => *b,
+            (Format::Binary, _) => return Err(TypeError::Invalid("\"char\"")),
+            (Format::Text, []) => 0,
+            (Format::Text, [b'\\', d @ ..])
+                if d.len() == 3 && d.iter().all(|c| (b'0'..=b'7').contains(c)) =>
+            {
+                let v = d.iter().fold(0u16, |v, c| v * 8 + (c - b'0') as u16);
+                u8::try_from(v).map_err(|_| TypeError::OutOfRange("\"char\""))?
+            }
+            (Format::Text, [b]) => *b,
+            (Format::Text, _) => return Err(TypeError::Invalid("\"char\"")),
+        };
+        Ok(b as i8)
     }
 }
 

@@ -55,6 +55,15 @@ fn edge_values() {
             text.as_bytes()
         );
     }
+    for c in [0i8, b'a' as i8, b'\\' as i8, -1, i8::MIN] {
+        both(c, oid::CHAR);
+    }
+    assert_eq!(
+        &encode(&-1i8, oid::CHAR, Format::Text).unwrap().unwrap()[..],
+        b"\\377"
+    );
+    assert!(decode_column::<i8>(oid::CHAR, Format::Text, Some(b"\\400")).is_err());
+    assert!(decode_column::<i8>(oid::CHAR, Format::Text, Some(b"ab")).is_err());
     both(Numeric::NAN, oid::NUMERIC);
     both(Numeric::NEG_INFINITY, oid::NUMERIC);
     both(Some(5i32), oid::INT4);
@@ -327,6 +336,7 @@ fn decode_everything(raw: &[u8]) {
     }
     try_all!(
         bool => [oid::BOOL],
+        i8 => [oid::CHAR],
         i16 => [oid::INT2],
         i32 => [oid::INT4],
         i64 => [oid::INT8],
