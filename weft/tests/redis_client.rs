@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use redis_support::server::{Server, free_port, installed};
-use redis_support::{config, eventually, prefix};
+use redis_support::{PROTOCOLS, config, eventually, prefix};
 use weft::pool;
-use weft::redis::{Client, Commands, Config, Connection, Error, Pipeline, Protocol, cmd};
+use weft::redis::{Client, Commands, Config, Connection, Error, Frame, Pipeline, Protocol, cmd};
 use weft::rt::{Backend, Epoll, Std, spawn, time};
 
 fn client<B: Backend>(c: Config) -> Client<B> {
@@ -275,6 +275,72 @@ fn client_side_caching_callback<B: Backend>() {
     });
 }
 
+/// Commands that leave state on the connection they run on cannot go
+/// through the worker's shared connection: every other caller of the
+/// worker would inherit it (after a raw `MULTI`, their commands would be
+/// queued into that transaction and answered `QUEUED`; after `SELECT`,
+/// run against another database). The client refuses them with a typed
+/// error; a batch that leaves such state behind runs, and the shared
+/// connection is then replaced so nobody inherits it.
+fn session_state_never_leaks_through_the_shared_connection<B: Backend>() {
+    for proto in PROTOCOLS {
+        let Some(c) = config(proto) else { return };
+        let p = prefix("client-session");
+        let client = client::<B>(c.clone());
+        B::block_on(async {
+            let k = format!("{p}k");
+            client.set(&k, "before").await.unwrap();
+            let id = client.client_id().await.unwrap();
+            let refused = [
+                cmd("MULTI"),
+                cmd("watch").with(&k),
+                cmd("SELECT").with(1),
+                cmd("SUBSCRIBE").with(format!("{p}ch")),
+                cmd("PSUBSCRIBE").with(format!("{p}*")),
+                cmd("SSUBSCRIBE").with(format!("{p}sh")),
+                cmd("CLIENT").with("TRACKING").with("on"),
+                cmd("HELLO").with(3),
+                cmd("RESET"),
+                cmd("AUTH").with("nopass"),
+                cmd("READONLY"),
+            ];
+            for c in refused {
+                let name = String::from_utf8_lossy(c.name().unwrap()).into_owned();
+                let err = client.query_cmd::<Frame>(c).await.unwrap_err();
+                assert!(matches!(err, Error::Unsupported(_)), "{name}: {err:?}");
+            }
+            // Nothing reached the server: the shared connection is as it was,
+            // and a write is a write, not a command queued in a transaction.
+            assert_eq!(client.client_id().await.unwrap(), id);
+            client.set(&k, "after").await.unwrap();
+            let other = Connection::connect::<B>(&c).await.unwrap();
+            assert_eq!(other.get::<String>(&k).await.unwrap(), "after");
+
+            // A transaction as one batch leaves nothing behind: same connection.
+            let mut tx = Pipeline::new();
+            tx.atomic().incr(format!("{p}n")).incr(format!("{p}n"));
+            let (a, b): (i64, i64) = tx.query(&client).await.unwrap();
+            assert_eq!((a, b), (1, 2));
+            assert_eq!(client.client_id().await.unwrap(), id);
+
+            // A batch that leaves state behind runs as written...
+            let mut pipe = Pipeline::new();
+            pipe.add(cmd("SELECT").with(1))
+                .ignore()
+                .set(format!("{p}in-db1"), 1)
+                .ignore()
+                .add(cmd("CLIENT").with("ID"));
+            let (batch_id,): (i64,) = pipe.query(&client).await.unwrap();
+            assert_eq!(batch_id, id);
+            // ... and nobody inherits it: the next call runs on a new
+            // connection, in database 0.
+            assert_ne!(client.client_id().await.unwrap(), id);
+            assert_eq!(client.get::<String>(&k).await.unwrap(), "after");
+            assert_eq!(client.exists(&[format!("{p}in-db1")]).await.unwrap(), 0);
+        });
+    }
+}
+
 /// The server's `CLIENT LIST` lines of connections named `name`.
 async fn clients_named(admin: &Connection, name: &str) -> Vec<String> {
     let list: String = admin.query_cmd(cmd("CLIENT").with("LIST")).await.unwrap();
@@ -480,6 +546,16 @@ fn epoll_unreachable_server_fails_fast_with_io_error() {
 #[test]
 fn epoll_client_side_caching_callback() {
     client_side_caching_callback::<Epoll>();
+}
+
+#[test]
+fn epoll_session_state_never_leaks_through_the_shared_connection() {
+    session_state_never_leaks_through_the_shared_connection::<Epoll>();
+}
+
+#[test]
+fn std_session_state_never_leaks_through_the_shared_connection() {
+    session_state_never_leaks_through_the_shared_connection::<Std>();
 }
 
 #[test]

@@ -12,7 +12,7 @@ use proto_resp::{Cmd, Frame};
 
 use super::commands::Commands;
 use super::config::Config;
-use super::conn::{BatchFuture, CmdFuture, Connection, is_blocking};
+use super::conn::{BatchFuture, CmdFuture, Connection, is_blocking, leaves_session_state};
 use super::error::Error;
 use super::from_resp::{FromResp, check};
 use super::pubsub::PubSub;
@@ -109,6 +109,16 @@ static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 ///   pool when dropped, unless it was left in a state another user must
 ///   not inherit.
 /// - [`pubsub`](Client::pubsub) opens a dedicated subscriber.
+/// - Commands that would leave state on the shared connection for the
+///   worker's other callers to inherit (`WATCH`, a lone `MULTI`, `SELECT`,
+///   `AUTH`, `HELLO`, `RESET`, `CLIENT TRACKING|REPLY`,
+///   `READONLY`/`READWRITE`, `SUBSCRIBE` and its kin) are refused with
+///   [`Error::Unsupported`]: use [`acquire`](Client::acquire),
+///   [`Pipeline::atomic`](super::Pipeline::atomic),
+///   [`pubsub`](Client::pubsub) or [`Config::on_invalidate`]. A batch
+///   that leaves such state behind (say `SELECT 1` then `SET`) runs as
+///   written, and the shared connection is then replaced, so that nobody
+///   inherits it.
 ///
 /// [`Config::response_timeout`] bounds each command; a timed-out request's
 /// reply is discarded when it arrives, so the shared connection stays in
@@ -202,6 +212,15 @@ impl<B: Backend> Client<B> {
     /// This worker's shared connection if it is open, without waiting.
     pub(crate) fn shared_now(&self) -> Option<Connection> {
         self.shared.now().map(|l| (*l).clone())
+    }
+
+    /// Stops handing out `lease`'s connection if the commands just queued
+    /// on it left connection state behind (see [`Client`]): callers
+    /// already queued on it finish there, later ones get a new one.
+    fn retire_if_dirty(&self, lease: &pool::Lease<Manager<B>>) {
+        if !lease.is_reusable() {
+            self.shared.retire(lease);
+        }
     }
 
     /// This worker's multiplexed connection, opened (through the pool) if
@@ -298,6 +317,19 @@ impl<B: Backend> Commands for Client<B> {
     type BatchFut = ClientBatchFuture;
 
     fn query_cmd<T: FromResp + 'static>(&self, cmd: Cmd) -> ClientFuture<T> {
+        if leaves_session_state(&cmd) {
+            return ClientFuture {
+                inner: ClientInner::Later(Box::pin(async {
+                    Err(Error::Unsupported(
+                        "a command that changes the connection's state (WATCH, MULTI, SELECT, \
+                         AUTH, HELLO, RESET, CLIENT TRACKING/REPLY, READONLY, SUBSCRIBE) on a \
+                         Client's shared connection; use Client::acquire, Pipeline::atomic, \
+                         Client::pubsub or Config::on_invalidate",
+                    ))
+                })),
+                deadline: None,
+            };
+        }
         let deadline = self.config().response_timeout.map(time::sleep);
         if is_blocking(&cmd) {
             // A connection of its own, so nobody queues behind it. If the
@@ -328,13 +360,20 @@ impl<B: Backend> Commands for Client<B> {
 
     fn query_batch<'a>(&self, cmds: impl IntoIterator<Item = &'a Cmd>) -> ClientBatchFuture {
         let deadline = self.config().response_timeout.map(time::sleep);
-        let inner = match self.shared_now() {
-            Some(conn) => BatchInner::Ready(conn.send_batch(cmds)),
+        let inner = match self.shared.now() {
+            Some(lease) => {
+                let fut = lease.send_batch(cmds);
+                self.retire_if_dirty(&lease);
+                BatchInner::Ready(fut)
+            }
             None => {
                 let cmds: Vec<Cmd> = cmds.into_iter().cloned().collect();
                 let client = self.clone();
                 BatchInner::Later(Box::pin(async move {
-                    client.shared().await?.send_batch(&cmds).await
+                    let lease = client.shared.get().await.map_err(pool_error)?;
+                    let fut = lease.send_batch(&cmds);
+                    client.retire_if_dirty(&lease);
+                    fut.await
                 }))
             }
         };

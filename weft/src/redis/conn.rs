@@ -295,6 +295,25 @@ fn track_notable(s: &mut Session, cmd: &Cmd) {
     }
 }
 
+/// Whether `cmd` leaves state on its connection that a later user of the
+/// connection would inherit: `WATCH`, a raw `MULTI`, `SELECT`, `AUTH`,
+/// `HELLO`, `RESET`, `CLIENT TRACKING|REPLY`, `READONLY`/`READWRITE`, the
+/// subscribe family (what [`Connection::is_reusable`] tracks, `SWAPDB`
+/// aside: it swaps databases for every connection alike, and leaves none
+/// of its own).
+pub(crate) fn leaves_session_state(cmd: &Cmd) -> bool {
+    if !is_notable(cmd)
+        || cmd
+            .name()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"SWAPDB"))
+    {
+        return false;
+    }
+    let mut s = Session::default();
+    track_notable(&mut s, cmd);
+    s.dirty || s.watching || s.in_multi
+}
+
 impl State {
     fn alloc(&mut self, slot: Slot) -> usize {
         match self.free.pop() {
@@ -1180,5 +1199,38 @@ mod tests {
         assert_eq!(tracked(&["ssubscribe", "c"]), (true, false, false));
         assert_eq!(tracked(&["SET", "k", "v"]), (false, false, false));
         assert_eq!(tracked(&["SELECTS"]), (false, false, false));
+    }
+
+    #[test]
+    fn commands_that_leave_session_state() {
+        for args in [
+            &["multi"][..],
+            &["WATCH", "k"],
+            &["select", "1"],
+            &["AUTH", "p"],
+            &["HELLO", "3"],
+            &["RESET"],
+            &["client", "Tracking", "on"],
+            &["CLIENT", "REPLY", "ON"],
+            &["READONLY"],
+            &["readwrite"],
+            &["SUBSCRIBE", "c"],
+            &["psubscribe", "p*"],
+            &["SSUBSCRIBE", "s"],
+        ] {
+            assert!(leaves_session_state(&cmd(args)), "{args:?}");
+        }
+        for args in [
+            &["EXEC"][..],
+            &["DISCARD"],
+            &["UNWATCH"],
+            &["SWAPDB", "0", "1"],
+            &["CLIENT", "ID"],
+            &["UNSUBSCRIBE"],
+            &["GET", "k"],
+            &["SELECTS"],
+        ] {
+            assert!(!leaves_session_state(&cmd(args)), "{args:?}");
+        }
     }
 }
