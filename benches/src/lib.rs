@@ -19,19 +19,24 @@ pub fn split_cores() -> bool {
     std::env::var_os("WEFT_BENCH_SPLIT").is_some_and(|v| v == "1")
 }
 
-/// Workers per server: 1 in split-core mode, else `default`.
+/// Workers per server: 1 in split-core or same-core mode, else `default`.
 pub fn server_workers(default: usize) -> usize {
-    if split_cores() { 1 } else { default }
+    if split_cores() || same_core() {
+        1
+    } else {
+        default
+    }
 }
 
-/// In split-core mode, binds the calling thread (call it first thing in
-/// `main`: threads started later inherit it) to CPU 0. A no-op otherwise.
+/// In split-core or same-core mode, binds the calling thread (call it
+/// first thing in `main`: threads started later inherit it) to CPU 0. A
+/// no-op otherwise.
 pub fn pin_servers() {
-    if !split_cores() {
+    if !split_cores() && !same_core() {
         return;
     }
     if let Err(e) = pin_to_cpu0(0) {
-        panic!("WEFT_BENCH_SPLIT: cannot pin to CPU 0: {e}");
+        panic!("cannot pin to CPU 0: {e}");
     }
 }
 

@@ -25,7 +25,8 @@
 //! h2load's (its CPU time, from `RUSAGE_CHILDREN`, likewise). h2load
 //! shares the machine's cores with the servers, so the CPU figures are the
 //! steadier ones; with `WEFT_BENCH_SPLIT=1` each server runs one worker on
-//! CPU 0 and h2load runs on CPU 1 (see `weft_benches::split_cores`).
+//! CPU 0 and h2load runs on CPU 1 (see `weft_benches::split_cores`); with
+//! `WEFT_BENCH_SAME_CORE=1` both run on CPU 0.
 //!
 //! `h2_peers serve` starts both servers, prints their addresses and waits
 //! (for `perf record -p`, or h2load by hand).
@@ -36,7 +37,7 @@ use weft::http::{Request, Response, Router, Server};
 use weft::rt::BackendKind;
 use weft_benches::{cpu_time, median, min_max};
 
-/// Workers per server: 2, or 1 in split-core mode (`WEFT_BENCH_SPLIT=1`).
+/// Workers per server: 2, or 1 in split-core or same-core mode.
 fn workers() -> usize {
     weft_benches::server_workers(2)
 }

@@ -22,7 +22,8 @@
 //! markdown table with weft's ratios to hyper and actix-web. wrk shares the
 //! machine's cores with the servers; with `WEFT_BENCH_SPLIT=1` each
 //! server runs one worker on CPU 0 and wrk runs on CPU 1 (see
-//! `weft_benches::split_cores`).
+//! `weft_benches::split_cores`); with `WEFT_BENCH_SAME_CORE=1` the
+//! servers (one worker each) and wrk all run on CPU 0.
 //!
 //! `http_peers serve weft|weft-uring|weft-std|hyper|actix PORT [WORKERS]`
 //! instead serves one
@@ -37,7 +38,7 @@ use weft::http::{Request, Router, Server};
 use weft::rt::BackendKind;
 use weft_benches::{cpu_time, median, min_max, wrk};
 
-/// Workers per server: 2, or 1 in split-core mode (`WEFT_BENCH_SPLIT=1`).
+/// Workers per server: 2, or 1 in split-core or same-core mode.
 fn workers() -> usize {
     weft_benches::server_workers(2)
 }
