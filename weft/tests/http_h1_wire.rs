@@ -541,3 +541,71 @@ fn shutdown_lets_a_request_whose_body_is_arriving_finish() {
         stopper.join().unwrap().unwrap();
     }
 }
+
+/// A client that sends its pipelined requests and then half-closes (as
+/// `nc -N` does) gets every response, then the close.
+#[test]
+fn pipelined_requests_then_half_close_are_all_answered() {
+    each_backend(Default::default(), |kind, addr| {
+        let mut s = connect(addr);
+        s.write_all(
+            b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n\
+              POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\
+              GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut buf = Vec::new();
+        for want in [&b"Hello, World!"[..], b"abc", b"Hello, World!"] {
+            let r = read_resp(&mut s, &mut buf, false).expect("no response");
+            assert_eq!((r.status, r.body.as_slice()), (200, want), "{kind}");
+        }
+        expect_closed(&mut s, &buf, &format!("{kind}: after the half-close"));
+    });
+}
+
+/// The responses the connection writes itself (a 400 for a bad head, a
+/// 408 at a timeout) carry the current `Date` too, not the one of the
+/// connection's last response or of its accept.
+#[test]
+fn error_responses_carry_the_current_date() {
+    let h1 = proto_http::h1::Config {
+        header_timeout: Some(Duration::from_millis(1500)),
+        ..Default::default()
+    };
+    each_backend(h1, |kind, addr| {
+        let cases = [
+            (
+                "400",
+                &b"GET /plaintext HTTP/1.1\r\nBad Name: v\r\n\r\n"[..],
+            ),
+            ("408", b"GET /plaintext HTTP/1.1\r\n"),
+        ];
+        let mut conns: Vec<TcpStream> = cases.iter().map(|_| connect(addr)).collect();
+        // Over a second after the accepts: their Date is at least a second
+        // older than `before`, which allows 50 ms for the server's coarse
+        // clock (a tick behind at most).
+        std::thread::sleep(Duration::from_millis(1100));
+        let before = (SystemTime::now() - Duration::from_millis(50))
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        for ((_, raw), s) in cases.iter().zip(&mut conns) {
+            s.write_all(raw).unwrap();
+        }
+        for ((what, _), s) in cases.iter().zip(&mut conns) {
+            let r = read_resp(s, &mut Vec::new(), false).expect("no response");
+            assert_eq!(r.status.to_string(), *what, "{kind}");
+            let date = r.field("date").expect("no Date").to_string();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            assert!(
+                (before..=now)
+                    .any(|t| proto_http::h1::HttpDate::from_unix(t).as_bytes() == date.as_bytes()),
+                "{kind} {what}: Date {date:?} is not the current time"
+            );
+        }
+    });
+}

@@ -313,6 +313,9 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                     }
                 }
                 conn.supply_transmit_buffer(|| buf_pool::take(cap));
+                // The input may be answered by the machine itself (a 400):
+                // with the current Date (once per read, not per request).
+                conn.set_date(&current_date());
                 conn.handle_input(Instant::now(), &mut rbuf);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -361,7 +364,9 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                         if shrink_at.is_some_and(|s| s <= now) {
                             conn.shrink_idle();
                         }
-                        // A no-op unless the machine's own deadline passed.
+                        // A no-op unless the machine's own deadline passed
+                        // (then it may answer 408, with the current Date).
+                        conn.set_date(&current_date());
                         conn.handle_timeout(now);
                     }
                 }
@@ -474,7 +479,6 @@ fn next_request(
             }
             Event::Error { error, .. } => {
                 tracing::debug!(%error, "HTTP/1.1 protocol error; closing after the error response");
-                conn.set_date(&current_date());
             }
             _ => {}
         }
