@@ -452,7 +452,7 @@ fn next_request(
                     p.body.push(chunk);
                 }
             }
-            Event::BodyEnd { id, .. } => {
+            Event::BodyEnd { id, trailers } => {
                 if cur.as_ref().is_none_or(|p| p.id != id) {
                     continue;
                 }
@@ -475,7 +475,11 @@ fn next_request(
                         continue;
                     }
                 }
-                return Some((id, Request::new(p.head, p.body.into_bytes())));
+                let mut req = Request::new(p.head, p.body.into_bytes());
+                if let Some(t) = trailers {
+                    req.set_trailers(t);
+                }
+                return Some((id, req));
             }
             Event::Error { error, .. } => {
                 tracing::debug!(%error, "HTTP/1.1 protocol error; closing after the error response");

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use proto_http::Method;
-use proto_http::h1::{RequestHead, Version};
+use proto_http::h1::{Headers, RequestHead, Version};
 use std::sync::Arc;
 
 /// Route parameters captured by `:name` segments.
@@ -51,6 +51,8 @@ struct Parts {
     head: RequestHead,
     body: Bytes,
     params: Params,
+    /// The trailer section of a chunked HTTP/1.1 body, when one was sent.
+    trailers: Option<Box<Headers>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -115,6 +117,7 @@ impl Request {
             head,
             body,
             params: Params::default(),
+            trailers: None,
         });
         Request { slot: Some(slot) }
     }
@@ -135,6 +138,10 @@ impl Request {
 
     pub(crate) fn set_params(&mut self, params: Params) {
         self.parts_mut().params = params;
+    }
+
+    pub(crate) fn set_trailers(&mut self, trailers: Box<Headers>) {
+        self.parts_mut().trailers = Some(trailers);
     }
 
     /// The method.
@@ -187,6 +194,18 @@ impl Request {
     /// Every header, in order.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.parts().head.headers().iter()
+    }
+
+    /// The first value of trailer field `name` (case-insensitive): fields
+    /// sent after a chunked HTTP/1.1 body (RFC 9112 §7.1.2).
+    pub fn trailer(&self, name: &str) -> Option<&[u8]> {
+        self.parts().trailers.as_ref()?.get(name)
+    }
+
+    /// Every trailer field, in order (none unless the body was chunked and
+    /// ended with a trailer section).
+    pub fn trailers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.parts().trailers.iter().flat_map(|t| t.iter())
     }
 
     /// The HTTP version.
