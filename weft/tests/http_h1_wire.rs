@@ -178,7 +178,7 @@ fn refused(addr: SocketAddr, raw: &[u8], status: u16, what: &str) {
 #[test]
 fn body_read_timeout_cuts_a_stalled_body_but_not_a_slow_one() {
     let h1 = proto_http::h1::Config {
-        body_timeout: Some(Duration::from_millis(600)),
+        body_timeout: Some(Duration::from_millis(1000)),
         ..Default::default()
     };
     each_backend(h1, |kind, addr| {
@@ -192,19 +192,19 @@ fn body_read_timeout_cuts_a_stalled_body_but_not_a_slow_one() {
         expect_closed(&mut s, &buf, &what);
         still_serving(addr, &what);
 
-        // 12 body bytes, one every 100 ms: 1.2 s in all, twice the timeout,
-        // but never a pause of more than a sixth of it.
+        // 15 body bytes, one every 100 ms: 1.5 s in all, longer than the
+        // timeout, but never a pause of more than a tenth of it.
         let mut s = connect(addr);
-        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n")
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n")
             .unwrap();
-        for b in b"hello, slow!" {
+        for b in b"hello, slow!!!!" {
             std::thread::sleep(Duration::from_millis(100));
             s.write_all(&[*b]).unwrap();
         }
         let r = read_resp(&mut s, &mut Vec::new(), false);
         assert_eq!(
             r.map(|r| (r.status, r.body)),
-            Some((200, b"hello, slow!".to_vec())),
+            Some((200, b"hello, slow!!!!".to_vec())),
             "{kind}: slow body"
         );
     });
