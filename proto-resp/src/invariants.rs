@@ -1,7 +1,9 @@
-//! Decoder invariants, shared by the fuzz targets and the property tests.
+//! Decoder and client-connection invariants, shared by the fuzz targets
+//! and the property tests.
 //!
-//! [`check_decode`] panics when an invariant is broken, which is what a
-//! fuzzer needs; it never panics for merely invalid input.
+//! [`check_decode`] and [`check_client_conn`] panic when an invariant is
+//! broken, which is what a fuzzer needs; they never panic for merely
+//! invalid input.
 
 use bytes::BytesMut;
 
@@ -142,5 +144,204 @@ pub fn check_roundtrip<B: AsRef<[u8]>>(dec: &Decoder, frame: &Frame<B>) {
             assert!(g.eq_frame(frame), "round trip changed the frame: {out:?}");
         }
         other => panic!("re-encoded frame does not decode: {other:?} from {out:?}"),
+    }
+}
+
+/// The commands [`check_client_conn`] may send, chosen by the input's
+/// bytes: ordinary ones and every kind the connection treats specially.
+const CLIENT_COMMANDS: &[&[&str]] = &[
+    &["GET", "k"],
+    &["SET", "k", "v"],
+    &["PING"],
+    &["SUBSCRIBE", "a", "b"],
+    &["UNSUBSCRIBE"],
+    &["PSUBSCRIBE", "p*"],
+    &["PUNSUBSCRIBE", "p*"],
+    &["SSUBSCRIBE", "s"],
+    &["SUNSUBSCRIBE"],
+    &["HELLO", "3"],
+    &["HELLO", "2"],
+    &["RESET"],
+    &["CLIENT", "TRACKING", "ON"],
+    &["MULTI"],
+    &["EXEC"],
+    &["SUBSCRIBE"],
+];
+
+/// How [`client_run`] reads the server's bytes.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Read {
+    /// `handle_input`, then drain `poll_event`.
+    Push,
+    /// `next_event` until it has nothing.
+    Pull,
+    /// `next_replies` (a few at a time), then `next_event`.
+    Batched,
+}
+
+/// Everything a run of the client machine showed: its events, in order,
+/// with `Reply` ids, and how it ended.
+type ClientRun = (Vec<crate::Event>, Result<(), crate::Error>);
+
+/// One client connection: `config`, the `commands` sent up front (held
+/// during the handshake), then `server` fed `step` bytes at a time, read
+/// as `read` says, then EOF.
+fn client_run(
+    config: &crate::Config,
+    commands: &[&[&str]],
+    server: &[u8],
+    step: usize,
+    read: Read,
+) -> ClientRun {
+    use crate::{Connection, Event};
+    let now = std::time::Instant::now();
+    let mut conn = Connection::new(config.clone(), now);
+    let mut sent = Vec::new();
+    for c in commands {
+        // Refusals (none of these is refused on an open connection) are
+        // not events; a refused command gets no id.
+        if let Ok(id) = conn.send_args(c) {
+            sent.push(id);
+        }
+    }
+    let mut events = Vec::new();
+    let mut out = BytesMut::new();
+    let mut rbuf = BytesMut::new();
+    let mut batch = Vec::new();
+    let mut end = Ok(());
+    'feed: for chunk in server.chunks(step.max(1)) {
+        while conn.poll_transmit(&mut out) {}
+        out.clear();
+        rbuf.extend_from_slice(chunk);
+        match read {
+            Read::Push => {
+                let r = conn.handle_input(now, &mut rbuf);
+                while let Some(ev) = conn.poll_event() {
+                    events.push(ev);
+                }
+                if let Err(e) = r {
+                    end = Err(e);
+                    break 'feed;
+                }
+            }
+            Read::Pull | Read::Batched => loop {
+                if read == Read::Batched {
+                    match conn.next_replies(now, &mut rbuf, 3, &mut batch) {
+                        Ok(Some((first, n))) => {
+                            assert_eq!(n, batch.len(), "next_replies count");
+                            for (i, frame) in batch.drain(..).enumerate() {
+                                let id = crate::ReqId(first.get() + i as u64);
+                                events.push(Event::Reply { id, frame });
+                            }
+                            continue;
+                        }
+                        Ok(None) => assert!(batch.is_empty()),
+                        Err(e) => {
+                            end = Err(e);
+                            break 'feed;
+                        }
+                    }
+                }
+                match conn.next_event(now, &mut rbuf) {
+                    Ok(Some(ev)) => events.push(ev),
+                    Ok(None) => break,
+                    Err(e) => {
+                        end = Err(e);
+                        break 'feed;
+                    }
+                }
+            },
+        }
+    }
+    if end.is_ok() {
+        end = conn.handle_eof();
+    }
+    if let Err(e) = &end {
+        // Sticky, and nothing more can be sent.
+        assert_eq!(conn.error(), Some(e), "the error is not sticky");
+        assert_eq!(conn.handle_input(now, &mut rbuf).as_ref(), Err(e));
+        assert!(
+            conn.send_args(&["PING"]).is_err(),
+            "sent on a failed connection"
+        );
+        assert!(!conn.is_ready());
+    }
+    // Replies answer the requests first in, first out, each at most once.
+    let mut owed = sent.iter();
+    for ev in &events {
+        if let Event::Reply { id, .. } = ev {
+            assert_eq!(
+                Some(id),
+                owed.next(),
+                "a reply out of FIFO order: {events:?}"
+            );
+        }
+    }
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Ready { .. }))
+            .count()
+            <= 1,
+        "ready twice"
+    );
+    (events, end)
+}
+
+/// Checks the client [`Connection`](crate::Connection) on arbitrary server
+/// bytes. The first byte picks the protocol asked for (RESP3 or RESP2) and
+/// the number of commands (0-7), the next ones the commands (from a table
+/// of ordinary and special commands: subscribe family, `HELLO`, `RESET`,
+/// ...); the rest is what the server sends. Then:
+///
+/// 1. fed whole, a byte at a time and in 7-byte pieces, and read with
+///    `handle_input` + `poll_event`, `next_event` or `next_replies` +
+///    `next_event`, the machine gives the same events and the same end
+///    (a frame split anywhere, or read either way, is handled the same);
+/// 2. replies answer the sent requests first in, first out, each at most
+///    once; `Ready` comes at most once;
+/// 3. an error is sticky: the same error again, nothing more sent.
+///
+/// # Panics
+///
+/// When an invariant is broken; never for merely hostile input.
+pub fn check_client_conn(data: &[u8]) {
+    let Some((&head, rest)) = data.split_first() else {
+        return;
+    };
+    let n = usize::from(head & 7).min(rest.len());
+    let (picks, server) = rest.split_at(n);
+    let commands: Vec<&[&str]> = picks
+        .iter()
+        .map(|&b| CLIENT_COMMANDS[usize::from(b) % CLIENT_COMMANDS.len()])
+        .collect();
+    let protocol = if head & 8 == 0 {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    };
+    // Small limits so the fuzzer reaches them.
+    let limits = Limits {
+        max_bulk_len: 1 << 12,
+        max_elements: 1 << 8,
+        max_depth: 8,
+        max_line_len: 1 << 10,
+    };
+    let mut config = crate::Config::new().protocol(protocol).limits(limits);
+    if head & 16 != 0 {
+        config = config.password("pw").client_name("fz").database(1);
+    }
+    let whole = client_run(&config, &commands, server, server.len(), Read::Push);
+    for (step, read) in [
+        (1, Read::Push),
+        (7, Read::Push),
+        (server.len(), Read::Pull),
+        (1, Read::Pull),
+        (server.len(), Read::Batched),
+        (1, Read::Batched),
+        (7, Read::Batched),
+    ] {
+        let other = client_run(&config, &commands, server, step, read);
+        assert_eq!(whole, other, "fed in {step}-byte pieces, read {read:?}");
     }
 }

@@ -380,7 +380,8 @@ impl Connection {
     /// subscribe-family command, a reply while the handshake runs or
     /// while a RESP2 connection is subscribed (its messages are arrays),
     /// or when events are queued. Call `next_event` then. Errors are those
-    /// of `next_event`.
+    /// of `next_event`; replies taken before a malformed frame are
+    /// returned first, and the (sticky) error with the next call.
     ///
     /// ```
     /// use std::time::Instant;
@@ -407,6 +408,9 @@ impl Connection {
         out: &mut Vec<Frame>,
     ) -> Result<Option<(ReqId, usize)>, Error> {
         let _ = now; // As in `handle_input`.
+        if let Phase::Failed(e) = &self.phase {
+            return Err(e.clone());
+        }
         // RESP2 pub/sub messages are arrays: only `route` tells them apart.
         if !self.events.is_empty()
             || self.phase != Phase::Ready
@@ -451,7 +455,16 @@ impl Connection {
                     heads -= 1;
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.fail(Error::Decode(e))),
+                Err(e) => {
+                    let e = self.fail(Error::Decode(e));
+                    // The replies taken before the bad frame are handed
+                    // over first, as `next_event` would have; the error,
+                    // sticky, comes with the next call.
+                    return match first {
+                        Some(id) => Ok(Some((id, n))),
+                        None => Err(e),
+                    };
+                }
             }
         }
         Ok(first.map(|id| (id, n)))
