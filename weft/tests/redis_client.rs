@@ -104,14 +104,12 @@ fn timed_out_blocking_call_does_not_desynchronise<B: Backend>() {
         let k = format!("{p}k");
         client.set(&k, "value").await.unwrap();
         let list = format!("{p}empty");
-        let t0 = Instant::now();
         let r = time::timeout(
             Duration::from_millis(50),
             client.blpop::<Option<(String, String)>>(&[&list], 10.0),
         )
         .await;
-        assert!(r.is_err());
-        assert!(t0.elapsed() < Duration::from_secs(2));
+        assert!(r.is_err(), "the 10 s BLPOP was abandoned");
         let v: String = client.get(&k).await.unwrap();
         assert_eq!(v, "value");
         // The abandoned blocking connection was closed, not pooled.

@@ -41,7 +41,10 @@
 //! worker carries every handler's requests with one `write` and one `read`
 //! per executor round. Exclusive connections exist for what would disturb
 //! other users of a shared one: `WATCH` (connection state), and blocking
-//! commands (they hold every later request behind them).
+//! commands (they hold every later request behind them). [`Client`]
+//! refuses the commands that would leave state on its shared connection
+//! (`WATCH`, a lone `MULTI`, `SELECT`, `SUBSCRIBE`, ...; see its docs)
+//! rather than let the worker's other callers inherit it.
 //!
 //! # Cancellation and timeouts
 //!
