@@ -285,6 +285,12 @@ fn smuggling_and_limit_cases_are_refused_and_the_server_keeps_serving() {
             b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n".to_vec(),
             413,
         ),
+        (
+            // RFC 9110 §10.1.1: a final status instead of 100, and no body read.
+            "body over the limit, with Expect: 100-continue",
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\nExpect: 100-continue\r\n\r\n".to_vec(),
+            413,
+        ),
         ("Content-Length with a sign", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\nabcd".to_vec(), 400),
         ("chunked applied twice", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n".to_vec(), 400),
         ("Transfer-Encoding in HTTP/1.0", b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(), 400),
