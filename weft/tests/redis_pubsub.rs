@@ -218,6 +218,41 @@ fn tracking_invalidations<B: Backend>() {
     });
 }
 
+/// `FLUSHALL` invalidates every key at once: the server pushes
+/// `invalidate` with a null key list, and the callback gets `None`
+/// ("drop the whole cache"). Through a pooled [`Client`] with
+/// `on_invalidate`, on a redis-server of the test's own (a FLUSHALL on the
+/// shared one would wipe the other tests' keys).
+fn tracking_flush_invalidates_everything<B: Backend>() {
+    if !installed() {
+        return;
+    }
+    let server = Server::start(free_port(), &[]).expect("spawn redis-server");
+    let c: Config = format!("redis://{}", server.addr()).parse().unwrap();
+    let got: Arc<Mutex<Vec<Option<Vec<Bytes>>>>> = Arc::default();
+    let sink = got.clone();
+    let client = Client::<B>::with_backend(
+        c.clone()
+            .on_invalidate(move |keys| sink.lock().unwrap().push(keys)),
+    );
+    B::block_on(async {
+        client.set("k", "v").await.unwrap();
+        let _: String = client.get("k").await.unwrap(); // now tracked
+        let admin = Connection::connect::<B>(&c).await.unwrap();
+        admin.query_cmd::<()>(cmd("FLUSHALL")).await.unwrap();
+        for _ in 0..200 {
+            if got.lock().unwrap().contains(&None) {
+                break;
+            }
+            time::sleep(Duration::from_millis(5)).await;
+        }
+        let seen = got.lock().unwrap().clone();
+        assert!(seen.contains(&None), "{seen:?}");
+        // The shared connection is still in step after the push.
+        assert_eq!(client.get::<Option<String>>("k").await.unwrap(), None);
+    });
+}
+
 #[test]
 fn epoll_subscribe_and_receive() {
     subscribe_and_receive::<Epoll>();
@@ -236,6 +271,11 @@ fn epoll_resubscribes_after_a_server_restart() {
 #[test]
 fn std_resubscribes_after_a_server_restart() {
     resubscribes_after_a_server_restart::<Std>();
+}
+
+#[test]
+fn epoll_tracking_flush_invalidates_everything() {
+    tracking_flush_invalidates_everything::<Epoll>();
 }
 
 #[test]
