@@ -218,6 +218,55 @@ fn tracking_invalidations<B: Backend>() {
     });
 }
 
+/// A subscribe the caller gave up on after it was sent still counts: the
+/// server made it, messages arrive, and after the connection is killed it
+/// is made again like the confirmed ones. On a redis-server of the test's
+/// own (the kill hits every subscriber).
+fn abandoned_subscribe_is_remembered<B: Backend>() {
+    if !installed() {
+        return;
+    }
+    for proto in PROTOCOLS {
+        let server = Server::start(free_port(), &[]).expect("spawn redis-server");
+        let mut c: Config = format!("redis://{}", server.addr()).parse().unwrap();
+        c = c.protocol(proto);
+        c.pool = c
+            .pool
+            .clone()
+            .backoff(Duration::from_millis(10), Duration::from_millis(100));
+        B::block_on(async {
+            let admin = Connection::connect::<B>(&c).await.unwrap();
+            let mut sub = PubSub::<B>::connect(c.clone()).await.unwrap();
+            sub.subscribe(&["confirmed"]).await.unwrap();
+            // Polled once (the command goes out), then dropped.
+            let gave_up = time::timeout(Duration::ZERO, sub.subscribe(&["abandoned"])).await;
+            assert!(gave_up.is_err(), "the confirmation cannot be there yet");
+            assert_eq!(admin.publish("abandoned", "m1").await.unwrap(), 1);
+            assert_eq!(&sub.next_message().await.unwrap().payload[..], b"m1");
+
+            let killed: i64 = admin
+                .query_cmd(cmd("CLIENT").with("KILL").with("TYPE").with("pubsub"))
+                .await
+                .unwrap();
+            assert_eq!(killed, 1);
+            let publisher = admin.clone();
+            let pumping = weft::rt::spawn(async move {
+                for i in 0.. {
+                    let _ = publisher.publish("abandoned", format!("after-{i}")).await;
+                    time::sleep(Duration::from_millis(10)).await;
+                }
+            });
+            let m = time::timeout(Duration::from_secs(10), sub.next_message())
+                .await
+                .expect("the abandoned subscription was made again")
+                .unwrap();
+            assert_eq!(&m.channel[..], b"abandoned");
+            assert!(sub.reconnects() >= 1);
+            pumping.abort();
+        });
+    }
+}
+
 /// `FLUSHALL` invalidates every key at once: the server pushes
 /// `invalidate` with a null key list, and the callback gets `None`
 /// ("drop the whole cache"). Through a pooled [`Client`] with
@@ -271,6 +320,11 @@ fn epoll_resubscribes_after_a_server_restart() {
 #[test]
 fn std_resubscribes_after_a_server_restart() {
     resubscribes_after_a_server_restart::<Std>();
+}
+
+#[test]
+fn epoll_abandoned_subscribe_is_remembered() {
+    abandoned_subscribe_is_remembered::<Epoll>();
 }
 
 #[test]

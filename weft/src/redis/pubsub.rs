@@ -84,6 +84,14 @@ impl Message {
     }
 }
 
+/// Which kind of subscription a name belongs to.
+#[derive(Clone, Copy)]
+enum Family {
+    Channel,
+    Pattern,
+    Shard,
+}
+
 #[derive(Default)]
 struct Inbox {
     messages: VecDeque<Message>,
@@ -209,27 +217,61 @@ impl<B: Backend> PubSub<B> {
 
     /// `SUBSCRIBE channel...`; returns once the server confirmed (or the
     /// connection dropped: the subscription is then made on reconnect).
+    ///
+    /// If this future is dropped once the command is sent, the subscription
+    /// still counts (the server makes it): it is remembered and made again
+    /// after a reconnect, like a confirmed one.
     pub async fn subscribe(&mut self, channels: &[impl CmdArg]) -> Result<(), Error> {
         let names = Self::names(channels);
-        self.command("SUBSCRIBE", &names).await?;
-        self.channels.extend(names);
-        Ok(())
+        self.subscribe_to(Family::Channel, "SUBSCRIBE", names).await
     }
 
-    /// `PSUBSCRIBE pattern...`.
+    /// `PSUBSCRIBE pattern...` (dropping the future: as
+    /// [`subscribe`](Self::subscribe)).
     pub async fn psubscribe(&mut self, patterns: &[impl CmdArg]) -> Result<(), Error> {
         let names = Self::names(patterns);
-        self.command("PSUBSCRIBE", &names).await?;
-        self.patterns.extend(names);
-        Ok(())
+        self.subscribe_to(Family::Pattern, "PSUBSCRIBE", names)
+            .await
     }
 
-    /// `SSUBSCRIBE shardchannel...` (Redis 7).
+    /// `SSUBSCRIBE shardchannel...` (Redis 7; dropping the future: as
+    /// [`subscribe`](Self::subscribe)).
     pub async fn ssubscribe(&mut self, channels: &[impl CmdArg]) -> Result<(), Error> {
         let names = Self::names(channels);
-        self.command("SSUBSCRIBE", &names).await?;
-        self.shards.extend(names);
-        Ok(())
+        self.subscribe_to(Family::Shard, "SSUBSCRIBE", names).await
+    }
+
+    fn set(&mut self, family: Family) -> &mut BTreeSet<Bytes> {
+        match family {
+            Family::Channel => &mut self.channels,
+            Family::Pattern => &mut self.patterns,
+            Family::Shard => &mut self.shards,
+        }
+    }
+
+    /// Records `names` before the command goes out (so that a caller
+    /// giving up after it was sent leaves the record matching the server),
+    /// and forgets the new ones again if the server refuses.
+    async fn subscribe_to(
+        &mut self,
+        family: Family,
+        command: &str,
+        names: Vec<Bytes>,
+    ) -> Result<(), Error> {
+        let set = self.set(family);
+        let added: Vec<Bytes> = names
+            .iter()
+            .filter(|n| set.insert((*n).clone()))
+            .cloned()
+            .collect();
+        let res = self.command(command, &names).await;
+        if res.is_err() {
+            let set = self.set(family);
+            for n in &added {
+                set.remove(n);
+            }
+        }
+        res
     }
 
     /// `UNSUBSCRIBE channel...`.
