@@ -5,11 +5,13 @@
 
 mod redis_support;
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use redis_support::server::{Server, free_port, installed};
 use redis_support::{PROTOCOLS, auth_config, config, prefix};
 use weft::redis::{
     Commands, Config, Connection, Error, Expiry, Frame, Pipeline, Protocol, SetOptions, cmd,
@@ -487,6 +489,99 @@ fn server_closing_fails_pending_requests<B: Backend>() {
     });
 }
 
+/// Every RESP3 type as a real server sends it, attributes and out-of-band
+/// pushes included: `DEBUG PROTOCOL <type>` (a redis-server of the test's
+/// own, started with `enable-debug-command yes`, which the shared ones
+/// refuse). Sent back to back, the push and the attribute arrive among the
+/// replies and every reply still reaches its own caller; in RESP2 the
+/// server sends the downgraded shapes.
+fn debug_protocol_types<B: Backend>() {
+    if !installed() {
+        return;
+    }
+    let server =
+        Server::start(free_port(), &["--enable-debug-command", "yes"]).expect("spawn redis-server");
+    let dbg = |t: &str| cmd("DEBUG").with("PROTOCOL").with(t);
+    let b = |s: &str| Frame::BulkString(Bytes::copy_from_slice(s.as_bytes()));
+    const ATTRIB_REPLY: &str = "Some real reply following the attribute";
+    const PUSH_REPLY: &str = "Some real reply following the push reply";
+    const BIG: &str = "1234567999999999999999999999999999999";
+    for proto in PROTOCOLS {
+        let c: Config = format!("redis://{}", server.addr()).parse().unwrap();
+        let c = c.protocol(proto);
+        B::block_on(async {
+            let conn = connect::<B>(&c).await;
+            let pushes: Rc<RefCell<Vec<Frame>>> = Rc::default();
+            let sink = pushes.clone();
+            conn.set_push_handler(move |f| sink.borrow_mut().push(f));
+
+            let attrib = conn.send_raw(&dbg("attrib")).unwrap();
+            let push = conn.query_cmd::<String>(dbg("push"));
+            let attrib_typed = conn.query_cmd::<String>(dbg("attrib"));
+            let big = conn.query_cmd::<Frame>(dbg("bignum"));
+            let verbatim = conn.query_cmd::<String>(dbg("verbatim"));
+            let yes = conn.query_cmd::<bool>(dbg("true"));
+            let no = conn.query_cmd::<bool>(dbg("false"));
+            let null = conn.query_cmd::<Option<String>>(dbg("null"));
+            let double = conn.query_cmd::<f64>(dbg("double"));
+            let map = conn.query_cmd::<Frame>(dbg("map"));
+            let set = conn.query_cmd::<Frame>(dbg("set"));
+            let pong = conn.ping();
+
+            let attrib = attrib.await.unwrap();
+            let push = push.await;
+            assert_eq!(
+                attrib_typed.await.unwrap(),
+                ATTRIB_REPLY,
+                "attributes stripped"
+            );
+            let big = big.await.unwrap();
+            assert_eq!(verbatim.await.unwrap(), "This is a verbatim\nstring");
+            assert!(yes.await.unwrap());
+            assert!(!no.await.unwrap());
+            assert_eq!(null.await.unwrap(), None);
+            // What Redis sends: `,3.141` (not pi).
+            assert_eq!(double.await.unwrap().to_string(), "3.141");
+            let (map, set) = (map.await.unwrap(), set.await.unwrap());
+            assert_eq!(pong.await.unwrap(), "PONG");
+
+            if proto == Protocol::Resp3 {
+                let Frame::Attribute { attributes, value } = &attrib else {
+                    panic!("expected an attribute, got {attrib:?}");
+                };
+                assert_eq!(attributes.len(), 1);
+                assert_eq!(attributes[0].0, b("key-popularity"));
+                assert_eq!(
+                    attributes[0].1,
+                    Frame::Array(vec![b("key:123"), Frame::Integer(90)])
+                );
+                assert_eq!(**value, b(ATTRIB_REPLY));
+                assert_eq!(push.unwrap(), PUSH_REPLY);
+                assert_eq!(
+                    *pushes.borrow(),
+                    [Frame::Push(vec![b("server-cpu-usage"), Frame::Integer(42)])],
+                    "the push went to the handler, not to a caller"
+                );
+                assert_eq!(big, Frame::BigNumber(Bytes::from_static(BIG.as_bytes())));
+                let Frame::Map(m) = &map else {
+                    panic!("expected a map, got {map:?}")
+                };
+                assert_eq!(m.len(), 3);
+                assert_eq!(m[1], (Frame::Integer(1), Frame::Boolean(true)));
+                assert!(matches!(&set, Frame::Set(v) if v.len() == 3), "{set:?}");
+            } else {
+                assert_eq!(attrib, b(ATTRIB_REPLY));
+                let err = push.unwrap_err();
+                assert_eq!(err.server_code(), Some("ERR"), "{err}");
+                assert!(pushes.borrow().is_empty());
+                assert_eq!(big, b(BIG));
+                assert!(matches!(&map, Frame::Array(v) if v.len() == 6), "{map:?}");
+                assert!(matches!(&set, Frame::Array(v) if v.len() == 3), "{set:?}");
+            }
+        });
+    }
+}
+
 macro_rules! on_backends {
     ($($name:ident => [$($b:ident),*];)*) => {
         mod epoll {
@@ -515,4 +610,5 @@ on_backends! {
     concurrent_callers_share_a_connection => [Std];
     cancelled_calls_never_desynchronise => [Std];
     server_closing_fails_pending_requests => [];
+    debug_protocol_types => [Std];
 }
