@@ -99,6 +99,46 @@ fn cluster_phases() {
 }
 
 /// Keys land on every primary, each on the node the slot map names.
+/// Commands that would leave state on a node's shared connection (every
+/// caller of the worker uses it: after a lone `MULTI` their commands would
+/// be queued into that transaction) are refused before anything is sent,
+/// alone or in a pipeline; a transaction as one batch, and the client
+/// itself, keep working. Runs beside `cluster_phases`, so the topology may
+/// be moving.
+#[test]
+fn session_commands_are_refused() {
+    let Some(nodes) = addr_list("WEFT_REDIS_CLUSTER_NODES") else {
+        return;
+    };
+    Epoll::block_on(async {
+        let cluster = Cluster::with_backend(ClusterConfig::new(nodes));
+        let p = prefix("cluster-session");
+        let k = format!("{{{p}}}k");
+        for c in [
+            cmd("MULTI"),
+            cmd("WATCH").with(&k),
+            cmd("AUTH").with("x"),
+            cmd("HELLO").with(3),
+            cmd("READONLY"),
+            cmd("CLIENT").with("TRACKING").with("on"),
+            cmd("RESET"),
+        ] {
+            let name = String::from_utf8_lossy(c.name().unwrap()).into_owned();
+            let err = cluster.query_cmd::<Frame>(c).await.unwrap_err();
+            assert!(matches!(err, Error::Unsupported(_)), "{name}: {err:?}");
+        }
+        let mut pipe = Pipeline::new();
+        pipe.set(&k, 1).add(cmd("MULTI"));
+        let err = pipe.run(&cluster).await.unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
+        let mut tx = Pipeline::new();
+        tx.atomic().set(&k, 1).ignore().incr(&k);
+        let (n,): (i64,) = tx.query(&cluster).await.unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(cluster.get::<i64>(&k).await.unwrap(), 2);
+    });
+}
+
 async fn routing(cluster: &Cluster) {
     let p = prefix("cluster-routing");
     for i in 0..300 {

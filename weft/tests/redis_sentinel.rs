@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use redis_support::{addr, addr_list, eventually, prefix};
 use weft::redis::{
-    Commands, Config, Connection, Error, Pipeline, SentinelClient, SentinelConfig, cmd,
+    Commands, Config, Connection, Error, Frame, Pipeline, SentinelClient, SentinelConfig, cmd,
 };
 use weft::rt::{Backend, Epoll, time};
 
@@ -88,6 +88,34 @@ fn sentinel_phases() {
             eventually(60, || settled(&sentinels, &master)).await,
             "sentinel set-up not settled at the end"
         );
+    });
+}
+
+/// Commands that would leave state on the primary's shared connection are
+/// refused before anything is sent; the client keeps working. Runs beside
+/// `sentinel_phases`, so a failover may be under way: the final check
+/// waits for it.
+#[test]
+fn session_commands_are_refused() {
+    let Some(sentinels) = addr_list("WEFT_REDIS_SENTINELS") else {
+        return;
+    };
+    let master = addr("WEFT_REDIS_SENTINEL_MASTER").unwrap_or_else(|| "weftmaster".into());
+    Epoll::block_on(async {
+        let client = Sentinel::with_backend(SentinelConfig::new(sentinels, &master));
+        for c in [
+            cmd("MULTI"),
+            cmd("WATCH").with("k"),
+            cmd("SELECT").with(1),
+            cmd("SUBSCRIBE").with("ch"),
+            cmd("CLIENT").with("TRACKING").with("on"),
+        ] {
+            let name = String::from_utf8_lossy(c.name().unwrap()).into_owned();
+            let err = client.query_cmd::<Frame>(c).await.unwrap_err();
+            assert!(matches!(err, Error::Unsupported(_)), "{name}: {err:?}");
+        }
+        let c = &client;
+        assert!(eventually(60, || async move { c.ping().await.is_ok() }).await);
     });
 }
 

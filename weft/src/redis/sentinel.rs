@@ -17,7 +17,7 @@ use super::client::Client;
 use super::cluster::ClusterFuture;
 use super::commands::Commands;
 use super::config::Config;
-use super::conn::Connection;
+use super::conn::{Connection, leaves_session_state};
 use super::error::Error;
 use super::from_resp::{FromResp, check};
 use super::pubsub::PubSub;
@@ -642,6 +642,18 @@ impl<B: Backend> Commands for SentinelClient<B> {
     type BatchFut = ClusterFuture<Vec<Frame>>;
 
     fn query_cmd<T: FromResp + 'static>(&self, cmd: Cmd) -> ClusterFuture<T> {
+        if leaves_session_state(&cmd) {
+            // It would run on the primary's connection shared by the
+            // worker's callers, who would all inherit the state.
+            return ClusterFuture::new(Box::pin(async {
+                Err(Error::Unsupported(
+                    "a command that changes the connection's state (WATCH, MULTI, SELECT, \
+                     AUTH, SUBSCRIBE, ...) on the primary's shared connection; use \
+                     Pipeline::atomic, or SentinelClient::primary then Client::acquire \
+                     or Client::pubsub",
+                ))
+            }));
+        }
         let this = self.clone();
         let fut: BoxFuture<Result<T, Error>> = Box::pin(async move {
             let work = this.run(&cmd);

@@ -22,7 +22,7 @@ use proto_resp::{Cmd, Frame};
 use super::client::{Client, PooledConnection};
 use super::commands::Commands;
 use super::config::Config;
-use super::conn::Connection;
+use super::conn::{Connection, leaves_session_state};
 use super::error::{Error, ServerError};
 use super::from_resp::{FromResp, check};
 use crate::pool::backoff::{XorShift, delay};
@@ -836,6 +836,9 @@ impl<B: Backend> ClusterClient<B> {
     /// Runs one command however its route says; the reply may be an error
     /// frame.
     async fn run(&self, cmd: &Cmd) -> Result<Frame, Error> {
+        if leaves_session_state(cmd) {
+            return Err(Error::Unsupported(SESSION_STATE));
+        }
         let (r, read) = route(cmd);
         let work = async {
             match r {
@@ -929,6 +932,9 @@ impl<B: Backend> ClusterClient<B> {
         for c in &cmds {
             if let (Route::Unsupported(why), _) = route(c) {
                 return Err(Error::Unsupported(why));
+            }
+            if leaves_session_state(c) {
+                return Err(Error::Unsupported(SESSION_STATE));
             }
         }
         let map = self.loaded_map().await?;
@@ -1080,6 +1086,15 @@ impl<T> Future for ClusterFuture<T> {
         self.inner.as_mut().poll(cx)
     }
 }
+
+/// Why a command that leaves state on its connection (`WATCH`, a lone
+/// `MULTI`, `AUTH`, `HELLO`, `READONLY`, `CLIENT TRACKING`, ...) is refused:
+/// it would run on a node's connection shared by every caller of the
+/// worker, who would all inherit that state (after a lone `MULTI`, their
+/// commands would be queued into the transaction).
+const SESSION_STATE: &str = "a command that changes the connection's state on a node's shared \
+     connection; use ClusterClient::acquire(key) for WATCH/MULTI, Pipeline::atomic, or \
+     ClusterClient::pubsub";
 
 impl<B: Backend> Commands for ClusterClient<B> {
     type Fut<T: FromResp + 'static> = ClusterFuture<T>;
