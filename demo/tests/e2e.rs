@@ -109,17 +109,15 @@ fn start(kind: BackendKind, workers: usize, services: &Services) -> RunningServe
 
 /// `curl` with a protocol flag; returns (status, HTTP version, body).
 fn curl(flag: &str, url: &str) -> (u16, String, String) {
+    curl_with(&[flag], url)
+}
+
+/// [`curl`] with more arguments (`flags` come before the URL).
+fn curl_with(flags: &[&str], url: &str) -> (u16, String, String) {
     let out = Command::new("curl")
-        .args([
-            "-s",
-            "-S",
-            "-m",
-            "20",
-            flag,
-            "-w",
-            "\n%{http_code} %{http_version}",
-            url,
-        ])
+        .args(["-s", "-S", "-m", "20"])
+        .args(flags)
+        .args(["-w", "\n%{http_code} %{http_version}", url])
         .output()
         .expect("run curl");
     let text = String::from_utf8(out.stdout).expect("utf-8 body");
@@ -160,7 +158,29 @@ fn every_route_on_every_backend_and_protocol() {
                 body
             };
             let ctx = format!("{kind} {name}");
+            assert_eq!(get("/"), "Hello, World!", "{ctx}");
             assert_eq!(get("/plaintext"), "Hello, World!", "{ctx}");
+            // POST /echo, a short body and one of 2 MiB (curl sends
+            // `Expect: 100-continue` for bodies of 1 MiB and more).
+            for size in [9, 2 << 20] {
+                let body: String = "ping pong".chars().cycle().take(size).collect();
+                let file =
+                    std::env::temp_dir().join(format!("weft-e2e-echo-{}", std::process::id()));
+                std::fs::write(&file, &body).unwrap();
+                let data = format!("@{}", file.display());
+                let (code, v, echoed) =
+                    curl_with(&[flag, "--data-binary", &data], &format!("{base}/echo"));
+                assert_eq!(
+                    (code, v.as_str()),
+                    (200, version),
+                    "{ctx} POST /echo {size}"
+                );
+                assert!(
+                    echoed == body,
+                    "{ctx} POST /echo {size}: {} bytes back",
+                    echoed.len()
+                );
+            }
             assert_eq!(get("/json"), r#"{"message":"Hello, World!"}"#, "{ctx}");
             let db = get("/db");
             assert!(

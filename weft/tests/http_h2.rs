@@ -425,6 +425,51 @@ fn h2c_upgrade_with_the_preface_in_the_same_or_a_later_write() {
     });
 }
 
+/// After the 101, the answer on stream 1 waits for the client's preface:
+/// a client reads the 101 and whatever follows it into one buffer before
+/// it switches to HTTP/2 (curl gives up when more than 32 KiB follows),
+/// so only the server's SETTINGS may come first.
+#[test]
+fn h2c_upgrade_answer_waits_for_the_client_preface() {
+    each_backend(|kind, addr| {
+        // Within the initial window (65,535), so no WINDOW_UPDATE is owed.
+        let body = "z".repeat(60_000);
+        let mut r = Raw::connect(addr);
+        r.write(upgrade_request(&body).as_bytes());
+        read_101(&mut r);
+        // Give a server that would not wait ample time to send the answer.
+        std::thread::sleep(Duration::from_millis(300));
+        r.s.set_nonblocking(true).unwrap();
+        let mut chunk = [0u8; 65536];
+        while let Ok(n) = r.s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            r.buf.extend_from_slice(&chunk[..n]);
+        }
+        r.s.set_nonblocking(false).unwrap();
+        assert!(!r.buf.is_empty(), "{kind}: no SETTINGS after the 101");
+        // SETTINGS (and maybe a WINDOW_UPDATE), nothing on stream 1.
+        while !r.buf.is_empty() {
+            let got = r.next();
+            assert!(
+                matches!(got, Got::Other),
+                "{kind}: before the preface: {got:?}"
+            );
+        }
+        let mut preface = BytesMut::from(&PREFACE[..]);
+        frame::encode_settings(&[], &mut preface);
+        r.write(&preface);
+        let (status, echoed) = r.response(1);
+        assert_eq!(status, "200", "{kind}");
+        assert!(
+            echoed == body.as_bytes(),
+            "{kind}: {} bytes back",
+            echoed.len()
+        );
+    });
+}
+
 #[test]
 fn ambiguous_or_invalid_upgrades_are_answered_as_http1() {
     each_backend(|kind, addr| {

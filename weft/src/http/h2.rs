@@ -78,6 +78,7 @@ pub(super) async fn serve_h2<S: AsyncStream>(
     let router = &app.router;
     let mut handlers: Vec<Running> = Vec::new();
     let mut finished: Vec<(StreamId, Response)> = Vec::new();
+    let upgrade_started = upgrade.is_some();
     let mut conn = match upgrade {
         Some(up) => match ServerConnection::upgrade(app.h2.clone(), &up.settings, up.is_head) {
             Ok(c) => {
@@ -110,6 +111,15 @@ pub(super) async fn serve_h2<S: AsyncStream>(
     let mut stopping = false;
     // When the queues shrink if the connection stays without streams.
     let mut shrink_at: Option<Instant> = None;
+    // After an h2c upgrade, the answer on stream 1 waits until the client
+    // has sent something (its connection preface, RFC 7540 §3.2): a client
+    // reads the 101 and what follows it with one buffer before it
+    // switches to HTTP/2, and curl drops the connection when a large
+    // response's first window of DATA arrives with the 101 and does not
+    // fit there ("connection buffer size is too small to store data
+    // following HTTP Upgrade response header"). Our SETTINGS go at once.
+    let mut awaiting_preface = upgrade_started && rbuf.is_empty();
+    let mut held: Vec<(StreamId, Response)> = Vec::new();
     if !rbuf.is_empty() {
         conn.handle_input(Instant::now(), &mut rbuf);
     }
@@ -156,6 +166,9 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                 }
                 _ => {}
             }
+        }
+        if awaiting_preface {
+            held.append(&mut finished);
         }
         if !finished.is_empty() {
             conn.set_date(&current_date());
@@ -214,6 +227,10 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                 }
                 Ok(_) => {
                     shrink_at = None;
+                    if awaiting_preface {
+                        awaiting_preface = false;
+                        finished.append(&mut held);
+                    }
                     conn.handle_input(Instant::now(), &mut rbuf);
                     continue;
                 }
