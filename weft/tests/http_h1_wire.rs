@@ -2,8 +2,9 @@
 //! compiled-in backend: the body-read timeout, HEAD, HTTP/1.0 keep-alive,
 //! `Connection: close`, 404/405, the 200-field limit at its boundary,
 //! chunk extensions and trailers, a chunked body over the size limit, the
-//! `Date` header across seconds, the per-worker connection limit, and a
-//! graceful shutdown with a request in flight.
+//! `Date` header across seconds, the per-worker connection limit, a
+//! graceful shutdown with a request in flight, and a client that stops
+//! reading.
 //!
 //! Every refusal is checked for its status, for the connection being
 //! closed (end of stream or reset; a read timeout is not a close), and for
@@ -628,5 +629,86 @@ fn error_responses_carry_the_current_date() {
                 "{kind} {what}: Date {date:?} is not the current time"
             );
         }
+    });
+}
+
+/// A client that stops reading a large response holds its connection only
+/// for `send_stall_timeout` (the server closes it; the bytes already in
+/// the socket buffers are all it gets), while one that reads slowly but
+/// steadily gets the whole response however long it takes, and other
+/// connections are served throughout.
+#[test]
+fn a_client_that_stops_reading_is_closed_after_the_send_stall_timeout() {
+    const SIZE: usize = 16 << 20;
+    let h1 = proto_http::h1::Config {
+        send_stall_timeout: Some(Duration::from_millis(300)),
+        limits: proto_http::h1::Limits {
+            max_body: SIZE as u64,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let body = vec![b'e'; SIZE];
+    let request = |s: &mut TcpStream| {
+        let head = format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {SIZE}\r\n\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+    };
+    each_backend(h1, |kind, addr| {
+        // Stops reading: after the timeout the server has given up, so
+        // reading now ends (end of stream or reset) short of the response.
+        let mut s = connect(addr);
+        request(&mut s);
+        std::thread::sleep(Duration::from_millis(1500));
+        still_serving(addr, &format!("{kind}: while a client stalls"));
+        let mut got = 0usize;
+        let mut chunk = vec![0u8; 4 << 20];
+        let end = loop {
+            match s.read(&mut chunk) {
+                Ok(0) => break None,
+                Ok(n) => got += n,
+                Err(e) => break Some(e.kind()),
+            }
+        };
+        assert!(
+            got < SIZE,
+            "{kind}: the stalled client still got the whole response ({got} bytes, then {end:?})"
+        );
+        assert!(
+            !matches!(
+                end,
+                Some(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+            ),
+            "{kind}: the connection stayed open after {got} bytes"
+        );
+
+        // Pauses 100 ms after every 4 MiB it reads: more than the timeout
+        // in all, each pause well below it.
+        let mut s = connect(addr);
+        request(&mut s);
+        let mut buf = Vec::with_capacity(SIZE + 256);
+        while buf.len() < SIZE + 64 {
+            std::thread::sleep(Duration::from_millis(100));
+            let mut want = 4 << 20;
+            while want > 0 && buf.len() < SIZE + 64 {
+                match s.read(&mut chunk[..want]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        buf.extend_from_slice(&chunk[..n]);
+                        want -= n;
+                    }
+                }
+            }
+            if want > 0 {
+                break;
+            }
+        }
+        let r = read_resp(&mut s, &mut buf, false).expect("slow reader: no response");
+        assert_eq!(r.status, 200, "{kind}: slow reader");
+        assert!(
+            r.body.len() == SIZE,
+            "{kind}: slow reader got {} bytes",
+            r.body.len()
+        );
     });
 }

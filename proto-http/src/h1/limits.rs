@@ -66,6 +66,11 @@ pub struct Config {
     pub header_timeout: Option<Duration>,
     /// Longest pause between two pieces of a request body: 408.
     pub body_timeout: Option<Duration>,
+    /// Longest a write of response bytes may make no progress (a client
+    /// that stops reading) before the connection is closed. The machine
+    /// never sees the socket: the I/O driver enforces it (weft's server
+    /// does). `None` disables.
+    pub send_stall_timeout: Option<Duration>,
     /// Most requests parsed ahead of their responses (pipelining depth).
     /// Once reached, the connection stops consuming input until responses
     /// complete.
@@ -84,6 +89,7 @@ impl Default for Config {
             idle_timeout: Some(Duration::from_secs(60)),
             header_timeout: Some(Duration::from_secs(10)),
             body_timeout: Some(Duration::from_secs(30)),
+            send_stall_timeout: Some(Duration::from_secs(30)),
             max_pipelined: 16,
             continue_policy: ContinuePolicy::OnRead,
             date_header: true,

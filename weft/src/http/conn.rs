@@ -10,12 +10,12 @@
 //! the machine's next deadline (idle, header or body timeout). See
 //! [`serve_h1`] for what an idle connection keeps.
 
-use super::buf_pool;
 use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
 use super::router::{Router, Started};
 use super::server::App;
+use super::{buf_pool, write};
 use bytes::{Bytes, BytesMut};
 use io_core::AsyncStream;
 use io_core::select::{Either, select};
@@ -264,12 +264,15 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
             conn.handle_input(Instant::now(), &mut rbuf);
         }
         if conn.poll_transmit(&mut wbuf) > 0 {
-            let (res, buf) = stream.write_all(std::mem::take(&mut wbuf)).await;
-            wbuf = buf;
-            wbuf.clear();
-            if res.is_err() {
-                return;
+            let stall = app.h1.send_stall_timeout;
+            match write::write_all(&stream, std::mem::take(&mut wbuf), stall).await {
+                Ok(buf) => wbuf = buf,
+                Err(e) => {
+                    tracing::debug!(%e, "h1 write failed or stalled; closing");
+                    return;
+                }
             }
+            wbuf.clear();
             // The written buffer becomes the connection's transmit buffer
             // again (`poll_transmit` swapped it out for our empty one).
             conn.supply_transmit_buffer(|| std::mem::take(&mut wbuf));

@@ -17,14 +17,14 @@
 //! one. After [`SHRINK_AFTER`] with no stream open, the machine's and the
 //! task's queues give back the room a burst of streams grew them to.
 
-use super::buf_pool;
 use super::conn::{BodyBuf, current_date, internal_error, poll_caught, start_caught, with_parts};
 use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
 use super::router::Started;
 use super::server::App;
-use bytes::{Buf, Bytes, BytesMut};
+use super::{buf_pool, write};
+use bytes::{Bytes, BytesMut};
 use io_core::AsyncStream;
 use proto_http::h1::RequestHead;
 use proto_http::h2::frame::StreamId;
@@ -187,21 +187,12 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         if conn.poll_transmit_vectored(&mut wbufs) > 0 {
             // A peer that stops reading stalls the write: bounded like a
             // zero flow-control window.
-            let write = write_all_vectored(stream, wbufs);
-            let (res, bufs) = match app.h2.send_stall_timeout {
-                Some(t) => match io_core::time::timeout(t, write).await {
-                    Ok(done) => done,
-                    Err(_) => {
-                        tracing::debug!("h2 write stalled; closing");
-                        return;
-                    }
-                },
-                None => write.await,
-            };
-            wbufs = bufs;
-            wbufs.clear();
-            if res.is_err() {
-                return;
+            match write::write_all_vectored(stream, wbufs, app.h2.send_stall_timeout).await {
+                Ok(bufs) => wbufs = bufs,
+                Err(e) => {
+                    tracing::debug!(%e, "h2 write failed or stalled; closing");
+                    return;
+                }
             }
             // Draining output may have let the machine take more input.
             continue;
@@ -335,49 +326,4 @@ fn send(conn: &mut ServerConnection, id: StreamId, resp: &Response) {
             }
         }
     }
-}
-
-/// Writes every buffer of `bufs`, in order: one `write` when there is a
-/// single buffer, vectored writes otherwise (response payloads are not
-/// copied), looping over short writes.
-async fn write_all_vectored<S: AsyncStream>(
-    stream: &S,
-    mut bufs: Vec<Bytes>,
-) -> (std::io::Result<()>, Vec<Bytes>) {
-    if bufs.len() == 1 {
-        let one = bufs.pop().unwrap_or_default();
-        let (res, _) = stream.write_all(one).await;
-        return (res, bufs);
-    }
-    while !bufs.is_empty() {
-        let (res, mut back) = stream.writev(bufs).await;
-        match res {
-            Ok(0) => {
-                let e = std::io::Error::new(std::io::ErrorKind::WriteZero, "wrote zero bytes");
-                return (Err(e), back);
-            }
-            Ok(mut n) => {
-                let full = back
-                    .iter()
-                    .take_while(|b| {
-                        let whole = n >= b.len();
-                        if whole {
-                            n -= b.len();
-                        }
-                        whole
-                    })
-                    .count();
-                back.drain(..full);
-                if n > 0 {
-                    if let Some(first) = back.first_mut() {
-                        first.advance(n);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (Err(e), back),
-        }
-        bufs = back;
-    }
-    (Ok(()), bufs)
 }

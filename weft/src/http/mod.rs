@@ -16,6 +16,7 @@ mod request;
 mod response;
 mod router;
 mod server;
+mod write;
 
 pub use future_pool::HandlerFuture;
 pub use proto_http::{Method, StatusCode};
