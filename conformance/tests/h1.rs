@@ -1,12 +1,13 @@
-//! The `h1` suite against the weft server, started in-process with the
-//! demo's routes (`/`, `/plaintext`, `/json`, `POST /echo`), and the
-//! command line around it.
+//! The `h1` suite against the weft server, started in-process on every
+//! backend with the demo's routes (`/`, `/plaintext`, `/json`, `POST
+//! /echo`), and the command line around it.
 
 mod support;
 
 use std::time::Duration;
 
-use support::{conformance, demo};
+use support::{conformance, demo, demo_on};
+use weft::rt::BackendKind;
 
 /// What the suite finds in weft today, each a MUST of RFC 9112/9110 the
 /// server does not meet yet. The test fails when this list is out of date
@@ -15,18 +16,20 @@ const KNOWN_WEFT_FAILURES: &[(&str, &str)] = &[];
 
 #[test]
 fn h1_suite_against_weft_finds_only_the_known_deviations() {
-    let server = demo();
-    let report = support::run_suite("h1", &server.local_addr().to_string());
-    server.shutdown(Duration::from_secs(2)).unwrap();
-    let failed = support::with_tag(&report, "FAIL");
-    let known: Vec<(String, String)> = KNOWN_WEFT_FAILURES
-        .iter()
-        .map(|(s, t)| (s.to_string(), t.to_string()))
-        .collect();
-    assert_eq!(failed, known, "{}", report.summary());
-    // Every echo-based case ran: nothing skipped against the demo routes.
-    assert_eq!(report.skip_count(), 0, "{}", report.summary());
-    assert!(report.pass_count() >= 40, "{}", report.summary());
+    for kind in BackendKind::enabled() {
+        let server = demo_on(kind);
+        let report = support::run_suite("h1", &server.local_addr().to_string());
+        server.shutdown(Duration::from_secs(2)).unwrap();
+        let failed = support::with_tag(&report, "FAIL");
+        let known: Vec<(String, String)> = KNOWN_WEFT_FAILURES
+            .iter()
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(failed, known, "{kind}: {}", report.summary());
+        // Every echo-based case ran: nothing skipped against the demo routes.
+        assert_eq!(report.skip_count(), 0, "{}", report.summary());
+        assert!(report.pass_count() >= 40, "{}", report.summary());
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use conformance::framework::{Filter, Report, Status, Target, run};
 use conformance::suites;
 use weft::http::{Request, Response, Router, RunningServer, Server, StatusCode};
+use weft::rt::BackendKind;
 
 /// The value of `var`, or `None` (test skipped, with a printed line) when
 /// it is unset, unless `WEFT_REQUIRE_SERVICES=1`, which makes a missing
@@ -70,6 +71,11 @@ pub fn passed(s: &Status) -> bool {
 /// A weft server with the demo's static routes (`/`, `/plaintext`,
 /// `/json`, `POST /echo`), the HTTP suites' target.
 pub fn demo() -> RunningServer {
+    demo_on(BackendKind::enabled()[0])
+}
+
+/// [`demo`] on the I/O backend `kind`.
+pub fn demo_on(kind: BackendKind) -> RunningServer {
     let router = Router::new()
         .get("/", |_r: Request| async { "Hello, World!" })
         .get("/plaintext", |_r: Request| async { "Hello, World!" })
@@ -83,6 +89,7 @@ pub fn demo() -> RunningServer {
         });
     Server::bind("127.0.0.1:0".parse().unwrap())
         .workers(2)
+        .backend(kind)
         .serve(router)
         .expect("server starts")
 }
