@@ -10,6 +10,7 @@
 //! the machine's next deadline (idle, header or body timeout). See
 //! [`serve_h1`] for what an idle connection keeps.
 
+use super::body::StreamBody;
 use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
@@ -123,9 +124,10 @@ pub(super) fn internal_error() -> Response {
 }
 
 /// Hands `resp` to the protocol machine as the answer to `id`.
-fn send(conn: &mut Connection, id: RequestId, resp: Response) {
-    with_parts(&resp, |head, body| {
-        if let Err(e) = conn.send_response(id, head, body) {
+fn send(conn: &mut Connection, id: RequestId, mut resp: Response) -> Option<StreamBody> {
+    let sent = with_parts(&resp, |head, body| {
+        let res = conn.send_response(id, head, body);
+        if let Err(e) = &res {
             // The handler produced something unsendable (a bad header, a body on
             // a 204): answer 500 rather than nothing, so the client is not left
             // waiting and later pipelined responses keep their order.
@@ -136,7 +138,49 @@ fn send(conn: &mut Connection, id: RequestId, resp: Response) {
                 Body::Empty,
             );
         }
+        res.is_ok()
     });
+    // A streamed body's pieces follow ([`stream_body`]).
+    resp.stream.take().filter(|_| sent)
+}
+
+/// Sends the pieces of `body`, the answer to `id`, as `stream` takes them
+/// (the head is queued already), then its end. `false` when the
+/// connection must close: the write failed or stalled, or producing the
+/// body panicked (the client sees the body cut short). Boxed by the
+/// caller, so an ordinary connection's task does not carry its state.
+async fn stream_body<S: AsyncStream>(
+    stream: &S,
+    conn: &mut Connection,
+    id: RequestId,
+    mut body: StreamBody,
+    wbuf: &mut BytesMut,
+    stall: Option<Duration>,
+) -> bool {
+    loop {
+        // Write what is queued: the head, then each piece, before asking
+        // for the next (the producer waits for a slow client).
+        if conn.poll_transmit(wbuf) > 0 {
+            match write::write_all(stream, std::mem::take(wbuf), stall).await {
+                Ok(buf) => *wbuf = buf,
+                Err(e) => {
+                    tracing::debug!(%e, "h1 write failed or stalled; closing");
+                    return false;
+                }
+            }
+            wbuf.clear();
+            conn.supply_transmit_buffer(|| std::mem::take(wbuf));
+        }
+        match std::future::poll_fn(|cx| body.poll_next(cx)).await {
+            Ok(Some(piece)) => {
+                if conn.send_body_chunk(id, piece).is_err() {
+                    return false;
+                }
+            }
+            Ok(None) => return conn.send_end(id).is_ok(),
+            Err(()) => return false,
+        }
+    }
 }
 
 /// Calls `f` with `resp` as a protocol head (plus `server` and
@@ -152,7 +196,9 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
     } else {
         &fixed[..1]
     };
-    let body = if resp.body.is_empty() {
+    let body = if resp.stream.is_some() {
+        Body::Stream { length: None }
+    } else if resp.body.is_empty() {
         Body::Empty
     } else {
         Body::Full(resp.body.clone())
@@ -257,7 +303,13 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
             }
             conn.set_date(&current_date());
             conn.supply_transmit_buffer(|| buf_pool::take(cap));
-            send(&mut conn, id, resp);
+            if let Some(body) = send(&mut conn, id, resp) {
+                let stall = app.h1.send_stall_timeout;
+                let streamed = stream_body(&stream, &mut conn, id, body, &mut wbuf, stall);
+                if !Box::pin(streamed).await {
+                    return;
+                }
+            }
         }
         // Parsing pauses at the pipelining limit: resume once responses went out.
         if progressed && !rbuf.is_empty() && !conn.wants_close() {

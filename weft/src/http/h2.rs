@@ -17,6 +17,7 @@
 //! one. After [`SHRINK_AFTER`] with no stream open, the machine's and the
 //! task's queues give back the room a burst of streams grew them to.
 
+use super::body::StreamBody;
 use super::conn::{BodyBuf, current_date, internal_error, poll_caught, start_caught, with_parts};
 use super::future_pool::HandlerFuture;
 use super::request::Request;
@@ -46,6 +47,10 @@ pub(super) struct Upgrade {
 
 /// A handler future of one stream.
 type Running = (StreamId, HandlerFuture);
+
+/// Queued body bytes of a stream below which its streamed body is asked
+/// for the next piece.
+const STREAM_QUEUE: usize = 64 * 1024;
 
 /// Smallest read buffer: a whole frame at the default
 /// `SETTINGS_MAX_FRAME_SIZE` (RFC 9113 §4.2) and its header.
@@ -78,6 +83,9 @@ pub(super) async fn serve_h2<S: AsyncStream>(
     let router = &app.router;
     let mut handlers: Vec<Running> = Vec::new();
     let mut finished: Vec<(StreamId, Response)> = Vec::new();
+    // Streamed bodies still producing, and pieces taken from them.
+    let mut streaming: Vec<(StreamId, StreamBody)> = Vec::new();
+    let mut pieces: Vec<(StreamId, Result<Option<Bytes>, ()>)> = Vec::new();
     let upgrade_started = upgrade.is_some();
     let mut conn = match upgrade {
         Some(up) => match ServerConnection::upgrade(app.h2.clone(), &up.settings, up.is_head) {
@@ -158,11 +166,13 @@ pub(super) async fn serve_h2<S: AsyncStream>(
                     tracing::trace!(%stream, %code, "h2 stream reset");
                     pending.retain(|p| p.0 != stream);
                     handlers.retain(|h| h.0 != stream);
+                    streaming.retain(|s| s.0 != stream);
                 }
                 Event::Error { error } => {
                     tracing::debug!(%error, "HTTP/2 protocol error; closing after GOAWAY");
                     pending.clear();
                     handlers.clear();
+                    streaming.clear();
                 }
                 _ => {}
             }
@@ -173,7 +183,20 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         if !finished.is_empty() {
             conn.set_date(&current_date());
             for (id, resp) in finished.drain(..) {
-                send(&mut conn, id, &resp);
+                if let Some(body) = send(&mut conn, id, resp) {
+                    streaming.push((id, body));
+                }
+            }
+        }
+        for (id, piece) in pieces.drain(..) {
+            let res = match piece {
+                Ok(Some(data)) => conn.send_body_chunk(id, data),
+                Ok(None) => conn.send_end(id),
+                Err(()) => conn.send_reset(id, ErrorCode::InternalError),
+            };
+            if res.is_err() {
+                // The stream is gone: dropping its body tells the producer.
+                streaming.retain(|s| s.0 != id);
             }
         }
         // Input left over from a bounded `handle_input` call.
@@ -237,7 +260,10 @@ pub(super) async fn serve_h2<S: AsyncStream>(
         if rbuf.is_empty() {
             buf_pool::give(std::mem::take(&mut rbuf), cap);
         }
-        let quiet = handlers.is_empty() && pending.is_empty() && conn.open_streams() == 0;
+        let quiet = handlers.is_empty()
+            && pending.is_empty()
+            && streaming.is_empty()
+            && conn.open_streams() == 0;
         if !quiet {
             shrink_at = None;
         } else if shrink_at.is_none() {
@@ -253,7 +279,35 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             }
         }
         let mut readable = pin!(reading.then(|| stream.readable()));
+        let machine = &conn;
         let wake = std::future::poll_fn(|cx| {
+            // The next piece of each streamed body whose queue is short.
+            let mut i = 0;
+            while i < streaming.len() {
+                let (id, body) = &mut streaming[i];
+                match machine.queued_body(*id) {
+                    Some(n) if n < STREAM_QUEUE => match body.poll_next(cx) {
+                        Poll::Ready(Ok(Some(data))) => {
+                            pieces.push((*id, Ok(Some(data))));
+                            i += 1;
+                        }
+                        Poll::Ready(end) => {
+                            pieces.push((*id, end));
+                            streaming.swap_remove(i);
+                        }
+                        Poll::Pending => i += 1,
+                    },
+                    // Full: asked again once the queue drained (every
+                    // write or read goes round the loop).
+                    Some(_) => i += 1,
+                    None => {
+                        streaming.swap_remove(i);
+                    }
+                }
+            }
+            if !pieces.is_empty() {
+                return Poll::Ready(Wake::Handlers);
+            }
             let mut i = 0;
             while i < handlers.len() {
                 if let Poll::Ready(resp) = poll_caught(&mut handlers[i].1, cx) {
@@ -312,11 +366,12 @@ pub(super) async fn serve_h2<S: AsyncStream>(
 
 /// Hands `resp` to the machine as the answer on `id`; a response it cannot
 /// send (bad header, body on 204) becomes a 500, and a stream that is gone
-/// is skipped.
-fn send(conn: &mut ServerConnection, id: StreamId, resp: &Response) {
-    let res = with_parts(resp, |head, body| conn.send_response(id, head, body));
+/// is skipped. A streamed body comes back, for its pieces to follow.
+fn send(conn: &mut ServerConnection, id: StreamId, mut resp: Response) -> Option<StreamBody> {
+    let res = with_parts(&resp, |head, body| conn.send_response(id, head, body));
     match res {
-        Ok(()) | Err(proto_http::UserError::UnknownRequest) => {}
+        Ok(()) => return resp.stream.take(),
+        Err(proto_http::UserError::UnknownRequest) => {}
         Err(e) => {
             tracing::error!(error = %e, "invalid response from handler; answering 500");
             let fallback = internal_error();
@@ -326,4 +381,5 @@ fn send(conn: &mut ServerConnection, id: StreamId, resp: &Response) {
             }
         }
     }
+    None
 }

@@ -7,6 +7,7 @@
 //! as HTTP/2 with that request on stream 1, anything else is HTTP/1.1. The
 //! streams of an HTTP/2 connection run their handlers concurrently.
 
+pub mod body;
 mod buf_pool;
 mod conn;
 mod future_pool;

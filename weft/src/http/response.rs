@@ -1,5 +1,6 @@
 //! [`Response`]: what a handler returns.
 
+use super::body::{BodyStream, StreamBody};
 use bytes::Bytes;
 use proto_http::StatusCode;
 use std::borrow::Cow;
@@ -7,17 +8,19 @@ use std::borrow::Cow;
 /// A header value in a response: static text costs nothing.
 pub type HeaderValue = Cow<'static, [u8]>;
 
-/// An HTTP response: status, headers and a body held whole.
+/// An HTTP response: status, headers and a body, held whole or streamed
+/// ([`Response::stream`]).
 ///
 /// The common shapes are one call: [`Response::text`], [`Response::json`],
 /// [`Response::html`], [`Response::status`]. `Content-Length` (or chunked
 /// framing), `Date` and `Server` are added by the connection, not here.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<&'static str>,
     pub(crate) headers: Vec<(Cow<'static, str>, HeaderValue)>,
     pub(crate) body: Bytes,
+    pub(crate) stream: Option<StreamBody>,
 }
 
 impl Response {
@@ -28,7 +31,16 @@ impl Response {
             content_type: None,
             headers: Vec::new(),
             body: Bytes::new(),
+            stream: None,
         }
+    }
+
+    /// `200 OK` with a body sent as `body` produces it (chunked on
+    /// HTTP/1.1, DATA frames on HTTP/2); see [`body::channel`](super::body::channel).
+    pub fn stream(body: impl BodyStream) -> Self {
+        let mut resp = Self::status(StatusCode::OK);
+        resp.stream = Some(StreamBody::new(body));
+        resp
     }
 
     /// `200 OK`, `text/plain; charset=utf-8`.
@@ -79,6 +91,7 @@ impl Response {
     /// Sets the body.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
+        self.stream = None;
         self
     }
 
@@ -105,9 +118,14 @@ impl Response {
             .map(|(_, v)| v.as_ref())
     }
 
-    /// The body.
+    /// The body (empty for a streamed one).
     pub fn body_bytes(&self) -> &Bytes {
         &self.body
+    }
+
+    /// Whether the body is streamed ([`Response::stream`]).
+    pub fn is_streamed(&self) -> bool {
+        self.stream.is_some()
     }
 }
 

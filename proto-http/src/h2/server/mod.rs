@@ -503,6 +503,16 @@ impl ServerConnection {
         Ok(())
     }
 
+    /// Body bytes of `stream` queued and not yet framed (waiting for the
+    /// peer's flow-control windows or for [`poll_transmit`](Self::poll_transmit));
+    /// `None` once the stream is gone (finished or reset). A producer of a
+    /// streaming body offers the next piece when this is small, so a slow
+    /// reader holds back the producer instead of growing the queue.
+    pub fn queued_body(&self, stream: StreamId) -> Option<usize> {
+        let i = self.index(stream)?;
+        Some(self.streams[i].queue.iter().map(Bytes::len).sum())
+    }
+
     /// Ends a streaming response body.
     pub fn send_end(&mut self, stream: StreamId) -> Result<(), UserError> {
         self.send_end_with_trailers(stream, &[])
