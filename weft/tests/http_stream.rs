@@ -298,5 +298,22 @@ fn a_producer_stops_when_its_client_goes_away() {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+        // HTTP/2: curl gives up after half a second and closes.
+        if !have_curl() {
+            return;
+        }
+        let before = GAVE_UP.load(Ordering::SeqCst);
+        let url = format!("http://{addr}/endless");
+        let (code, body, _) = curl(&["--http2-prior-knowledge", "-m", "0.5", &url]);
+        assert_eq!(code, 28, "{kind}: curl should time out on an endless body");
+        assert!(!body.is_empty(), "{kind}: nothing streamed over HTTP/2");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while GAVE_UP.load(Ordering::SeqCst) == before {
+            assert!(
+                Instant::now() < deadline,
+                "{kind}: the HTTP/2 producer never saw the client go"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     });
 }
