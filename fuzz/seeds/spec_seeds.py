@@ -536,6 +536,41 @@ def postgres():
           + IDLE + notice(b"skipped") + pg(b"A", struct.pack(">I", 7) + cstr(b"c") + cstr(b"")))
 
 
+def pg_types():
+    # pg_types: `[format] [value]`, 0 = binary (each type's send/recv
+    # layout), 1 = text (the server's output with DateStyle ISO,
+    # IntervalStyle postgres).
+    text = {
+        "numeric": b"-123456789.000100",
+        "timestamptz": b"2026-11-24 12:00:00.000001+05:30",
+        "timestamp-bc": b"4714-11-24 00:00:00 BC",
+        "interval": b"1 year 2 mons -3 days 04:05:06.789",
+        "array-2d": b'[0:1][-3:-2]={{a,NULL},{"b c",""}}',
+        "bytea-escape": b"a\\\\b\\001",
+        "inet": b"::ffff:1.2.3.4/120",
+        "char-octal": b"\\377",
+    }
+    for name, value in text.items():
+        write("pg_types", "text-" + name, b"\x01" + value)
+    # numeric 12345.678: ndigits 3, weight 1, sign +, dscale 3.
+    numeric = struct.pack(">hhHH3H", 3, 1, 0, 3, 1, 2345, 6780)
+    # int4[] 2 x 2 with a NULL: ndim, has-null flag, element OID, dims.
+    array = struct.pack(">iiIiiii", 2, 1, 23, 2, 1, 2, 1)
+    for v in (1, None, 3, 4):
+        array += struct.pack(">i", -1) if v is None else struct.pack(">ii", 4, v)
+    binary = {
+        "numeric": numeric,
+        "numeric-nan": struct.pack(">hhHH", 0, 0, 0xC000, 0),
+        "int4-array": array,
+        "timestamp": struct.pack(">q", 848_000_000_000_000),
+        "interval": struct.pack(">qii", 14_706_789_000, 3, 14),
+        "inet": bytes([2, 24, 0, 4, 192, 168, 1, 5]),
+        "jsonb": b'\x01{"a": [1, null]}',
+    }
+    for name, value in binary.items():
+        write("pg_types", "binary-" + name, b"\x00" + value)
+
+
 def main():
     resp()
     h1()
@@ -543,6 +578,7 @@ def main():
     h2()
     memcache()
     postgres()
+    pg_types()
 
 
 if __name__ == "__main__":

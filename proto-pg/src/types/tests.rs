@@ -364,10 +364,18 @@ proptest! {
     #[test]
     fn hostile_values_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
         decode_everything(&raw);
+        for mode in [0u8, 1] {
+            let mut data = vec![mode];
+            data.extend_from_slice(&raw);
+            crate::fuzzing::type_values(&data);
+        }
     }
 
     #[test]
     fn hostile_text_never_panics(s in "[{}\"\\\\,0-9a-zA-Z :.+\\-\\[\\]=]{0,40}") {
         decode_everything(s.as_bytes());
+        let mut data = vec![1u8];
+        data.extend_from_slice(s.as_bytes());
+        crate::fuzzing::type_values(&data);
     }
 }
