@@ -13,7 +13,7 @@
 use super::body::StreamBody;
 use super::future_pool::HandlerFuture;
 use super::request::Request;
-use super::response::Response;
+use super::response::{Payload, Response};
 use super::router::{Router, Started};
 use super::server::App;
 use super::{buf_pool, write};
@@ -23,9 +23,8 @@ use io_core::select::{Either, select};
 use io_core::time::{Sleep, sleep_until};
 use proto_http::StatusCode;
 use proto_http::h1::{
-    Body, BodyKind, Connection, Event, Header, HttpDate, RequestHead, RequestId, ResponseHead,
+    Body, BodyKind, Connection, Event, Header, RequestHead, RequestId, ResponseHead,
 };
-use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -35,23 +34,6 @@ use std::time::{Duration, Instant};
 
 /// Response headers kept on the stack before spilling to a `Vec`.
 const INLINE_HEADERS: usize = 16;
-
-thread_local! {
-    /// The worker's `Date` value, re-formatted at most once a second.
-    static DATE: Cell<Option<HttpDate>> = const { Cell::new(None) };
-}
-
-pub(super) fn current_date() -> HttpDate {
-    let secs = crate::clock::unix_secs();
-    DATE.with(|d| {
-        let mut date = d.get().unwrap_or_else(|| HttpDate::from_unix(secs));
-        if date.unix_secs() != secs {
-            date.update_unix(secs);
-        }
-        d.set(Some(date));
-        date
-    })
-}
 
 /// A request whose body is still arriving.
 struct Pending {
@@ -141,7 +123,7 @@ fn send(conn: &mut Connection, id: RequestId, mut resp: Response) -> Option<Stre
         res.is_ok()
     });
     // A streamed body's pieces follow ([`stream_body`]).
-    resp.stream.take().filter(|_| sent)
+    resp.take_stream().filter(|_| sent)
 }
 
 /// Sends the pieces of `body`, the answer to `id`, as `stream` takes them
@@ -196,12 +178,10 @@ pub(super) fn with_parts<R>(resp: &Response, f: impl FnOnce(ResponseHead<'_>, Bo
     } else {
         &fixed[..1]
     };
-    let body = if resp.stream.is_some() {
-        Body::Stream { length: None }
-    } else if resp.body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Full(resp.body.clone())
+    let body = match &resp.body {
+        Payload::Full(b) if b.is_empty() => Body::Empty,
+        Payload::Full(b) => Body::Full(b.clone()),
+        Payload::Stream(_) => Body::Stream { length: None },
     };
     if resp.headers.is_empty() {
         // The usual response: nothing to gather.
@@ -258,7 +238,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
     conn.handle_accept(Instant::now());
     // A response the connection itself writes (a 400 before any request
     // reached us) carries a Date too (RFC 9110 §6.6.1).
-    conn.set_date(&current_date());
+    conn.set_date_unix(crate::clock::unix_secs());
     // Both start unallocated: taken from the pool when needed.
     let mut rbuf = BytesMut::new();
     let mut wbuf = BytesMut::new();
@@ -301,7 +281,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                 // the client does not send another request into the close.
                 resp = resp.header("connection", &b"close"[..]);
             }
-            conn.set_date(&current_date());
+            conn.set_date_unix(crate::clock::unix_secs());
             conn.supply_transmit_buffer(|| buf_pool::take(cap));
             if let Some(body) = send(&mut conn, id, resp) {
                 let stall = app.h1.send_stall_timeout;
@@ -370,7 +350,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                 conn.supply_transmit_buffer(|| buf_pool::take(cap));
                 // The input may be answered by the machine itself (a 400):
                 // with the current Date (once per read, not per request).
-                conn.set_date(&current_date());
+                conn.set_date_unix(crate::clock::unix_secs());
                 conn.handle_input(Instant::now(), &mut rbuf);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -421,7 +401,7 @@ pub(crate) async fn serve_h1<S: AsyncStream>(stream: S, app: Arc<App>) {
                         }
                         // A no-op unless the machine's own deadline passed
                         // (then it may answer 408, with the current Date).
-                        conn.set_date(&current_date());
+                        conn.set_date_unix(crate::clock::unix_secs());
                         conn.handle_timeout(now);
                     }
                 }

@@ -18,7 +18,7 @@
 //! task's queues give back the room a burst of streams grew them to.
 
 use super::body::StreamBody;
-use super::conn::{BodyBuf, current_date, internal_error, poll_caught, start_caught, with_parts};
+use super::conn::{BodyBuf, internal_error, poll_caught, start_caught, with_parts};
 use super::future_pool::HandlerFuture;
 use super::request::Request;
 use super::response::Response;
@@ -181,7 +181,7 @@ pub(super) async fn serve_h2<S: AsyncStream>(
             held.append(&mut finished);
         }
         if !finished.is_empty() {
-            conn.set_date(&current_date());
+            conn.set_date_unix(crate::clock::unix_secs());
             for (id, resp) in finished.drain(..) {
                 if let Some(body) = send(&mut conn, id, resp) {
                     streaming.push((id, body));
@@ -370,7 +370,7 @@ pub(super) async fn serve_h2<S: AsyncStream>(
 fn send(conn: &mut ServerConnection, id: StreamId, mut resp: Response) -> Option<StreamBody> {
     let res = with_parts(&resp, |head, body| conn.send_response(id, head, body));
     match res {
-        Ok(()) => return resp.stream.take(),
+        Ok(()) => return resp.take_stream(),
         Err(proto_http::UserError::UnknownRequest) => {}
         Err(e) => {
             tracing::error!(error = %e, "invalid response from handler; answering 500");

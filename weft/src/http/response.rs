@@ -19,19 +19,38 @@ pub struct Response {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<&'static str>,
     pub(crate) headers: Vec<(Cow<'static, str>, HeaderValue)>,
-    pub(crate) body: Bytes,
-    pub(crate) stream: Option<StreamBody>,
+    pub(crate) body: Payload,
 }
+
+/// A response body: whole, or streamed. (An enum the size of `Bytes`
+/// alone: the stream fits beside `Bytes`'s niche, so the common response
+/// moves no more bytes for the option.)
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Full(Bytes),
+    Stream(StreamBody),
+}
+
+const _: () = assert!(std::mem::size_of::<Payload>() == std::mem::size_of::<Bytes>());
+
+/// What [`Response::body_bytes`] shows of a streamed body.
+static NO_BYTES: Bytes = Bytes::new();
 
 impl Response {
     /// A response with `status`, no headers and an empty body.
+    #[inline]
     pub fn status(status: StatusCode) -> Self {
+        Self::full(status, None, Bytes::new())
+    }
+
+    /// Built in one step (no empty body made and then replaced).
+    #[inline]
+    fn full(status: StatusCode, content_type: Option<&'static str>, body: Bytes) -> Self {
         Response {
             status,
-            content_type: None,
+            content_type,
             headers: Vec::new(),
-            body: Bytes::new(),
-            stream: None,
+            body: Payload::Full(body),
         }
     }
 
@@ -39,38 +58,45 @@ impl Response {
     /// HTTP/1.1, DATA frames on HTTP/2); see [`body::channel`](super::body::channel).
     pub fn stream(body: impl BodyStream) -> Self {
         let mut resp = Self::status(StatusCode::OK);
-        resp.stream = Some(StreamBody::new(body));
+        resp.body = Payload::Stream(StreamBody::new(body));
         resp
     }
 
     /// `200 OK`, `text/plain; charset=utf-8`.
+    #[inline]
     pub fn text(body: impl Into<Bytes>) -> Self {
-        Self::status(StatusCode::OK)
-            .content_type("text/plain; charset=utf-8")
-            .body(body)
+        Self::full(
+            StatusCode::OK,
+            Some("text/plain; charset=utf-8"),
+            body.into(),
+        )
     }
 
     /// `200 OK`, `application/json` (the body is already serialised).
+    #[inline]
     pub fn json(body: impl Into<Bytes>) -> Self {
-        Self::status(StatusCode::OK)
-            .content_type("application/json")
-            .body(body)
+        Self::full(StatusCode::OK, Some("application/json"), body.into())
     }
 
     /// `200 OK`, `text/html; charset=utf-8`.
+    #[inline]
     pub fn html(body: impl Into<Bytes>) -> Self {
-        Self::status(StatusCode::OK)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        Self::full(
+            StatusCode::OK,
+            Some("text/html; charset=utf-8"),
+            body.into(),
+        )
     }
 
     /// Sets the status.
+    #[inline]
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 
     /// Sets `Content-Type`.
+    #[inline]
     pub fn content_type(mut self, value: &'static str) -> Self {
         self.content_type = Some(value);
         self
@@ -79,6 +105,7 @@ impl Response {
     /// Adds a header. Framing headers (`Content-Length`,
     /// `Transfer-Encoding`) are the connection's; adding them is refused when
     /// the response is sent.
+    #[inline]
     pub fn header(
         mut self,
         name: impl Into<Cow<'static, str>>,
@@ -89,9 +116,9 @@ impl Response {
     }
 
     /// Sets the body.
+    #[inline]
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
-        self.stream = None;
+        self.body = Payload::Full(body.into());
         self
     }
 
@@ -120,12 +147,26 @@ impl Response {
 
     /// The body (empty for a streamed one).
     pub fn body_bytes(&self) -> &Bytes {
-        &self.body
+        match &self.body {
+            Payload::Full(b) => b,
+            Payload::Stream(_) => &NO_BYTES,
+        }
+    }
+
+    /// The streamed body, taken out (the response keeps an empty one).
+    pub(crate) fn take_stream(&mut self) -> Option<StreamBody> {
+        if !matches!(self.body, Payload::Stream(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut self.body, Payload::Full(Bytes::new())) {
+            Payload::Stream(s) => Some(s),
+            Payload::Full(_) => None,
+        }
     }
 
     /// Whether the body is streamed ([`Response::stream`]).
     pub fn is_streamed(&self) -> bool {
-        self.stream.is_some()
+        matches!(self.body, Payload::Stream(_))
     }
 }
 

@@ -7,8 +7,10 @@ use bytes::{Buf, Bytes};
 use io_core::AsyncStream;
 use io_core::buf::{IoBuf, Slice};
 use io_core::time::timeout;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 /// Runs one write call, bounded by `stall` when set: the bytes it wrote
@@ -17,10 +19,14 @@ async fn bounded<T>(
     stall: Option<Duration>,
     write: impl Future<Output = (io::Result<usize>, T)>,
 ) -> Result<(usize, T), io::Error> {
-    let (res, back) = match stall {
-        // Lazy: a write that completes on its first poll arms no timer.
-        Some(t) => timeout(t, write).await.map_err(io::Error::from)?,
-        None => write.await,
+    let mut write = pin!(write);
+    // Most writes complete on their first poll: those read no clock and
+    // arm no timer.
+    let first = poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    let (res, back) = match (first, stall) {
+        (Poll::Ready(done), _) => done,
+        (Poll::Pending, Some(t)) => timeout(t, write).await.map_err(io::Error::from)?,
+        (Poll::Pending, None) => write.await,
     };
     match res {
         Ok(0) => Err(io::Error::new(io::ErrorKind::WriteZero, "wrote zero bytes")),
