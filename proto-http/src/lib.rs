@@ -129,6 +129,7 @@
 //!   (h11's `trailing_data`). Any other answer resumes HTTP/1.1.
 
 pub mod error;
+pub mod gzip;
 pub mod h1;
 pub mod h2;
 pub mod header;

@@ -1,6 +1,7 @@
 //! Middleware composed on a router, seen from a real client socket on
 //! every compiled-in backend; the access log's events are caught by a
-//! small `tracing` subscriber installed for this test binary.
+//! small `tracing` subscriber installed for this test binary; `compress()`
+//! is read by curl, which decodes gzip.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -136,4 +137,100 @@ fn compose_on(kind: BackendKind, log: &Mutex<Vec<String>>) {
         "{kind}: {lines:#?}"
     );
     assert_eq!(lines.len(), 3, "{kind}: {lines:#?}");
+}
+
+/// `curl -s -D - ARGS URL`: response headers (lowercase) and body.
+fn curl(args: &[&str], url: &str) -> Option<(String, Vec<u8>)> {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "10", "-D", "/dev/stderr"])
+        .args(args)
+        .arg(url)
+        .output();
+    let Ok(out) = out else {
+        assert!(
+            std::env::var("WEFT_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "curl is required (WEFT_REQUIRE_SERVICES=1)"
+        );
+        return None;
+    };
+    assert!(
+        out.status.success(),
+        "curl {args:?} {url}: {:?}",
+        out.status
+    );
+    Some((
+        String::from_utf8_lossy(&out.stderr).to_ascii_lowercase(),
+        out.stdout,
+    ))
+}
+
+/// `compress()` against curl, which decodes what it asks for
+/// (`--compressed`), over HTTP/1.1 and HTTP/2 on every backend.
+#[test]
+fn compress_gzips_for_clients_that_take_it() {
+    let json = br#"{"id":1234,"randomNumber":5678,"message":"Hello, World!"}"#.repeat(100);
+    let opaque = vec![7u8; 5000];
+    for kind in BackendKind::enabled() {
+        let (j, o) = (json.clone(), opaque.clone());
+        let router = Router::new()
+            .get("/json", move |_r: Request| {
+                let j = j.clone();
+                async move { Response::json(j) }
+            })
+            .get("/opaque", move |_r: Request| {
+                let o = o.clone();
+                async move {
+                    Response::status(weft::http::StatusCode::OK)
+                        .content_type("application/octet-stream")
+                        .body(o)
+                }
+            })
+            .get("/small", |_r: Request| async { "Hello, World!" })
+            .layer(middleware::compress());
+        let server = Server::bind("127.0.0.1:0".parse().unwrap())
+            .backend(kind)
+            .serve(router)
+            .unwrap();
+        let base = format!("http://{}", server.local_addr());
+        for proto in ["--http1.1", "--http2-prior-knowledge"] {
+            let ctx = format!("{kind} {proto}");
+            let Some((head, body)) = curl(&[proto, "--compressed"], &format!("{base}/json")) else {
+                return;
+            };
+            assert!(head.contains("content-encoding: gzip"), "{ctx}: {head}");
+            assert!(head.contains("vary: accept-encoding"), "{ctx}: {head}");
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            assert!(
+                len > 0 && len * 10 < json.len(),
+                "{ctx}: {len} bytes on the wire"
+            );
+            assert!(body == json, "{ctx}: decoded body differs");
+
+            // No Accept-Encoding: the body as it is, Vary still said.
+            let (head, body) = curl(&[proto], &format!("{base}/json")).unwrap();
+            assert!(!head.contains("content-encoding"), "{ctx}: {head}");
+            assert!(head.contains("vary: accept-encoding"), "{ctx}: {head}");
+            assert!(body == json, "{ctx}: plain body differs");
+
+            // Refused by weight, an opaque type, a small body: untouched.
+            let refuse = ["-H", "accept-encoding: gzip;q=0, br"];
+            let (head, body) = curl(
+                &[&[proto][..], &refuse[..]].concat(),
+                &format!("{base}/json"),
+            )
+            .unwrap();
+            assert!(!head.contains("content-encoding"), "{ctx} q=0: {head}");
+            assert!(body == json, "{ctx} q=0");
+            let (head, body) = curl(&[proto, "--compressed"], &format!("{base}/opaque")).unwrap();
+            assert!(!head.contains("content-encoding"), "{ctx} opaque: {head}");
+            assert_eq!(body, opaque, "{ctx} opaque");
+            let (head, body) = curl(&[proto, "--compressed"], &format!("{base}/small")).unwrap();
+            assert!(!head.contains("content-encoding"), "{ctx} small: {head}");
+            assert_eq!(body, b"Hello, World!", "{ctx} small");
+        }
+        server.shutdown(Duration::from_secs(2)).unwrap();
+    }
 }

@@ -10,7 +10,8 @@
 //!     .layer(middleware::timeout(Duration::from_secs(5)))
 //!     .layer(middleware::request_id())
 //!     .layer(middleware::access_log())
-//!     .layer(middleware::cors("*"));
+//!     .layer(middleware::cors("*"))
+//!     .layer(middleware::compress());
 //! # let _ = router;
 //! ```
 
@@ -132,4 +133,127 @@ pub fn cors(allow_origin: &'static str) -> Layer {
             })
         })
     })
+}
+
+/// Bodies smaller than this are sent as they are: the gzip framing (20
+/// bytes) and the cost would eat the gain.
+const COMPRESS_MIN: usize = 256;
+
+/// Compresses response bodies with gzip (RFC 9110 §8.4.1.3, encoder in
+/// [`proto_http::gzip`]) for clients whose `Accept-Encoding` takes it
+/// (§12.5.3): text, JSON, JavaScript, XML and SVG bodies of 256 bytes or
+/// more, held whole (a streamed body passes as it is), without a
+/// `Content-Encoding` of their own, and only when the result is smaller.
+/// Such responses get `Vary: accept-encoding` whether compressed or not,
+/// so caches keep the two apart.
+pub fn compress() -> Layer {
+    Arc::new(move |inner: Handler| -> Handler {
+        Arc::new(move |req: Request| {
+            let inner = inner.clone();
+            let gzip = accepts_gzip(req.header("accept-encoding"));
+            HandlerFuture::new(async move { compress_response(inner(req).await, gzip) })
+        })
+    })
+}
+
+/// `resp`, gzip-coded when it qualifies and the client takes it.
+fn compress_response(resp: Response, gzip: bool) -> Response {
+    let body = resp.body_bytes();
+    let content_type = resp
+        .content_type_value()
+        .map(str::as_bytes)
+        .or_else(|| resp.header_value("content-type"));
+    if resp.is_streamed()
+        || body.len() < COMPRESS_MIN
+        || resp.header_value("content-encoding").is_some()
+        || !content_type.is_some_and(compressible)
+    {
+        return resp;
+    }
+    let resp = resp.header("vary", &b"accept-encoding"[..]);
+    if !gzip {
+        return resp;
+    }
+    let coded = proto_http::gzip::encode(resp.body_bytes());
+    if coded.len() >= resp.body_bytes().len() {
+        return resp;
+    }
+    resp.header("content-encoding", &b"gzip"[..]).body(coded)
+}
+
+/// Media types worth compressing: text and the structured-text formats.
+fn compressible(content_type: &[u8]) -> bool {
+    let essence = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii()
+        .to_ascii_lowercase();
+    essence.starts_with(b"text/")
+        || essence.ends_with(b"+json")
+        || essence.ends_with(b"+xml")
+        || matches!(
+            &essence[..],
+            b"application/json" | b"application/javascript" | b"application/xml" | b"image/svg+xml"
+        )
+}
+
+/// Whether an `Accept-Encoding` value takes gzip (RFC 9110 §12.5.3): a
+/// `gzip` (or `x-gzip`) entry with a weight above 0, or else `*` with one.
+fn accepts_gzip(value: Option<&[u8]>) -> bool {
+    let Some(value) = value.and_then(|v| std::str::from_utf8(v).ok()) else {
+        return false;
+    };
+    let (mut gzip, mut any) = (None, None);
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let weight = parts
+            .find_map(|p| {
+                let p = p.trim();
+                p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="))
+            })
+            .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(weight > 0.0);
+        } else if coding == "*" {
+            any = Some(weight > 0.0);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_weights() {
+        let takes = |v: &str| accepts_gzip(Some(v.as_bytes()));
+        assert!(takes("gzip"));
+        assert!(takes("deflate, gzip;q=0.5, br"));
+        assert!(takes("GZIP"));
+        assert!(takes("*"));
+        assert!(!takes("gzip;q=0"));
+        assert!(!takes("gzip; q=0.000, *"));
+        assert!(!takes("br, deflate"));
+        assert!(!takes("*;q=0"));
+        assert!(!takes(""));
+        assert!(!accepts_gzip(None));
+    }
+
+    #[test]
+    fn compressible_types() {
+        for t in [
+            "text/html; charset=utf-8",
+            "application/json",
+            "application/problem+json",
+            "image/svg+xml",
+        ] {
+            assert!(compressible(t.as_bytes()), "{t}");
+        }
+        for t in ["image/png", "application/octet-stream", "video/mp4"] {
+            assert!(!compressible(t.as_bytes()), "{t}");
+        }
+    }
 }
