@@ -122,22 +122,24 @@ impl<B: AsRef<[u8]>> DataRow<B> {
         if i >= self.count as usize {
             return None;
         }
-        let b = self.body.as_ref();
-        let len_at = |pos: usize| -> Option<i32> {
-            let l = b.get(pos..pos + 4)?;
-            Some(i32::from_be_bytes([l[0], l[1], l[2], l[3]]))
-        };
         // Skip the columns before `i`: a length, then that many bytes
         // (none for NULL, -1).
-        let mut pos = 0usize;
+        let mut rest = self.body.as_ref();
         for _ in 0..i {
-            pos += 4 + len_at(pos)?.max(0) as usize;
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let len = i32::from_be_bytes(*len);
+            rest = if len > 0 {
+                tail.get(len as usize..)?
+            } else {
+                tail
+            };
         }
-        let len = len_at(pos)?;
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = i32::from_be_bytes(*len);
         if len < 0 {
             return None;
         }
-        b.get(pos + 4..pos + 4 + len as usize)
+        tail.get(..len as usize)
     }
 
     /// The raw column bytes (each column an Int32 length then its value).
