@@ -6,8 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{conformance, demo, demo_on};
-use weft::rt::BackendKind;
+use support::{conformance, demo};
 
 /// What the suite finds in weft today, each a MUST of RFC 9113/7541 the
 /// server does not meet yet. The test fails when this list is out of date
@@ -16,20 +15,7 @@ const KNOWN_WEFT_FAILURES: &[(&str, &str)] = &[];
 
 #[test]
 fn h2_suite_against_weft_finds_only_the_known_deviations() {
-    for kind in BackendKind::enabled() {
-        let server = demo_on(kind);
-        let report = support::run_suite("h2", &server.local_addr().to_string());
-        server.shutdown(Duration::from_secs(2)).unwrap();
-        let failed = support::with_tag(&report, "FAIL");
-        let known: Vec<(String, String)> = KNOWN_WEFT_FAILURES
-            .iter()
-            .map(|(s, t)| (s.to_string(), t.to_string()))
-            .collect();
-        assert_eq!(failed, known, "{kind}: {}", report.summary());
-        // Every case applies to the demo routes: nothing skipped.
-        assert_eq!(report.skip_count(), 0, "{}", report.summary());
-        assert!(report.pass_count() >= 100, "{}", report.summary());
-    }
+    support::suite_on_every_backend("h2", KNOWN_WEFT_FAILURES, 100);
 }
 
 #[test]

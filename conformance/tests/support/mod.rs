@@ -63,6 +63,30 @@ pub fn with_tag(report: &Report, tag: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Runs suite `name` against [`demo_on`] each enabled backend and checks
+/// that it fails exactly the `known` cases (section, title), skips none
+/// and passes at least `min_pass`.
+pub fn suite_on_every_backend(name: &str, known: &[(&str, &str)], min_pass: usize) {
+    let known: Vec<(String, String)> = known
+        .iter()
+        .map(|(s, t)| (s.to_string(), t.to_string()))
+        .collect();
+    for kind in BackendKind::enabled() {
+        let server = demo_on(kind);
+        let report = run_suite(name, &server.local_addr().to_string());
+        server.shutdown(Duration::from_secs(2)).unwrap();
+        let failed = with_tag(&report, "FAIL");
+        assert_eq!(failed, known, "{kind}: {}", report.summary());
+        // Every case applies to the demo routes: nothing skipped.
+        assert_eq!(report.skip_count(), 0, "{kind}: {}", report.summary());
+        assert!(
+            report.pass_count() >= min_pass,
+            "{kind}: {}",
+            report.summary()
+        );
+    }
+}
+
 /// Whether `s` is a pass.
 pub fn passed(s: &Status) -> bool {
     matches!(s, Status::Pass(_))
