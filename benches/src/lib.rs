@@ -35,7 +35,7 @@ pub fn pin_servers() {
     if !split_cores() && !same_core() {
         return;
     }
-    if let Err(e) = pin_to_cpu0(0) {
+    if let Err(e) = pin_thread(0, 0) {
         panic!("cannot pin to CPU 0: {e}");
     }
 }
@@ -67,7 +67,7 @@ pub fn pin_same_core(pids: &[u32]) {
             let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
                 continue;
             };
-            pin_to_cpu0(tid).unwrap_or_else(|e| {
+            pin_thread(tid, 0).unwrap_or_else(|e| {
                 panic!("WEFT_BENCH_SAME_CORE: cannot pin thread {tid} of {pid}: {e}")
             });
         }
@@ -75,13 +75,13 @@ pub fn pin_same_core(pids: &[u32]) {
     eprintln!("same-core mode: this process and {pids:?} pinned to CPU 0");
 }
 
-/// Binds thread `tid` (0: the calling thread) to CPU 0.
-fn pin_to_cpu0(tid: libc::pid_t) -> std::io::Result<()> {
+/// Binds thread `tid` (0: the calling thread) to CPU `cpu`.
+pub fn pin_thread(tid: libc::pid_t, cpu: usize) -> std::io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes
     // inside it; sched_setaffinity reads `size_of` bytes of it.
     let rc = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
+        libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
     };
     if rc == 0 {

@@ -31,14 +31,7 @@ fn thread_cpu() -> Duration {
 
 /// Binds the calling thread to `cpu`.
 fn pin(cpu: usize) {
-    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes
-    // inside it; sched_setaffinity reads `size_of` bytes of it.
-    let rc = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    assert_eq!(rc, 0, "cannot pin to CPU {cpu}");
+    weft_benches::pin_thread(0, cpu).unwrap_or_else(|e| panic!("cannot pin to CPU {cpu}: {e}"));
 }
 
 /// `n` round trips with the echoing side on `echo_cpu` and the pinging
